@@ -1,0 +1,170 @@
+/**
+ * The adapter contract: what an integrator implements and what the core promises in return.
+ * Everything here is part of the public SDK (`tagbridge/sdk`).
+ */
+import type { Logger } from "pino";
+import type { Static, TObject } from "typebox";
+import type { Quality } from "../schema/reading.js";
+import type { SampleValue } from "../schema/values.js";
+import type { PointConfig } from "./point.js";
+
+/** What an adapter can do. The adapter object has exactly the methods its capabilities promise. */
+export type Capability = "read" | "subscribe" | "write" | "browse";
+
+/**
+ * One value of one point, as an adapter hands it to the core. The core turns it into a Reading:
+ * it stamps gateway, device, seq, receivedAt and protocol, checks the value against the point's
+ * type, and applies scale, offset, deadband and report-by-exception.
+ */
+export interface Sample {
+  /** Point id, as in config. */
+  point: string;
+  /** Raw value; `null` when none could be read (then quality is not `good`). */
+  value: SampleValue;
+  /** Defaults to `good`. */
+  quality?: Quality;
+  /** Protocol detail behind a non-good quality: an exception name, `Timeout`, a status code name. */
+  status?: string;
+  /** Timestamp the device put on the value (epoch ms, Date or ISO string), if it gives one. */
+  sourceTs?: number | Date | string;
+  /** Source address, when it differs from the point's configured `address`. */
+  address?: string;
+  /** Engineering unit reported by the device; config's `unit` wins when both exist. */
+  unit?: string;
+}
+
+/** Connection state an adapter reports; the core adds `connecting` and `stopped` itself. */
+export type ReportedState = "connected" | "degraded" | "disconnected";
+
+/** Every state a device can be in. */
+export type DeviceState = "connecting" | ReportedState | "stopped";
+
+/** A monotonic-enough clock the core injects, so tests can control time. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+/** A counter scoped to one device; exported as `tagbridge_adapter_<name>_total{adapter,device}`. */
+export interface Counter {
+  inc(by?: number): void;
+}
+
+/** A gauge scoped to one device; exported as `tagbridge_adapter_<name>{adapter,device}`. */
+export interface Gauge {
+  set(value: number): void;
+}
+
+/** Metrics an adapter may add; names are snake_case and get the adapter/device labels. */
+export interface Metrics {
+  counter(name: string, help: string): Counter;
+  gauge(name: string, help: string): Gauge;
+}
+
+/** Everything an adapter instance gets from the core. There is no other way to reach the core. */
+export interface AdapterContext<C = unknown, P = unknown> {
+  /** Gateway id. */
+  readonly gateway: string;
+  /** Device id this instance serves. */
+  readonly device: string;
+  /** pino logger bound to `{adapter, device}`. */
+  readonly log: Logger;
+  /** The device's `connection` settings, validated against the adapter's connection schema. */
+  readonly settings: C;
+  /** The device's points, validated, defaults applied. */
+  readonly points: readonly PointConfig<P>[];
+  /**
+   * Hands pushed samples to the core (subscriptions, MQTT messages). Never blocks, never throws;
+   * ignored once `stop()` has been called.
+   */
+  emit(samples: readonly Sample[]): void;
+  /**
+   * Reports a connection state change, e.g. from a library's own reconnect events. `disconnected`
+   * publishes every point once as bad/Disconnected; the core does not restart an adapter that
+   * reported it, since the library is reconnecting.
+   */
+  setState(state: ReportedState, reason?: string): void;
+  /** Injected clock. */
+  readonly clock: Clock;
+  /** Per-device metrics. */
+  readonly metrics: Metrics;
+  /** A directory this device may keep files in (certificates, caches); created on first use by the adapter. */
+  readonly dataDir: string;
+}
+
+/** Result of a write the device confirmed. */
+export interface WriteResult {
+  /** Protocol status of the write, e.g. an OPC UA status code name. */
+  status?: string;
+}
+
+/** One node of a browsable address space. */
+export interface BrowseNode {
+  /** Address to use in a point's config, or to browse further. */
+  id: string;
+  name: string;
+  /** e.g. `Object`, `Variable`, `Folder`. */
+  kind: string;
+  /** Point type a variable would have, when known. */
+  type?: string;
+  /** Whether the node can be read or written. */
+  access?: "read" | "readwrite";
+  hasChildren: boolean;
+}
+
+/**
+ * A running adapter instance, bound to one device.
+ *
+ * Lifecycle: `create()` does no I/O; `start()` connects and may be called again after a failure
+ * (the core retries it with backoff); `stop()` is idempotent and nothing may be emitted after it
+ * resolves; `read()` is never called concurrently for one device, and never before `start()`
+ * resolved or after `stop()` was called.
+ */
+export interface Adapter<P = unknown> {
+  /** Connects. Throwing means the device is unreachable; the core retries with backoff. */
+  start(): Promise<void>;
+  /** Disconnects and releases everything. Idempotent. */
+  stop(): Promise<void>;
+  /**
+   * Reads points (capability `read`). One failing point yields a sample with quality `bad` and a
+   * status; throw only for connection-wide failures, which make the core reconnect.
+   */
+  read?(points: readonly PointConfig<P>[]): Promise<Sample[]>;
+  /** Writes a value to a point with `access: readwrite` (capability `write`); resolves once the device confirmed. */
+  write?(point: PointConfig<P>, value: unknown): Promise<WriteResult>;
+  /** Lists the children of a node, or of the root when `node` is omitted (capability `browse`). */
+  browse?(node?: string): Promise<BrowseNode[]>;
+}
+
+/**
+ * An adapter type: a plain object exported by a built-in adapter folder or a third-party package.
+ * `C` and `P` are the TypeBox schemas of the connection settings and of the adapter's own point settings.
+ */
+export interface AdapterDefinition<C extends TObject = TObject, P extends TObject = TObject> {
+  /** Adapter type name used in config (`type:`) and as the Reading's `protocol`. Lowercase. */
+  readonly type: string;
+  /** One line shown in `GET /api/v1/adapters` and docs. */
+  readonly description: string;
+  /** SDK versions this adapter works with, as a semver range, e.g. `^1.0.0`. */
+  readonly sdk: string;
+  /** Schema of the device's `connection` object. Every field has a `description`. */
+  readonly connectionSchema: C;
+  /** Schema of the adapter's own point fields, merged flat with the core point fields. */
+  readonly pointSchema: P;
+  /** What the adapter can do; the adapter object has exactly the matching methods. */
+  readonly capabilities: readonly Capability[];
+  /**
+   * Whether the core polls this point with `read()`. Default: every point when the adapter can
+   * `read`, none otherwise. Return false for points the adapter pushes itself (subscriptions).
+   */
+  polled?(point: PointConfig<Static<P>>): boolean;
+  /** Creates an instance for one device. No I/O here. */
+  create(ctx: AdapterContext<Static<C>, Static<P>>): Adapter<Static<P>>;
+}
+
+/** Declares an adapter with full type inference of its settings; returns the definition as is. */
+export function defineAdapter<C extends TObject, P extends TObject>(
+  definition: AdapterDefinition<C, P>,
+): AdapterDefinition<C, P> {
+  return definition;
+}

@@ -1,0 +1,121 @@
+/**
+ * The point and device fields the core owns, shared by every adapter. An adapter's own point
+ * settings are merged into the same object in config (flat), so a point reads as one record.
+ */
+import Type, { type Static, type TObject } from "typebox";
+import { POINT_TYPES } from "../schema/reading.js";
+
+/** How a point's readings are published. */
+export const PUBLISH_MODES = ["always", "onChange"] as const;
+
+/** Deadband filter applied by the core to numeric points published `onChange`. */
+export const DeadbandSchema = Type.Object(
+  {
+    mode: Type.Union([Type.Literal("absolute"), Type.Literal("percent")], {
+      description:
+        "absolute: publish when |new - last| > value. percent: publish when |new - last| > value% of |last| (any change when last is 0).",
+    }),
+    value: Type.Number({ minimum: 0, description: "Threshold, in the point's (scaled) unit or in percent." }),
+  },
+  { additionalProperties: false, description: "Suppress changes smaller than a threshold." },
+);
+
+/** Fields every point has, whatever its adapter. */
+export const corePointProperties = {
+  id: Type.String({
+    pattern: "^[A-Za-z0-9_][A-Za-z0-9_.:-]*$",
+    maxLength: 128,
+    description: "Point id, unique within its device: letters, digits, _ . : -",
+  }),
+  type: Type.Union(
+    POINT_TYPES.map((t) => Type.Literal(t)),
+    { description: "Value type of the point. A `[]` suffix makes it an array." },
+  ),
+  description: Type.Optional(Type.String({ description: "Free text shown in the console and API." })),
+  unit: Type.Optional(Type.String({ description: "Engineering unit put on every reading." })),
+  access: Type.Optional(
+    Type.Union([Type.Literal("read"), Type.Literal("readwrite")], {
+      default: "read",
+      description: "readwrite lets the API write the point; read (default) refuses writes.",
+    }),
+  ),
+  pollIntervalMs: Type.Optional(
+    Type.Integer({
+      minimum: 10,
+      description: "Poll interval for this point in ms; defaults to the device's. Points with one interval form a group read together.",
+    }),
+  ),
+  scale: Type.Optional(
+    Type.Number({ description: "Multiplier applied to numeric values (value * scale + offset). Makes the reading float64." }),
+  ),
+  offset: Type.Optional(Type.Number({ description: "Added after scale. Makes the reading float64." })),
+  deadband: Type.Optional(DeadbandSchema),
+  publish: Type.Optional(
+    Type.Union(
+      PUBLISH_MODES.map((m) => Type.Literal(m)),
+      {
+        default: "onChange",
+        description:
+          "onChange (default): publish a reading when value, quality or status change (report by exception). always: every sample.",
+      },
+    ),
+  ),
+  heartbeatMs: Type.Optional(
+    Type.Integer({
+      minimum: 100,
+      description: "With onChange, re-publish an unchanged value after this many ms, so consumers know it is still current.",
+    }),
+  ),
+};
+
+/** Schema of the core point fields alone. */
+export const CorePointSchema = Type.Object(corePointProperties, { additionalProperties: false });
+
+/** The core point fields, as config holds them. */
+export type CorePoint = Static<typeof CorePointSchema>;
+
+/** A point as an adapter sees it: the core fields plus the adapter's own point settings `P`. */
+export type PointConfig<P = Record<string, never>> = CorePoint & P;
+
+/** Reconnect backoff of a device after a connection-wide failure. */
+export const ReconnectSchema = Type.Object(
+  {
+    minMs: Type.Integer({ minimum: 10, default: 1000, description: "First retry delay in ms." }),
+    maxMs: Type.Integer({ minimum: 10, default: 30000, description: "Longest retry delay in ms; the delay doubles up to it." }),
+  },
+  { additionalProperties: false, description: "Reconnect backoff after a connection-wide failure." },
+);
+
+/** Fields every device has, whatever its adapter. `connection` and point settings come from the adapter. */
+export const coreDeviceProperties = {
+  id: Type.String({
+    pattern: "^[A-Za-z0-9_][A-Za-z0-9_.:-]*$",
+    maxLength: 128,
+    description: "Device id, unique in the gateway: letters, digits, _ . : -",
+  }),
+  type: Type.String({ description: "Adapter type that talks to this device: simulator, modbus, opcua, mqtt, or a third-party type." }),
+  description: Type.Optional(Type.String({ description: "Free text shown in the console and API." })),
+  enabled: Type.Optional(Type.Boolean({ default: true, description: "false keeps the device configured but not running." })),
+  pollIntervalMs: Type.Optional(
+    Type.Integer({ minimum: 10, default: 1000, description: "Default poll interval for the device's points, in ms." }),
+  ),
+  reconnect: Type.Optional(ReconnectSchema),
+};
+
+/** Builds the point schema of an adapter: core fields plus the adapter's, flat, unknown keys rejected. */
+export function pointSchemaFor(adapterPointSchema: TObject): TObject {
+  return Type.Object({ ...corePointProperties, ...adapterPointSchema.properties }, { additionalProperties: false });
+}
+
+/** Builds the device schema of an adapter type. */
+export function deviceSchemaFor(type: string, connectionSchema: TObject, adapterPointSchema: TObject): TObject {
+  return Type.Object(
+    {
+      ...coreDeviceProperties,
+      type: Type.Literal(type, { description: "Adapter type that talks to this device." }),
+      connection: connectionSchema,
+      points: Type.Array(pointSchemaFor(adapterPointSchema), { description: "Points (tags) read from the device." }),
+    },
+    { additionalProperties: false },
+  );
+}
