@@ -1,0 +1,113 @@
+/**
+ * Interfaces between the gateway runtime and its consumers (HTTP service, north sinks, CLI).
+ */
+import type { Reading } from "../schema/reading.js";
+import type { DeviceState } from "../sdk/adapter.js";
+import type { CorePoint } from "../sdk/point.js";
+
+/** What to do when a consumer's queue is full. */
+export type OverflowPolicy = "drop-oldest" | "drop-newest";
+
+/** Selects readings by device and point id; an absent or empty list matches everything. */
+export interface ReadingFilter {
+  devices?: readonly string[];
+  points?: readonly string[];
+}
+
+/** How a bus consumer wants to be fed. */
+export interface ConsumerOptions {
+  /** Shown in stats and logs, e.g. `ws:127.0.0.1:53211` or `north:mqtt`. */
+  name: string;
+  /** Queue bound in readings. Default 10,000. */
+  capacity?: number;
+  /** Default `drop-oldest`: the freshest data wins. */
+  overflow?: OverflowPolicy;
+  /** Only readings matching it are queued. */
+  filter?: ReadingFilter;
+  /** Most readings handed to one `handle` call. Default 1,000. */
+  maxBatch?: number;
+  /** Called with batches in publish order, never concurrently. A returned promise is awaited before the next batch. */
+  handle(batch: Reading[]): void | Promise<void>;
+}
+
+/** Counters of one consumer. */
+export interface ConsumerStats {
+  name: string;
+  capacity: number;
+  overflow: OverflowPolicy;
+  queued: number;
+  delivered: number;
+  dropped: number;
+  errors: number;
+}
+
+/** A subscription to the bus. */
+export interface Consumer {
+  stats(): ConsumerStats;
+  /** Unsubscribes; queued readings are discarded. Idempotent. */
+  close(): void;
+}
+
+/** In-process fan-out of readings with a latest-value cache. */
+export interface ReadingBus {
+  /** Hands readings to the cache and every consumer's queue. Synchronous, never blocks. */
+  publish(readings: readonly Reading[]): void;
+  subscribe(options: ConsumerOptions): Consumer;
+  /** Latest reading per device and point, optionally filtered. */
+  latest(filter?: ReadingFilter): Reading[];
+  /** Stats of every current consumer. */
+  consumers(): ConsumerStats[];
+}
+
+/** Counters of one device since the gateway started it. */
+export interface DeviceCounters {
+  /** read() calls that returned. */
+  reads: number;
+  /** read() calls that threw (connection-wide failures). */
+  readErrors: number;
+  /** Polls skipped because the previous read of the same group was still running. */
+  overruns: number;
+  /** Samples received from the adapter (polled and pushed). */
+  samples: number;
+  /** Samples with a non-good quality, including type mismatches. */
+  badSamples: number;
+  /** Readings published to the bus. */
+  readings: number;
+  /** Successful (re)connects after the first. */
+  reconnects: number;
+  /** Duration of the last read() in ms. */
+  lastReadMs: number | null;
+}
+
+/** A device as the API shows it. */
+export interface DeviceInfo {
+  id: string;
+  type: string;
+  description?: string;
+  enabled: boolean;
+  state: DeviceState;
+  /** Why the device is in this state, e.g. the last connection error. */
+  stateReason?: string;
+  /** ISO time of the last state change. */
+  stateSince: string;
+  pointCount: number;
+  counters: DeviceCounters;
+}
+
+/** A point as the API shows it: its core config and its latest reading. */
+export interface PointInfo extends CorePoint {
+  address?: string;
+  latest?: Reading;
+}
+
+/** What the HTTP service and other consumers may see of a running gateway. */
+export interface GatewayView {
+  readonly id: string;
+  readonly bus: ReadingBus;
+  devices(): DeviceInfo[];
+  device(id: string): DeviceInfo | undefined;
+  /** Points of a device, undefined when the device does not exist. */
+  points(device: string): PointInfo[] | undefined;
+  /** True once every enabled device has made its first connection attempt. */
+  ready(): boolean;
+}
