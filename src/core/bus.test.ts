@@ -5,7 +5,18 @@ import { createBus } from "./bus.js";
 let seq = 0;
 function reading(device: string, point: string, value: number): Reading {
   const ts = "2026-01-01T00:00:00.000Z";
-  return { gateway: "g", device, point, value, type: "float64", quality: "good", ts, receivedAt: ts, protocol: "test", seq: ++seq };
+  return {
+    gateway: "g",
+    device,
+    point,
+    value,
+    type: "float64",
+    quality: "good",
+    ts,
+    receivedAt: ts,
+    protocol: "test",
+    seq: ++seq,
+  };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -30,10 +41,14 @@ describe("bus", () => {
   it("a stalled consumer neither blocks publishers nor delays other consumers; its drops are counted", async () => {
     const bus = createBus();
     let stalledCalls = 0;
-    bus.subscribe({ name: "stalled", capacity: 100, handle: () => {
-      stalledCalls++;
-      return new Promise<void>(() => {}); // never resolves
-    } });
+    bus.subscribe({
+      name: "stalled",
+      capacity: 100,
+      handle: () => {
+        stalledCalls++;
+        return new Promise<void>(() => {}); // never resolves
+      },
+    });
     const fast: Reading[] = [];
     bus.subscribe({ name: "fast", capacity: 100, handle: (batch) => void fast.push(...batch) });
 
@@ -61,7 +76,12 @@ describe("bus", () => {
   it("drop-newest keeps the oldest queued readings", async () => {
     const bus = createBus();
     const got: number[] = [];
-    bus.subscribe({ name: "n", capacity: 3, overflow: "drop-newest", handle: (b) => void got.push(...b.map((r) => r.value as number)) });
+    bus.subscribe({
+      name: "n",
+      capacity: 3,
+      overflow: "drop-newest",
+      handle: (b) => void got.push(...b.map((r) => r.value as number)),
+    });
     bus.publish([1, 2, 3, 4, 5].map((v) => reading("d", "p", v)));
     await tick();
     expect(got).toEqual([1, 2, 3]);
@@ -71,7 +91,11 @@ describe("bus", () => {
   it("drop-oldest keeps the newest queued readings", async () => {
     const bus = createBus();
     const got: number[] = [];
-    bus.subscribe({ name: "o", capacity: 3, handle: (b) => void got.push(...b.map((r) => r.value as number)) });
+    bus.subscribe({
+      name: "o",
+      capacity: 3,
+      handle: (b) => void got.push(...b.map((r) => r.value as number)),
+    });
     bus.publish([1, 2, 3, 4, 5].map((v) => reading("d", "p", v)));
     await tick();
     expect(got).toEqual([3, 4, 5]);
@@ -81,12 +105,19 @@ describe("bus", () => {
     const errors: string[] = [];
     const bus = createBus((name) => errors.push(name));
     const got: string[] = [];
-    const c = bus.subscribe({ name: "f", filter: { devices: ["d1"], points: ["x"] }, handle: (b) => void got.push(...b.map((r) => `${r.device}/${r.point}`)) });
+    const c = bus.subscribe({
+      name: "f",
+      filter: { devices: ["d1"], points: ["x"] },
+      handle: (b) => void got.push(...b.map((r) => `${r.device}/${r.point}`)),
+    });
     let n = 0;
-    bus.subscribe({ name: "boom", handle: () => {
-      n++;
-      throw new Error("boom");
-    } });
+    bus.subscribe({
+      name: "boom",
+      handle: () => {
+        n++;
+        throw new Error("boom");
+      },
+    });
     bus.publish([reading("d1", "x", 1), reading("d1", "y", 1), reading("d2", "x", 1)]);
     await tick();
     bus.publish([reading("d1", "x", 2)]);

@@ -63,14 +63,8 @@ export const ReadingSchema = Type.Object(
     device: Type.String({ minLength: 1, description: "Device id from the gateway configuration." }),
     point: Type.String({ minLength: 1, description: "Point (tag) id within the device." }),
     value: ValueSchema,
-    type: Type.Union(
-      POINT_TYPES.map((t) => Type.Literal(t)),
-      { description: "Type of `value`; a `[]` suffix marks an array." },
-    ),
-    quality: Type.Union(
-      QUALITIES.map((q) => Type.Literal(q)),
-      { description: "good, uncertain or bad; `status` gives the protocol detail." },
-    ),
+    type: Type.Enum(POINT_TYPES, { description: "Type of `value`; a `[]` suffix marks an array." }),
+    quality: Type.Enum(QUALITIES, { description: "good, uncertain or bad; `status` gives the protocol detail." }),
     status: Type.Optional(
       Type.String({
         description: "Protocol detail behind the quality: an OPC UA status code name, a Modbus exception, Timeout, Disconnected, …",

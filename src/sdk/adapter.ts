@@ -116,8 +116,9 @@ export interface BrowseNode {
  * A running adapter instance, bound to one device.
  *
  * Lifecycle: `create()` does no I/O; `start()` connects and may be called again after a failure
- * (the core retries it with backoff); `stop()` is idempotent and nothing may be emitted after it
- * resolves; `read()` is never called concurrently for one device, and never before `start()`
+ * (the core retries it with backoff, calling `stop()` in between); `stop()` is idempotent, may be
+ * called while `start()` is still running (and should make it settle), and nothing may be emitted
+ * after it resolves; `read()` is never called concurrently for one device, and never before `start()`
  * resolved or after `stop()` was called.
  */
 export interface Adapter<P = unknown> {

@@ -11,7 +11,7 @@ export const PUBLISH_MODES = ["always", "onChange"] as const;
 /** Deadband filter applied by the core to numeric points published `onChange`. */
 export const DeadbandSchema = Type.Object(
   {
-    mode: Type.Union([Type.Literal("absolute"), Type.Literal("percent")], {
+    mode: Type.Enum(["absolute", "percent"], {
       description:
         "absolute: publish when |new - last| > value. percent: publish when |new - last| > value% of |last| (any change when last is 0).",
     }),
@@ -27,14 +27,11 @@ export const corePointProperties = {
     maxLength: 128,
     description: "Point id, unique within its device: letters, digits, _ . : -",
   }),
-  type: Type.Union(
-    POINT_TYPES.map((t) => Type.Literal(t)),
-    { description: "Value type of the point. A `[]` suffix makes it an array." },
-  ),
+  type: Type.Enum(POINT_TYPES, { description: "Value type of the point. A `[]` suffix makes it an array." }),
   description: Type.Optional(Type.String({ description: "Free text shown in the console and API." })),
   unit: Type.Optional(Type.String({ description: "Engineering unit put on every reading." })),
   access: Type.Optional(
-    Type.Union([Type.Literal("read"), Type.Literal("readwrite")], {
+    Type.Enum(["read", "readwrite"], {
       default: "read",
       description: "readwrite lets the API write the point; read (default) refuses writes.",
     }),
@@ -51,14 +48,11 @@ export const corePointProperties = {
   offset: Type.Optional(Type.Number({ description: "Added after scale. Makes the reading float64." })),
   deadband: Type.Optional(DeadbandSchema),
   publish: Type.Optional(
-    Type.Union(
-      PUBLISH_MODES.map((m) => Type.Literal(m)),
-      {
-        default: "onChange",
-        description:
-          "onChange (default): publish a reading when value, quality or status change (report by exception). always: every sample.",
-      },
-    ),
+    Type.Enum(PUBLISH_MODES, {
+      default: "onChange",
+      description:
+        "onChange (default): publish a reading when value, quality or status change (report by exception). always: every sample.",
+    }),
   ),
   heartbeatMs: Type.Optional(
     Type.Integer({

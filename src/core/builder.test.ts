@@ -1,0 +1,147 @@
+import { describe, expect, it } from "vitest";
+import { isReading, type Reading, readingErrors } from "../schema/reading.js";
+import type { Sample } from "../sdk/adapter.js";
+import type { PointConfig } from "../sdk/point.js";
+import { ReadingBuilder } from "./builder.js";
+import { Sequence } from "./sequence.js";
+
+type P = PointConfig<Record<string, unknown>>;
+const T0 = Date.parse("2026-03-01T10:00:00.000Z");
+
+function setup(points: P[]) {
+  const b = new ReadingBuilder("gw", "dev", "test", points, new Sequence(T0));
+  const run = (samples: Sample[], now = T0) => {
+    const out: Reading[] = [];
+    const stats = b.build(samples, now, out);
+    return { out, stats };
+  };
+  return { b, run };
+}
+
+describe("ReadingBuilder", () => {
+  it("stamps gateway, device, protocol, seq, receivedAt, unit and address, and produces valid Readings", () => {
+    const { run } = setup([
+      { id: "t", type: "float64", unit: "°C", address: "sim:sine", publish: "always" } as P,
+    ]);
+    const { out } = run([
+      { point: "t", value: 21.5 },
+      { point: "t", value: 21.5, sourceTs: T0 - 5000 },
+    ]);
+    expect(out).toHaveLength(2);
+    const [a, b] = out as [Reading, Reading];
+    expect(readingErrors(a)).toEqual([]);
+    expect(a).toMatchObject({
+      gateway: "gw",
+      device: "dev",
+      point: "t",
+      value: 21.5,
+      type: "float64",
+      quality: "good",
+      unit: "°C",
+      address: "sim:sine",
+      protocol: "test",
+      ts: "2026-03-01T10:00:00.000Z",
+      receivedAt: "2026-03-01T10:00:00.000Z",
+    });
+    expect(b.ts).toBe("2026-03-01T09:59:55.000Z");
+    expect(b.seq).toBe(a.seq + 1);
+    expect(a.seq).toBeGreaterThan(T0 * 1000);
+  });
+
+  it("int64/uint64 beyond 2^53 become decimal strings; within, numbers", () => {
+    const { run } = setup([
+      { id: "a", type: "int64" } as P,
+      { id: "b", type: "uint64" } as P,
+      { id: "c", type: "int64" } as P,
+    ]);
+    const { out } = run([
+      { point: "a", value: -(2n ** 60n) },
+      { point: "b", value: 2n ** 64n - 1n },
+      { point: "c", value: 42n },
+    ]);
+    expect(out.map((r) => r.value)).toEqual(["-1152921504606846976", "18446744073709551615", 42]);
+    expect(out.every(isReading)).toBe(true);
+  });
+
+  it("a value that does not fit the point type becomes bad/TypeMismatch with a null value", () => {
+    const { run } = setup([{ id: "x", type: "int16" } as P]);
+    const { out, stats } = run([{ point: "x", value: 70000 }]);
+    expect(out[0]).toMatchObject({ value: null, quality: "bad", status: "TypeMismatch" });
+    expect(stats.bad).toBe(1);
+  });
+
+  it("applies scale and offset and publishes scaled points as float64", () => {
+    const { run } = setup([{ id: "x", type: "int16", scale: 0.1, offset: -40 } as P]);
+    const { out } = run([{ point: "x", value: 655 }]);
+    expect(out[0]!.type).toBe("float64");
+    expect(out[0]!.value).toBeCloseTo(25.5, 10);
+  });
+
+  it("reports by exception: unchanged values are suppressed, quality changes always published", () => {
+    const { run } = setup([{ id: "x", type: "int32", publish: "onChange" } as P]);
+    expect(run([{ point: "x", value: 1 }]).out).toHaveLength(1);
+    expect(run([{ point: "x", value: 1 }]).out).toHaveLength(0);
+    expect(run([{ point: "x", value: 2 }]).out).toHaveLength(1);
+    expect(run([{ point: "x", value: 2, quality: "uncertain", status: "LastUsable" }]).out).toHaveLength(1);
+    expect(run([{ point: "x", value: 2 }]).out).toHaveLength(1);
+  });
+
+  it("absolute deadband suppresses small changes, measured from the last published value", () => {
+    const { run } = setup([{ id: "x", type: "float64", deadband: { mode: "absolute", value: 0.5 } } as P]);
+    const values = [10, 10.3, 10.5, 10.6, 10.2, 9.9];
+    const published = values.filter((v) => run([{ point: "x", value: v }]).out.length > 0);
+    expect(published).toEqual([10, 10.6, 9.9]);
+  });
+
+  it("percent deadband is relative to the last published value", () => {
+    const { run } = setup([{ id: "x", type: "float64", deadband: { mode: "percent", value: 10 } } as P]);
+    const values = [100, 109, 111, 121, 125, 0, 0.001];
+    const published = values.filter((v) => run([{ point: "x", value: v }]).out.length > 0);
+    expect(published).toEqual([100, 111, 125, 0, 0.001]);
+  });
+
+  it("heartbeat re-publishes an unchanged value once it is due", () => {
+    const { run } = setup([{ id: "x", type: "bool", heartbeatMs: 1000 } as P]);
+    expect(run([{ point: "x", value: true }], T0).out).toHaveLength(1);
+    expect(run([{ point: "x", value: true }], T0 + 500).out).toHaveLength(0);
+    expect(run([{ point: "x", value: true }], T0 + 1000).out).toHaveLength(1);
+    expect(run([{ point: "x", value: true }], T0 + 1500).out).toHaveLength(0);
+  });
+
+  it("heartbeats() re-sends pushed points' last readings with a new seq", () => {
+    const { b, run } = setup([{ id: "x", type: "float64", heartbeatMs: 1000 } as P]);
+    const first = run([{ point: "x", value: 1 }], T0).out[0]!;
+    const out: Reading[] = [];
+    b.heartbeats(new Set(["x"]), T0 + 999, out);
+    expect(out).toHaveLength(0);
+    b.heartbeats(new Set(["x"]), T0 + 1000, out);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ value: 1, ts: first.ts, receivedAt: first.receivedAt });
+    expect(out[0]!.seq).toBeGreaterThan(first.seq);
+  });
+
+  it("markAll publishes each point once per distinct bad status", () => {
+    const { b, run } = setup([{ id: "x", type: "float64" } as P, { id: "y", type: "string" } as P]);
+    run([{ point: "x", value: 1 }]);
+    const out: Reading[] = [];
+    b.markAll("bad", "Disconnected", T0 + 10, out);
+    b.markAll("bad", "Disconnected", T0 + 20, out);
+    expect(out.map((r) => [r.point, r.quality, r.status, r.value])).toEqual([
+      ["x", "bad", "Disconnected", null],
+      ["y", "bad", "Disconnected", null],
+    ]);
+    expect(b.hasBadPoint()).toBe(true);
+    expect(out.every(isReading)).toBe(true);
+  });
+
+  it("null values and unknown points are bad", () => {
+    const { run } = setup([{ id: "x", type: "float64" } as P]);
+    const { out, stats } = run([
+      { point: "x", value: null, quality: "bad", status: "Timeout" },
+      { point: "nope", value: 1 },
+    ]);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ quality: "bad", status: "Timeout", value: null });
+    expect(stats.bad).toBe(2);
+  });
+});

@@ -1,0 +1,201 @@
+/**
+ * Turns adapter samples into Readings for one device: value normalization against the point's
+ * type, scale/offset, deadband, report-by-exception and heartbeat. Applied once here, for every
+ * adapter, so adapters only deliver raw samples.
+ */
+import type { PointType, Reading, ReadingValue } from "../schema/reading.js";
+import { isNumericType, normalizeValue } from "../schema/values.js";
+import type { Sample } from "../sdk/adapter.js";
+import type { PointConfig } from "../sdk/point.js";
+import type { Sequence } from "./sequence.js";
+
+/** Per-point state between samples. */
+interface PointState {
+  readonly config: PointConfig<Record<string, unknown>>;
+  /** Reading type: float64 when the point is scaled, else its configured type. */
+  readonly type: PointType;
+  readonly scaled: boolean;
+  readonly address: string | undefined;
+  last: Reading | undefined;
+  /** Time (ms) the last reading was published. */
+  lastPublishedMs: number;
+}
+
+/** Outcome counters of one `build` call. */
+export interface BuildStats {
+  bad: number;
+}
+
+/** Builds Readings for one device. */
+export class ReadingBuilder {
+  private readonly points = new Map<string, PointState>();
+
+  constructor(
+    private readonly gateway: string,
+    private readonly device: string,
+    private readonly protocol: string,
+    points: readonly PointConfig<Record<string, unknown>>[],
+    private readonly sequence: Sequence,
+  ) {
+    for (const p of points) {
+      const scaled = isNumericType(p.type) && (p.scale !== undefined || p.offset !== undefined);
+      const address = typeof p.address === "string" ? p.address : undefined;
+      this.points.set(p.id, {
+        config: p,
+        type: scaled ? "float64" : p.type,
+        scaled,
+        address,
+        last: undefined,
+        lastPublishedMs: 0,
+      });
+    }
+  }
+
+  /**
+   * Appends to `out` the Readings the samples produce (suppressed ones produce none) and returns
+   * how many samples were not good. Samples for unknown points are ignored and counted as bad.
+   */
+  build(samples: readonly Sample[], nowMs: number, out: Reading[]): BuildStats {
+    const receivedAt = new Date(nowMs).toISOString();
+    let bad = 0;
+    for (const s of samples) {
+      const state = this.points.get(s.point);
+      if (!state) {
+        bad++;
+        continue;
+      }
+      const r = this.toReading(state, s, receivedAt);
+      if (r.quality !== "good") bad++;
+      if (this.shouldPublish(state, r, nowMs)) {
+        r.seq = this.sequence.next();
+        state.last = r;
+        state.lastPublishedMs = nowMs;
+        out.push(r);
+      }
+    }
+    return { bad };
+  }
+
+  /** Readings marking every point bad with `status`, published once per state change. */
+  markAll(quality: "bad" | "uncertain", status: string, nowMs: number, out: Reading[]): void {
+    const at = new Date(nowMs).toISOString();
+    for (const state of this.points.values()) {
+      if (state.last?.quality === quality && state.last.status === status) continue;
+      const r = this.reading(state, null, quality, status, at, at, undefined);
+      r.seq = this.sequence.next();
+      state.last = r;
+      state.lastPublishedMs = nowMs;
+      out.push(r);
+    }
+  }
+
+  /**
+   * Re-publishes, unchanged but with a new `seq`, the last reading of every point whose heartbeat
+   * is due and that is in `ids` (points no poll will refresh, i.e. pushed ones).
+   */
+  heartbeats(ids: ReadonlySet<string>, nowMs: number, out: Reading[]): void {
+    for (const id of ids) {
+      const state = this.points.get(id);
+      const hb = state?.config.heartbeatMs;
+      if (!state?.last || hb === undefined || nowMs - state.lastPublishedMs < hb) continue;
+      const r: Reading = { ...state.last, seq: this.sequence.next() };
+      state.last = r;
+      state.lastPublishedMs = nowMs;
+      out.push(r);
+    }
+  }
+
+  /** Quality of every point's last reading; used to tell connected from degraded. */
+  hasBadPoint(): boolean {
+    for (const s of this.points.values()) if (s.last && s.last.quality !== "good") return true;
+    return false;
+  }
+
+  private toReading(state: PointState, s: Sample, receivedAt: string): Reading {
+    const ts = s.sourceTs === undefined ? receivedAt : (toIso(s.sourceTs) ?? receivedAt);
+    const quality = s.quality ?? "good";
+    const unit = s.unit;
+    if (s.value === null)
+      return this.reading(
+        state,
+        null,
+        quality === "good" ? "bad" : quality,
+        s.status ?? "NoValue",
+        ts,
+        receivedAt,
+        s.address,
+        unit,
+      );
+    const n = normalizeValue(state.config.type, s.value);
+    if (!n.ok) return this.reading(state, null, "bad", n.status, ts, receivedAt, s.address, unit);
+    const value = state.scaled ? scale(n.value, state.config) : n.value;
+    return this.reading(state, value, quality, s.status, ts, receivedAt, s.address, unit);
+  }
+
+  private reading(
+    state: PointState,
+    value: ReadingValue,
+    quality: Reading["quality"],
+    status: string | undefined,
+    ts: string,
+    receivedAt: string,
+    address: string | undefined,
+    unit?: string,
+  ): Reading {
+    const c = state.config;
+    const r: Reading = {
+      gateway: this.gateway,
+      device: this.device,
+      point: c.id,
+      value,
+      type: state.type,
+      quality,
+      ts,
+      receivedAt,
+      protocol: this.protocol,
+      seq: 0,
+    };
+    if (status !== undefined) r.status = status;
+    const u = c.unit ?? unit;
+    if (u !== undefined) r.unit = u;
+    const a = address ?? state.address;
+    if (a !== undefined) r.address = a;
+    return r;
+  }
+
+  private shouldPublish(state: PointState, r: Reading, nowMs: number): boolean {
+    const last = state.last;
+    const c = state.config;
+    if (!last || c.publish === "always") return true;
+    if (last.quality !== r.quality || last.status !== r.status) return true;
+    if (c.heartbeatMs !== undefined && nowMs - state.lastPublishedMs >= c.heartbeatMs) return true;
+    if (typeof r.value === "number" && typeof last.value === "number")
+      return exceedsDeadband(last.value, r.value, c);
+    return !sameValue(last.value, r.value);
+  }
+}
+
+function scale(value: ReadingValue, c: PointConfig<Record<string, unknown>>): ReadingValue {
+  const n = typeof value === "string" ? Number(value) : value; // int64 beyond 2^53 arrives as a string
+  return typeof n === "number" ? n * (c.scale ?? 1) + (c.offset ?? 0) : value;
+}
+
+function exceedsDeadband(last: number, next: number, c: PointConfig<Record<string, unknown>>): boolean {
+  const delta = Math.abs(next - last);
+  const db = c.deadband;
+  if (!db) return delta !== 0;
+  if (db.mode === "absolute") return delta > db.value;
+  return last === 0 ? delta !== 0 : delta > (Math.abs(last) * db.value) / 100;
+}
+
+function sameValue(a: ReadingValue, b: ReadingValue): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function toIso(ts: number | Date | string): string | undefined {
+  const d = ts instanceof Date ? ts : new Date(ts);
+  const ms = d.getTime();
+  return Number.isNaN(ms) ? undefined : d.toISOString();
+}

@@ -1,0 +1,9 @@
+/**
+ * The one list of adapters built into tagbridge. Add a built-in adapter here; nothing scans folders.
+ */
+import { simulatorAdapter } from "../../adapters/simulator/index.js";
+import type { AdapterDefinition } from "../sdk/adapter.js";
+
+export const BUILTIN_ADAPTERS: readonly AdapterDefinition[] = [
+  simulatorAdapter as unknown as AdapterDefinition,
+];

@@ -1,0 +1,230 @@
+import pino from "pino";
+import Type from "typebox";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Reading } from "../schema/reading.js";
+import type { Adapter, AdapterContext, AdapterDefinition, Sample } from "../sdk/adapter.js";
+import type { PointConfig } from "../sdk/point.js";
+import type { DeviceSpec } from "./device.js";
+import { Gateway } from "./gateway.js";
+import { AdapterRegistry } from "./registry.js";
+
+type P = PointConfig<Record<string, unknown>>;
+
+/** Knobs a test turns on its scripted adapter instances (the seam the core talks to). */
+interface Script {
+  readMs?: number;
+  failStarts?: number;
+  failReads?: boolean;
+  log: string[];
+  inFlight: number;
+  maxInFlight: number;
+  ctx?: AdapterContext<unknown, unknown>;
+}
+const scripts = new Map<string, Script>();
+
+const scripted: AdapterDefinition = {
+  type: "scripted",
+  description: "test adapter driven by a script",
+  sdk: "^1.0.0",
+  connectionSchema: Type.Object({}),
+  pointSchema: Type.Object({}),
+  capabilities: ["read", "write"],
+  polled: (p) => (p as P).description !== "pushed",
+  create(ctx): Adapter {
+    const s = scripts.get(ctx.device)!;
+    s.ctx = ctx as AdapterContext<unknown, unknown>;
+    let n = 0;
+    return {
+      async start() {
+        s.log.push("start");
+        if ((s.failStarts ?? 0) > 0) {
+          s.failStarts!--;
+          throw new Error("refused");
+        }
+      },
+      async stop() {
+        s.log.push("stop");
+      },
+      async read(points) {
+        s.inFlight++;
+        s.maxInFlight = Math.max(s.maxInFlight, s.inFlight);
+        s.log.push(`read:${points.map((p) => p.id).join(",")}`);
+        await new Promise((r) => setTimeout(r, s.readMs ?? 0));
+        s.inFlight--;
+        if (s.failReads) throw new Error("link down");
+        n++;
+        return points.map(
+          (p): Sample =>
+            p.id === "broken"
+              ? { point: p.id, value: null, quality: "bad", status: "IllegalDataAddress" }
+              : { point: p.id, value: n },
+        );
+      },
+      async write() {
+        return {};
+      },
+    };
+  },
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean, ms = 3000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not reached in time");
+    await sleep(5);
+  }
+}
+
+function device(id: string, points: Partial<P>[], extra: Partial<DeviceSpec> = {}): DeviceSpec {
+  scripts.set(id, { log: [], inFlight: 0, maxInFlight: 0 });
+  return {
+    id,
+    type: "scripted",
+    pollIntervalMs: 20,
+    reconnect: { minMs: 20, maxMs: 80 },
+    connection: {},
+    points: points.map((p) => ({ type: "int32", publish: "always", ...p }) as P),
+    ...extra,
+  };
+}
+
+let gateway: Gateway | undefined;
+function start(devices: DeviceSpec[]) {
+  gateway = new Gateway({
+    id: "gw",
+    dataDir: "/tmp/tagbridge-test",
+    devices,
+    registry: new AdapterRegistry([scripted]),
+    log: pino({ level: "silent" }),
+  });
+  const seen: Reading[] = [];
+  gateway.bus.subscribe({ name: "t", handle: (b) => void seen.push(...b) });
+  gateway.start();
+  return { gw: gateway, seen };
+}
+afterEach(async () => {
+  await gateway?.stop();
+  gateway = undefined;
+});
+
+describe("device runtime", () => {
+  it("polls each interval group, never overlapping reads of one device, and counts overruns", async () => {
+    const { gw } = start([
+      device("d", [{ id: "fast" }, { id: "slow", pollIntervalMs: 60 }], { pollIntervalMs: 10 }),
+    ]);
+    scripts.get("d")!.readMs = 15; // slower than the 10 ms interval: overruns must be skipped, not stacked
+    await until(() => gw.device("d")!.counters.reads >= 12);
+    const s = scripts.get("d")!;
+    expect(s.maxInFlight).toBe(1);
+    expect(s.log).toContain("read:fast");
+    expect(s.log).toContain("read:slow");
+    expect(gw.device("d")!.counters.overruns).toBeGreaterThan(0);
+    expect(gw.device("d")!.state).toBe("connected");
+  });
+
+  it("a slow device does not delay another", async () => {
+    const { gw } = start([device("slow", [{ id: "x" }]), device("quick", [{ id: "x" }])]);
+    scripts.get("slow")!.readMs = 1000;
+    await until(() => gw.device("quick")!.counters.reads >= 10);
+    expect(gw.device("slow")!.counters.reads).toBe(0);
+  });
+
+  it("retries a refused connect with backoff, publishing each point bad/Disconnected once", async () => {
+    const spec = device("d", [{ id: "a" }, { id: "b" }]);
+    scripts.get("d")!.failStarts = 3;
+    const { gw, seen } = start([spec]);
+    await until(() => gw.device("d")!.counters.reads >= 1);
+    const bad = seen.filter((r) => r.status === "Disconnected");
+    expect(bad.map((r) => r.point).sort()).toEqual(["a", "b"]);
+    expect(bad.every((r) => r.quality === "bad" && r.value === null)).toBe(true);
+    expect(scripts.get("d")!.log.filter((l) => l === "start")).toHaveLength(4);
+    expect(gw.device("d")!.state).toBe("connected");
+    expect(gw.ready()).toBe(true);
+  });
+
+  it("a read that fails connection-wide disconnects, marks points bad once and reconnects", async () => {
+    const { gw, seen } = start([device("d", [{ id: "a" }])]);
+    await until(() => gw.device("d")!.counters.reads >= 2);
+    const s = scripts.get("d")!;
+    s.failReads = true;
+    await until(() => gw.device("d")!.state === "disconnected");
+    await sleep(100);
+    expect(seen.filter((r) => r.status === "Disconnected")).toHaveLength(1);
+    expect(gw.device("d")!.stateReason).toMatch(/link down/);
+    const starts = () => s.log.filter((l) => l === "start").length;
+    const before = starts();
+    await sleep(150);
+    // backoff doubles while reads keep failing after each reconnect: 20 + 40 + 80 ms fit in 150 ms, not more
+    expect(starts() - before).toBeLessThanOrEqual(3);
+    s.failReads = false;
+    await until(() => gw.device("d")!.state === "connected" && seen.at(-1)?.quality === "good");
+    expect(gw.device("d")!.counters.reconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it("an adapter-reported disconnect marks points bad without restarting the adapter", async () => {
+    const { gw, seen } = start([device("d", [{ id: "p", description: "pushed" }])]);
+    await until(() => gw.device("d")!.state === "connected");
+    const ctx = scripts.get("d")!.ctx!;
+    ctx.emit([{ point: "p", value: 7 }]);
+    ctx.setState("disconnected", "session lost");
+    await until(() => seen.some((r) => r.status === "Disconnected"));
+    expect(gw.device("d")!).toMatchObject({ state: "disconnected", stateReason: "session lost" });
+    expect(scripts.get("d")!.log.filter((l) => l === "start")).toHaveLength(1);
+    ctx.setState("connected");
+    ctx.emit([{ point: "p", value: 8 }]);
+    await until(() => seen.at(-1)?.value === 8);
+    expect(gw.device("d")!.state).toBe("connected");
+  });
+
+  it("a bad point makes the device degraded", async () => {
+    const { gw } = start([device("d", [{ id: "ok" }, { id: "broken" }])]);
+    await until(() => gw.device("d")!.counters.reads >= 1);
+    expect(gw.device("d")!.state).toBe("degraded");
+    expect(gw.points("d")!.find((p) => p.id === "broken")!.latest).toMatchObject({
+      quality: "bad",
+      status: "IllegalDataAddress",
+    });
+  });
+
+  it("publishes nothing after stop resolves, and stop is idempotent", async () => {
+    const { gw, seen } = start([device("d", [{ id: "p", description: "pushed" }, { id: "q" }])]);
+    await until(() => gw.device("d")!.counters.reads >= 2);
+    const ctx = scripts.get("d")!.ctx!;
+    await gw.stop();
+    await gw.stop();
+    const n = seen.length;
+    ctx.emit([{ point: "p", value: 1 }]);
+    await sleep(60);
+    expect(seen.length).toBe(n);
+    expect(gw.device("d")!.state).toBe("stopped");
+  });
+
+  it("apply restarts only changed devices and starts added ones", async () => {
+    const a = device("a", [{ id: "x" }]);
+    const b = device("b", [{ id: "x" }]);
+    const { gw } = start([a, b]);
+    await until(() => gw.device("a")!.counters.reads >= 1 && gw.device("b")!.counters.reads >= 1);
+    const b2 = { ...b, pollIntervalMs: 30 };
+    const c = device("c", [{ id: "y" }]);
+    scripts.set("b", { log: [], inFlight: 0, maxInFlight: 0 });
+    const result = await gw.apply([structuredClone(a), b2, c]);
+    expect(result).toEqual({ added: ["c"], removed: [], changed: ["b"], unchanged: ["a"] });
+    expect(scripts.get("a")!.log.filter((l) => l === "stop")).toHaveLength(0);
+    await until(() => gw.device("c")!.counters.reads >= 1 && gw.device("b")!.counters.reads >= 1);
+    const removal = await gw.apply([structuredClone(a)]);
+    expect(removal.removed.sort()).toEqual(["b", "c"]);
+    expect(gw.devices().map((d) => d.id)).toEqual(["a"]);
+    expect(gw.bus.latest({ devices: ["c"] })).toEqual([]);
+  });
+
+  it("refuses writes to read-only points and to disconnected devices", async () => {
+    const spec = device("d", [{ id: "ro" }, { id: "rw", access: "readwrite" }]);
+    scripts.get("d")!.failStarts = 1000;
+    const { gw } = start([spec]);
+    await until(() => gw.device("d")!.state === "disconnected");
+    await expect(gw.write("d", "ro", 1)).rejects.toMatchObject({ reason: "NotWritable" });
+    await expect(gw.write("d", "rw", 1)).rejects.toMatchObject({ reason: "NotConnected" });
+    await expect(gw.write("d", "nope", 1)).rejects.toMatchObject({ reason: "UnknownPoint" });
+  });
+});

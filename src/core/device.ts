@@ -1,0 +1,374 @@
+/**
+ * Runs one device: the adapter's lifecycle, connect retries with backoff, polling, turning
+ * samples into Readings, and the device state the API shows.
+ */
+import { join } from "node:path";
+import type { Logger } from "pino";
+import type { Reading } from "../schema/reading.js";
+import type {
+  Adapter,
+  AdapterDefinition,
+  Clock,
+  DeviceState,
+  ReportedState,
+  Sample,
+  WriteResult,
+} from "../sdk/adapter.js";
+import type { PointConfig } from "../sdk/point.js";
+import { ReadingBuilder } from "./builder.js";
+import type { Bus } from "./bus.js";
+import type { GatewayMetrics } from "./metrics.js";
+import { Poller, type PollGroup, pollGroups } from "./poller.js";
+import type { Sequence } from "./sequence.js";
+import type { DeviceCounters, DeviceInfo, PointInfo } from "./types.js";
+
+type Point = PointConfig<Record<string, unknown>>;
+
+/** Longest a stop waits for an adapter's start() that ignores the stop. */
+const STOP_WAIT_MS = 5000;
+
+/** A device's validated config, defaults applied, as the runtime needs it. */
+export interface DeviceSpec {
+  id: string;
+  type: string;
+  description?: string;
+  enabled?: boolean;
+  pollIntervalMs?: number;
+  reconnect?: { minMs: number; maxMs: number };
+  connection: Record<string, unknown>;
+  points: Point[];
+}
+
+/** What a device runner shares with the rest of the gateway. */
+export interface DeviceDeps {
+  gateway: string;
+  bus: Bus;
+  sequence: Sequence;
+  log: Logger;
+  clock: Clock;
+  metrics: GatewayMetrics;
+  dataDir: string;
+}
+
+/** Raised by `write` so the API can map it to a status code. */
+export class WriteRefused extends Error {
+  constructor(
+    readonly reason: "NotWritable" | "NotConnected" | "UnknownPoint" | "Unsupported",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One running device. */
+export class DeviceRunner {
+  private readonly adapter: Adapter<Record<string, unknown>>;
+  private readonly builder: ReadingBuilder;
+  private readonly log: Logger;
+  private readonly polledGroups: PollGroup<Point>[];
+  private readonly pushedIds: ReadonlySet<string>;
+  private poller: Poller<Point> | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private reported: ReportedState | "connecting" | "stopped";
+  private reason: string | undefined;
+  private since: number;
+  private stopped = false;
+  private started = false;
+  private attempted = false;
+  private connects = 0;
+  private wake: (() => void) | undefined;
+  private lifecycle: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
+  private restarting = false;
+  /** Next retry delay; doubles on each failure, back to the minimum after a good read. */
+  private backoffMs: number;
+  readonly counters: DeviceCounters = {
+    reads: 0,
+    readErrors: 0,
+    overruns: 0,
+    samples: 0,
+    badSamples: 0,
+    readings: 0,
+    reconnects: 0,
+    lastReadMs: null,
+  };
+
+  constructor(
+    readonly spec: DeviceSpec,
+    private readonly definition: AdapterDefinition,
+    private readonly deps: DeviceDeps,
+  ) {
+    this.log = deps.log.child({ adapter: definition.type, device: spec.id });
+    this.since = deps.clock.now();
+    this.reported = spec.enabled === false ? "stopped" : "connecting";
+    this.backoffMs = spec.reconnect?.minMs ?? 1000;
+    this.builder = new ReadingBuilder(deps.gateway, spec.id, definition.type, spec.points, deps.sequence);
+    const canRead = definition.capabilities.includes("read");
+    const polled = spec.points.filter(
+      (p) => canRead && (definition.polled ? definition.polled(p as never) : true),
+    );
+    this.polledGroups = pollGroups(polled, spec.pollIntervalMs ?? 1000);
+    this.pushedIds = new Set(spec.points.filter((p) => !polled.includes(p)).map((p) => p.id));
+    this.adapter = definition.create({
+      gateway: deps.gateway,
+      device: spec.id,
+      log: this.log,
+      settings: spec.connection,
+      points: spec.points,
+      emit: (samples) => this.accept(samples),
+      setState: (state, reason) => this.onReported(state, reason),
+      clock: deps.clock,
+      metrics: deps.metrics.forDevice(definition.type, spec.id),
+      dataDir: join(deps.dataDir, "devices", spec.id),
+    }) as Adapter<Record<string, unknown>>;
+  }
+
+  /** Starts connecting in the background; resolves at once. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.lifecycle = this.connectLoop();
+  }
+
+  /**
+   * Stops polling and the adapter. Idempotent; nothing is published after it resolves. A connect
+   * in progress is cut short by the adapter's `stop()`; a start that ignores it is waited for at
+   * most `STOP_WAIT_MS`.
+   */
+  stop(): Promise<void> {
+    if (!this.stopping) {
+      this.stopped = true;
+      this.wake?.();
+      this.stopping = (async () => {
+        await this.halt();
+        await Promise.race([this.lifecycle, new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
+        await this.adapter.stop().catch(() => {}); // a start that completed during the wait
+        this.setState("stopped", undefined);
+      })();
+    }
+    return this.stopping;
+  }
+
+  /** True once the first connection attempt finished, whatever its outcome. */
+  get attemptedConnect(): boolean {
+    return this.attempted;
+  }
+
+  get state(): DeviceState {
+    if (this.reported === "connected" && this.builder.hasBadPoint()) return "degraded";
+    return this.reported;
+  }
+
+  info(): DeviceInfo {
+    const info: DeviceInfo = {
+      id: this.spec.id,
+      type: this.spec.type,
+      enabled: this.spec.enabled !== false,
+      state: this.state,
+      stateSince: new Date(this.since).toISOString(),
+      pointCount: this.spec.points.length,
+      counters: { ...this.counters },
+    };
+    if (this.spec.description !== undefined) info.description = this.spec.description;
+    if (this.reason !== undefined) info.stateReason = this.reason;
+    return info;
+  }
+
+  points(): PointInfo[] {
+    return this.spec.points.map((p) => {
+      const {
+        id,
+        type,
+        description,
+        unit,
+        access,
+        pollIntervalMs,
+        scale,
+        offset,
+        deadband,
+        publish,
+        heartbeatMs,
+      } = p;
+      const info: PointInfo = {
+        id,
+        type,
+        description,
+        unit,
+        access,
+        pollIntervalMs,
+        scale,
+        offset,
+        deadband,
+        publish,
+        heartbeatMs,
+      };
+      for (const k of Object.keys(info) as (keyof PointInfo)[]) if (info[k] === undefined) delete info[k];
+      if (typeof p.address === "string") info.address = p.address;
+      const latest = this.deps.bus.latestOf(this.spec.id, p.id);
+      if (latest) info.latest = latest;
+      return info;
+    });
+  }
+
+  /** Writes a point; resolves once the device confirmed. */
+  async write(pointId: string, value: unknown): Promise<WriteResult> {
+    const point = this.spec.points.find((p) => p.id === pointId);
+    if (!point) throw new WriteRefused("UnknownPoint", `device '${this.spec.id}' has no point '${pointId}'`);
+    if (point.access !== "readwrite")
+      throw new WriteRefused("NotWritable", `point '${pointId}' is not writable (access: read)`);
+    if (!this.adapter.write)
+      throw new WriteRefused("Unsupported", `adapter '${this.definition.type}' cannot write`);
+    if (this.state !== "connected" && this.state !== "degraded") {
+      throw new WriteRefused("NotConnected", `device '${this.spec.id}' is ${this.state}`);
+    }
+    return this.adapter.write(point, value);
+  }
+
+  private async connectLoop(): Promise<void> {
+    while (!this.stopped) {
+      this.setState("connecting", this.reason);
+      try {
+        await this.adapter.start();
+      } catch (error) {
+        this.attempted = true;
+        if (this.stopped) break;
+        const delay = this.nextBackoff();
+        this.disconnected(`connect failed: ${message(error)}`, delay);
+        await this.adapter.stop().catch(() => {});
+        await this.sleep(delay);
+        continue;
+      }
+      this.attempted = true;
+      if (this.stopped) break;
+      if (this.connects++ > 0) this.counters.reconnects++;
+      this.setState("connected", undefined);
+      this.startPolling();
+      return;
+    }
+  }
+
+  private startPolling(): void {
+    if (this.polledGroups.length > 0) {
+      this.poller = new Poller(
+        this.polledGroups,
+        (g) => this.poll(g),
+        () => this.counters.overruns++,
+      );
+      this.poller.start();
+    }
+    const beats = this.spec.points
+      .filter((p) => this.pushedIds.has(p.id) && p.heartbeatMs !== undefined)
+      .map((p) => p.heartbeatMs!);
+    if (beats.length > 0) {
+      const every = Math.max(100, Math.min(...beats) / 2);
+      this.heartbeatTimer = setInterval(
+        () => this.publishWith((out) => this.builder.heartbeats(this.pushedIds, this.deps.clock.now(), out)),
+        every,
+      );
+    }
+  }
+
+  private async poll(group: PollGroup<Point>): Promise<void> {
+    const started = performance.now();
+    if (this.restarting) return;
+    let samples: Sample[];
+    try {
+      samples = await this.adapter.read!(group.points);
+    } catch (error) {
+      if (this.stopped) return;
+      this.counters.readErrors++;
+      this.reconnectAfter(`read failed: ${message(error)}`);
+      return;
+    }
+    this.counters.reads++;
+    this.backoffMs = this.spec.reconnect?.minMs ?? 1000;
+    this.counters.lastReadMs = Math.round((performance.now() - started) * 100) / 100;
+    this.accept(samples);
+  }
+
+  /** Connection-wide failure while connected: restart the adapter with backoff. */
+  private reconnectAfter(reason: string): void {
+    if (this.restarting) return;
+    this.restarting = true;
+    this.lifecycle = this.lifecycle.then(async () => {
+      const delay = this.nextBackoff();
+      await this.halt();
+      if (this.stopped) return;
+      this.disconnected(reason, delay);
+      await this.sleep(delay);
+      this.restarting = false;
+      await this.connectLoop();
+    });
+  }
+
+  private nextBackoff(): number {
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(delay * 2, this.spec.reconnect?.maxMs ?? 30000);
+    return delay;
+  }
+
+  private async halt(): Promise<void> {
+    const poller = this.poller;
+    this.poller = undefined;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+    await poller?.stop();
+    await this.adapter.stop().catch((error) => this.log.warn({ err: error }, "adapter stop failed"));
+  }
+
+  private accept(samples: readonly Sample[]): void {
+    if (this.stopped || samples.length === 0) return;
+    this.counters.samples += samples.length;
+    this.publishWith((out) => {
+      this.counters.badSamples += this.builder.build(samples, this.deps.clock.now(), out).bad;
+    });
+  }
+
+  private onReported(state: ReportedState, reason: string | undefined): void {
+    if (this.stopped) return;
+    if (state === "disconnected") this.disconnected(reason ?? "reported by adapter", undefined);
+    else this.setState(state, reason);
+  }
+
+  private disconnected(reason: string, retryMs: number | undefined): void {
+    const first = this.reported !== "disconnected";
+    this.setState("disconnected", reason);
+    const retry = retryMs === undefined ? "" : `; retrying in ${retryMs} ms`;
+    if (first) this.log.warn(`${reason}${retry}`);
+    else this.log.debug(`${reason}${retry}`);
+    this.publishWith((out) => this.builder.markAll("bad", "Disconnected", this.deps.clock.now(), out));
+  }
+
+  private publishWith(fill: (out: Reading[]) => void): void {
+    const out: Reading[] = [];
+    fill(out);
+    if (out.length === 0) return;
+    this.counters.readings += out.length;
+    this.deps.bus.publish(out);
+  }
+
+  private setState(state: DeviceRunner["reported"], reason: string | undefined): void {
+    const changed = this.reported !== state;
+    this.reported = state;
+    this.reason = reason;
+    if (!changed) return;
+    this.since = this.deps.clock.now();
+    if (state === "connected" || state === "stopped") this.log.info(`device ${state}`);
+    else if (state !== "disconnected") this.log.debug(`device ${state}`);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,101 @@
+/**
+ * Prometheus metrics of a gateway: adapters' own counters and gauges (labelled by adapter and
+ * device), plus gauges read from the runtime's counters at scrape time.
+ */
+import { Counter as PromCounter, Gauge as PromGauge, Registry } from "prom-client";
+import type { Counter, Gauge, Metrics } from "../sdk/adapter.js";
+import type { DeviceInfo, ReadingBus } from "./types.js";
+
+const NAME = /^[a-z][a-z0-9_]*$/;
+
+/** Owns the registry; one per gateway, so several gateways in one process do not collide. */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly counters = new Map<string, PromCounter<"adapter" | "device">>();
+  private readonly gauges = new Map<string, PromGauge<"adapter" | "device">>();
+
+  /** Metrics handed to one adapter instance through its context. */
+  forDevice(adapter: string, device: string): Metrics {
+    const labels = { adapter, device };
+    return {
+      counter: (name, help): Counter => {
+        const c = this.metric(this.counters, `tagbridge_adapter_${checked(name)}_total`, help, PromCounter);
+        return { inc: (by = 1) => c.inc(labels, by) };
+      },
+      gauge: (name, help): Gauge => {
+        const g = this.metric(this.gauges, `tagbridge_adapter_${checked(name)}`, help, PromGauge);
+        return { set: (v) => g.set(labels, v) };
+      },
+    };
+  }
+
+  /** Exposes device counters and bus consumer stats, read when scraped. */
+  observe(devices: () => DeviceInfo[], bus: ReadingBus): void {
+    const perDevice = (name: string, help: string, pick: (d: DeviceInfo) => number) =>
+      new PromGauge({
+        name,
+        help,
+        labelNames: ["device", "adapter"],
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          for (const d of devices()) this.set({ device: d.id, adapter: d.type }, pick(d));
+        },
+      });
+    perDevice("tagbridge_device_connected", "1 when the device is connected or degraded", (d) =>
+      d.state === "connected" || d.state === "degraded" ? 1 : 0,
+    );
+    perDevice("tagbridge_device_readings", "Readings published since start", (d) => d.counters.readings);
+    perDevice("tagbridge_device_reads", "Completed polls since start", (d) => d.counters.reads);
+    perDevice(
+      "tagbridge_device_read_errors",
+      "Polls that failed connection-wide",
+      (d) => d.counters.readErrors,
+    );
+    perDevice(
+      "tagbridge_device_overruns",
+      "Polls skipped because the previous one still ran",
+      (d) => d.counters.overruns,
+    );
+    perDevice("tagbridge_device_bad_samples", "Samples with non-good quality", (d) => d.counters.badSamples);
+    perDevice(
+      "tagbridge_device_reconnects",
+      "Reconnects after the first connect",
+      (d) => d.counters.reconnects,
+    );
+    new PromGauge({
+      name: "tagbridge_bus_dropped",
+      help: "Readings a bus consumer dropped because its queue was full",
+      labelNames: ["consumer"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const c of bus.consumers()) this.set({ consumer: c.name }, c.dropped);
+      },
+    });
+  }
+
+  private metric<M extends PromCounter<"adapter" | "device"> | PromGauge<"adapter" | "device">>(
+    cache: Map<string, M>,
+    name: string,
+    help: string,
+    Kind: new (config: {
+      name: string;
+      help: string;
+      labelNames: ("adapter" | "device")[];
+      registers: Registry[];
+    }) => M,
+  ): M {
+    let m = cache.get(name);
+    if (!m) {
+      m = new Kind({ name, help, labelNames: ["adapter", "device"], registers: [this.registry] });
+      cache.set(name, m);
+    }
+    return m;
+  }
+}
+
+function checked(name: string): string {
+  if (!NAME.test(name)) throw new Error(`metric name '${name}' must be snake_case`);
+  return name;
+}

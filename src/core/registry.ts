@@ -1,0 +1,70 @@
+/**
+ * Adapter types known to a gateway: the built-ins, listed in one explicit file, plus third-party
+ * packages named in config, loaded with `import()` and checked against the SDK version.
+ */
+import semver from "semver";
+import type { AdapterDefinition } from "../sdk/adapter.js";
+import { SDK_VERSION } from "../sdk/version.js";
+import { BUILTIN_ADAPTERS } from "./builtin-adapters.js";
+
+/** Looks adapter definitions up by type. */
+export class AdapterRegistry {
+  private readonly byType = new Map<string, AdapterDefinition>();
+
+  constructor(definitions: readonly AdapterDefinition[] = BUILTIN_ADAPTERS) {
+    for (const d of definitions) this.add(d, "built-in");
+  }
+
+  get(type: string): AdapterDefinition | undefined {
+    return this.byType.get(type);
+  }
+
+  list(): AdapterDefinition[] {
+    return [...this.byType.values()];
+  }
+
+  /** Adds a definition after checking its shape and SDK range; throws a descriptive Error otherwise. */
+  add(definition: unknown, origin: string): AdapterDefinition {
+    const d = checkDefinition(definition, origin);
+    const existing = this.byType.get(d.type);
+    if (existing && existing !== d)
+      throw new Error(`${origin}: adapter type '${d.type}' is already registered`);
+    this.byType.set(d.type, d);
+    return d;
+  }
+
+  /** Imports third-party adapter packages (default export or `adapter` export) and adds them. */
+  async load(
+    packages: readonly string[],
+    importer: (name: string) => Promise<unknown> = (n) => import(n),
+  ): Promise<void> {
+    for (const name of packages) {
+      let mod: { default?: unknown; adapter?: unknown };
+      try {
+        mod = (await importer(name)) as typeof mod;
+      } catch (error) {
+        throw new Error(
+          `adapter package '${name}' could not be loaded: ${error instanceof Error ? error.message : error}`,
+        );
+      }
+      this.add(mod.default ?? mod.adapter, `adapter package '${name}'`);
+    }
+  }
+}
+
+function checkDefinition(value: unknown, origin: string): AdapterDefinition {
+  const d = value as Partial<AdapterDefinition> | undefined;
+  const problems: string[] = [];
+  if (!d || typeof d !== "object") throw new Error(`${origin}: does not export an adapter definition`);
+  if (typeof d.type !== "string" || !/^[a-z][a-z0-9-]*$/.test(d.type))
+    problems.push("`type` must be a lowercase name");
+  if (typeof d.create !== "function") problems.push("`create` must be a function");
+  if (d.connectionSchema?.type !== "object") problems.push("`connectionSchema` must be an object schema");
+  if (d.pointSchema?.type !== "object") problems.push("`pointSchema` must be an object schema");
+  if (!Array.isArray(d.capabilities)) problems.push("`capabilities` must be an array");
+  if (typeof d.sdk !== "string" || !semver.validRange(d.sdk)) problems.push("`sdk` must be a semver range");
+  else if (!semver.satisfies(SDK_VERSION, d.sdk))
+    problems.push(`needs SDK ${d.sdk}, this gateway provides ${SDK_VERSION}`);
+  if (problems.length > 0) throw new Error(`${origin}: ${problems.join("; ")}`);
+  return d as AdapterDefinition;
+}
