@@ -80,6 +80,7 @@ export class DeviceRunner {
   private lifecycle: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   private restarting = false;
+  private warned = false;
   /** Next retry delay; doubles on each failure, back to the minimum after a good read. */
   private backoffMs: number;
   readonly counters: DeviceCounters = {
@@ -331,7 +332,9 @@ export class DeviceRunner {
   }
 
   private disconnected(reason: string, retryMs: number | undefined): void {
-    const first = this.reported !== "disconnected";
+    // Warn once per outage; retries of the same outage log at debug.
+    const first = !this.warned;
+    this.warned = true;
     this.setState("disconnected", reason);
     const retry = retryMs === undefined ? "" : `; retrying in ${retryMs} ms`;
     if (first) this.log.warn(`${reason}${retry}`);
@@ -352,6 +355,7 @@ export class DeviceRunner {
     this.reported = state;
     this.reason = reason;
     if (!changed) return;
+    if (state === "connected") this.warned = false;
     this.since = this.deps.clock.now();
     if (state === "connected" || state === "stopped") this.log.info(`device ${state}`);
     else if (state !== "disconnected") this.log.debug(`device ${state}`);

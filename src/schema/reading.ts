@@ -30,7 +30,10 @@ export type ScalarType = (typeof SCALAR_TYPES)[number];
 export type PointType = ScalarType | `${ScalarType}[]`;
 
 /** Every point type name, arrays included, in a stable order. */
-export const POINT_TYPES: readonly PointType[] = [...SCALAR_TYPES, ...SCALAR_TYPES.map((t) => `${t}[]` as const)];
+export const POINT_TYPES: readonly PointType[] = [
+  ...SCALAR_TYPES,
+  ...SCALAR_TYPES.map((t) => `${t}[]` as const),
+];
 
 /** Quality of a reading, coarse on purpose: `status` carries the protocol detail. */
 export const QUALITIES = ["good", "uncertain", "bad"] as const;
@@ -38,7 +41,11 @@ export const QUALITIES = ["good", "uncertain", "bad"] as const;
 export type Quality = (typeof QUALITIES)[number];
 
 const IsoTimestamp = (description: string) =>
-  Type.String({ format: "date-time", pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$", description });
+  Type.String({
+    format: "date-time",
+    pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$",
+    description,
+  });
 
 /** JSON value of a reading; the shape for a type is documented on `type`. */
 const ValueSchema = Type.Union(
@@ -59,28 +66,38 @@ const ValueSchema = Type.Union(
 /** The Reading schema, version 1. Field names are part of the public contract. */
 export const ReadingSchema = Type.Object(
   {
-    gateway: Type.String({ minLength: 1, description: "Id of the gateway instance that produced the reading." }),
+    gateway: Type.String({
+      minLength: 1,
+      description: "Id of the gateway instance that produced the reading.",
+    }),
     device: Type.String({ minLength: 1, description: "Device id from the gateway configuration." }),
     point: Type.String({ minLength: 1, description: "Point (tag) id within the device." }),
     value: ValueSchema,
     type: Type.Enum(POINT_TYPES, { description: "Type of `value`; a `[]` suffix marks an array." }),
-    quality: Type.Enum(QUALITIES, { description: "good, uncertain or bad; `status` gives the protocol detail." }),
+    quality: Type.Enum(QUALITIES, {
+      description: "good, uncertain or bad; `status` gives the protocol detail.",
+    }),
     status: Type.Optional(
       Type.String({
-        description: "Protocol detail behind the quality: an OPC UA status code name, a Modbus exception, Timeout, Disconnected, …",
+        description:
+          "Protocol detail behind the quality: an OPC UA status code name, a Modbus exception, Timeout, Disconnected, …",
       }),
     ),
-    ts: IsoTimestamp("ISO 8601 UTC with milliseconds: the source timestamp where the device gives one, else the acquisition time."),
+    ts: IsoTimestamp(
+      "ISO 8601 UTC with milliseconds: the source timestamp where the device gives one, else the acquisition time.",
+    ),
     receivedAt: IsoTimestamp("ISO 8601 UTC with milliseconds: when the gateway acquired the value."),
     unit: Type.Optional(Type.String({ description: "Engineering unit, from config or the device." })),
     protocol: Type.String({
       minLength: 1,
-      description: "Adapter type that produced the reading: opcua, modbus, mqtt, simulator, or a third-party type.",
+      description:
+        "Adapter type that produced the reading: opcua, modbus, mqtt, simulator, or a third-party type.",
     }),
     address: Type.Optional(Type.String({ description: "Source address the value came from." })),
     seq: Type.Integer({
       minimum: 0,
-      description: "Per-gateway sequence number, strictly increasing (also across restarts), for ordering and de-duplication.",
+      description:
+        "Per-gateway sequence number, strictly increasing (also across restarts), for ordering and de-duplication.",
     }),
   },
   {

@@ -62,7 +62,9 @@ function normalizeScalar(type: ScalarType, raw: SampleValue): Normalized {
     case "uint32": {
       const [min, max] = INT_RANGES[type]!;
       const n = typeof raw === "bigint" ? Number(raw) : raw;
-      return typeof n === "number" && Number.isInteger(n) && n >= min && n <= max ? { ok: true, value: n } : mismatch;
+      return typeof n === "number" && Number.isInteger(n) && n >= min && n <= max
+        ? { ok: true, value: n }
+        : mismatch;
     }
     case "int64":
     case "uint64":
@@ -80,7 +82,9 @@ function normalizeScalar(type: ScalarType, raw: SampleValue): Normalized {
     case "datetime":
       return normalizeDate(raw);
     case "json":
-      return typeof raw === "bigint" || raw instanceof Uint8Array ? mismatch : { ok: true, value: raw as ReadingValue };
+      return typeof raw === "bigint" || raw instanceof Uint8Array
+        ? mismatch
+        : { ok: true, value: raw as ReadingValue };
   }
 }
 
@@ -97,7 +101,8 @@ function normalizeInt64(type: "int64" | "uint64", raw: SampleValue): Normalized 
 }
 
 function normalizeDate(raw: SampleValue): Normalized {
-  const d = raw instanceof Date ? raw : typeof raw === "number" || typeof raw === "string" ? new Date(raw) : null;
+  const d =
+    raw instanceof Date ? raw : typeof raw === "number" || typeof raw === "string" ? new Date(raw) : null;
   if (d === null || Number.isNaN(d.getTime())) return mismatch;
   return { ok: true, value: d.toISOString() };
 }

@@ -1,6 +1,10 @@
 /**
  * The tagbridge adapter SDK: the only module an adapter (built-in or third-party) imports from the core.
  */
+
+export type { PointType, Quality, Reading, ScalarType } from "../schema/reading.js";
+export { POINT_TYPES, QUALITIES } from "../schema/reading.js";
+export type { SampleValue } from "../schema/values.js";
 export type {
   Adapter,
   AdapterContext,
@@ -18,8 +22,5 @@ export type {
 } from "./adapter.js";
 export { defineAdapter } from "./adapter.js";
 export type { CorePoint, PointConfig } from "./point.js";
-export { CorePointSchema, corePointProperties, coreDeviceProperties } from "./point.js";
-export type { PointType, Quality, Reading, ScalarType } from "../schema/reading.js";
-export { POINT_TYPES, QUALITIES } from "../schema/reading.js";
-export type { SampleValue } from "../schema/values.js";
+export { CorePointSchema, coreDeviceProperties, corePointProperties } from "./point.js";
 export { SDK_VERSION } from "./version.js";

@@ -39,11 +39,15 @@ export const corePointProperties = {
   pollIntervalMs: Type.Optional(
     Type.Integer({
       minimum: 10,
-      description: "Poll interval for this point in ms; defaults to the device's. Points with one interval form a group read together.",
+      description:
+        "Poll interval for this point in ms; defaults to the device's. Points with one interval form a group read together.",
     }),
   ),
   scale: Type.Optional(
-    Type.Number({ description: "Multiplier applied to numeric values (value * scale + offset). Makes the reading float64." }),
+    Type.Number({
+      description:
+        "Multiplier applied to numeric values (value * scale + offset). Makes the reading float64.",
+    }),
   ),
   offset: Type.Optional(Type.Number({ description: "Added after scale. Makes the reading float64." })),
   deadband: Type.Optional(DeadbandSchema),
@@ -57,7 +61,8 @@ export const corePointProperties = {
   heartbeatMs: Type.Optional(
     Type.Integer({
       minimum: 100,
-      description: "With onChange, re-publish an unchanged value after this many ms, so consumers know it is still current.",
+      description:
+        "With onChange, re-publish an unchanged value after this many ms, so consumers know it is still current.",
     }),
   ),
 };
@@ -75,7 +80,11 @@ export type PointConfig<P = Record<string, never>> = CorePoint & P;
 export const ReconnectSchema = Type.Object(
   {
     minMs: Type.Integer({ minimum: 10, default: 1000, description: "First retry delay in ms." }),
-    maxMs: Type.Integer({ minimum: 10, default: 30000, description: "Longest retry delay in ms; the delay doubles up to it." }),
+    maxMs: Type.Integer({
+      minimum: 10,
+      default: 30000,
+      description: "Longest retry delay in ms; the delay doubles up to it.",
+    }),
   },
   { additionalProperties: false, description: "Reconnect backoff after a connection-wide failure." },
 );
@@ -87,28 +96,46 @@ export const coreDeviceProperties = {
     maxLength: 128,
     description: "Device id, unique in the gateway: letters, digits, _ . : -",
   }),
-  type: Type.String({ description: "Adapter type that talks to this device: simulator, modbus, opcua, mqtt, or a third-party type." }),
+  type: Type.String({
+    description:
+      "Adapter type that talks to this device: simulator, modbus, opcua, mqtt, or a third-party type.",
+  }),
   description: Type.Optional(Type.String({ description: "Free text shown in the console and API." })),
-  enabled: Type.Optional(Type.Boolean({ default: true, description: "false keeps the device configured but not running." })),
+  enabled: Type.Optional(
+    Type.Boolean({ default: true, description: "false keeps the device configured but not running." }),
+  ),
   pollIntervalMs: Type.Optional(
-    Type.Integer({ minimum: 10, default: 1000, description: "Default poll interval for the device's points, in ms." }),
+    Type.Integer({
+      minimum: 10,
+      default: 1000,
+      description: "Default poll interval for the device's points, in ms.",
+    }),
   ),
   reconnect: Type.Optional(ReconnectSchema),
 };
 
 /** Builds the point schema of an adapter: core fields plus the adapter's, flat, unknown keys rejected. */
 export function pointSchemaFor(adapterPointSchema: TObject): TObject {
-  return Type.Object({ ...corePointProperties, ...adapterPointSchema.properties }, { additionalProperties: false });
+  return Type.Object(
+    { ...corePointProperties, ...adapterPointSchema.properties },
+    { additionalProperties: false },
+  );
 }
 
 /** Builds the device schema of an adapter type. */
-export function deviceSchemaFor(type: string, connectionSchema: TObject, adapterPointSchema: TObject): TObject {
+export function deviceSchemaFor(
+  type: string,
+  connectionSchema: TObject,
+  adapterPointSchema: TObject,
+): TObject {
   return Type.Object(
     {
       ...coreDeviceProperties,
       type: Type.Literal(type, { description: "Adapter type that talks to this device." }),
       connection: connectionSchema,
-      points: Type.Array(pointSchemaFor(adapterPointSchema), { description: "Points (tags) read from the device." }),
+      points: Type.Array(pointSchemaFor(adapterPointSchema), {
+        description: "Points (tags) read from the device.",
+      }),
     },
     { additionalProperties: false },
   );

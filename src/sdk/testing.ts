@@ -92,7 +92,9 @@ export interface TestContextOptions {
 
 /** A state change an adapter reported through `ctx.setState`. */
 export interface RecordedState {
+  /** The state reported. */
   state: ReportedState;
+  /** The reason given with it, if any. */
   reason: string | undefined;
 }
 
@@ -156,7 +158,9 @@ export function createTestContext<C extends TObject, P extends TObject>(
 /** A copy of `input` with defaults applied; its problems, as `where/path: message`, go to `problems`. */
 function validated(validator: Validator, input: unknown, where: string, problems: string[]): unknown {
   const value = validator.Default(structuredClone(input));
-  const errors = [...validator.Errors(value)].map((e) => `${where}${e.instancePath}: ${e.message}`);
+  const errors = [...validator.Errors(value)]
+    .filter((e) => e.keyword !== "additionalProperties") // each extra field is reported on its own path
+    .map((e) => `${where}${e.instancePath}: ${e.keyword === "boolean" ? "unknown field" : e.message}`);
   problems.push(...new Set(errors));
   return value;
 }
@@ -166,7 +170,8 @@ function duplicateIds(points: readonly unknown[]): string[] {
   const problems: string[] = [];
   for (const [i, p] of points.entries()) {
     const id = (p as { id?: unknown } | null)?.id;
-    if (id !== undefined && seen.has(id)) problems.push(`points[${i}]/id: duplicate point id ${JSON.stringify(id)}`);
+    if (id !== undefined && seen.has(id))
+      problems.push(`points[${i}]/id: duplicate point id ${JSON.stringify(id)}`);
     seen.add(id);
   }
   return problems;

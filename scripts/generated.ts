@@ -1,0 +1,74 @@
+/**
+ * Every generated file and section, computed from the code. `npm run generate` writes them;
+ * test/generated.test.ts fails when a committed copy drifts from what this computes.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import Type, { type TSchema } from "typebox";
+import { GatewayTopSchema, gatewaySchemaFor } from "../src/config/schema.js";
+import { BUILTIN_ADAPTERS } from "../src/core/builtin-adapters.js";
+import { errorCodeTable } from "../src/http/errors.js";
+import { ReadingSchema } from "../src/schema/reading.js";
+import { CorePointSchema, coreDeviceProperties } from "../src/sdk/point.js";
+import { fieldRows, fieldTable, replaceSection, unionTables } from "./docs.js";
+
+export const ROOT = join(import.meta.dirname, "..");
+
+const json = (schema: unknown) => `${JSON.stringify(schema, null, 2)}\n`;
+
+function readingTable(): string {
+  return [
+    "| field | type | required | default | description |",
+    "| --- | --- | --- | --- | --- |",
+    ...fieldRows(ReadingSchema),
+  ].join("\n");
+}
+
+function errorTable(): string {
+  return [
+    "| code | HTTP status | meaning |",
+    "| --- | --- | --- |",
+    ...errorCodeTable().map((e) => `| \`${e.code}\` | ${e.status} | ${e.description} |`),
+  ].join("\n");
+}
+
+function pointsDoc(pointSchema: TSchema): string {
+  const unions = Object.entries(
+    (pointSchema as { properties: Record<string, { anyOf?: unknown[] }> }).properties,
+  ).filter(([, p]) => Array.isArray(p.anyOf));
+  const parts = [fieldTable(pointSchema)];
+  for (const [name, union] of unions)
+    parts.push(unionTables(union as TSchema, (kind) => `#### \`${name}\` kind \`${kind}\``));
+  return parts.join("\n\n");
+}
+
+function withSections(path: string, sections: Record<string, string>): string {
+  let text = readFileSync(join(ROOT, path), "utf8");
+  for (const [name, content] of Object.entries(sections)) text = replaceSection(text, name, content);
+  return text;
+}
+
+/** Path (relative to the repository root) → content. */
+export function generatedFiles(): Map<string, string> {
+  const files = new Map<string, string>();
+  files.set("config/reading.v1.schema.json", json(ReadingSchema));
+  files.set("config/gateway.v1.schema.json", json(gatewaySchemaFor(BUILTIN_ADAPTERS)));
+  files.set(
+    "README.md",
+    withSections("README.md", {
+      "config-gateway": fieldTable(GatewayTopSchema),
+      "config-device": fieldTable(Type.Object(coreDeviceProperties)),
+      "config-point": fieldTable(CorePointSchema),
+      reading: readingTable(),
+      "error-codes": errorTable(),
+    }),
+  );
+  for (const d of BUILTIN_ADAPTERS) {
+    const readme = `adapters/${d.type}/README.md`;
+    files.set(
+      readme,
+      withSections(readme, { connection: fieldTable(d.connectionSchema), points: pointsDoc(d.pointSchema) }),
+    );
+  }
+  return files;
+}

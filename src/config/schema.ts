@@ -1,0 +1,207 @@
+/**
+ * The gateway configuration file, version 1, declared once in TypeBox. Devices are validated one
+ * by one against their adapter's device schema (see load.ts); `gatewaySchemaFor` assembles the
+ * whole-file schema with a union of every adapter's device schema, for editors.
+ */
+import Type, { type Static, type TObject, type TSchema } from "typebox";
+import type { AdapterDefinition } from "../sdk/adapter.js";
+import {
+  type CorePoint,
+  coreDeviceProperties,
+  corePointProperties,
+  deviceSchemaFor,
+  type PointConfig,
+  type ReconnectSchema,
+} from "../sdk/point.js";
+
+/** pino levels accepted in `log.level`. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** A pino level name. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Same rule as device and point ids, so a gateway id can sit in topics and URLs next to them. */
+const ID_PATTERN = (coreDeviceProperties.id as unknown as { pattern: string }).pattern;
+
+/** npm package names, scoped or not (the rules of validate-npm-package-name, minus legacy names). */
+const PACKAGE_PATTERN = "^(@[a-z0-9-~][a-z0-9-._~]*/)?[a-z0-9-~][a-z0-9-._~]*$";
+
+const HttpSchema = Type.Object(
+  {
+    host: Type.Optional(
+      Type.String({
+        minLength: 1,
+        default: "127.0.0.1",
+        description: "Address the HTTP service listens on; 0.0.0.0 to listen on every interface.",
+      }),
+    ),
+    port: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 65535,
+        default: 8080,
+        description: "TCP port of the HTTP service; 0 picks a free port.",
+      }),
+    ),
+  },
+  { additionalProperties: false, default: {}, description: "HTTP service (REST, WebSocket, SSE, console)." },
+);
+
+const LogSchema = Type.Object(
+  {
+    level: Type.Optional(
+      Type.Enum(LOG_LEVELS, {
+        default: "info",
+        description: "Lowest level logged; info (default) stays quiet in normal operation.",
+      }),
+    ),
+  },
+  { additionalProperties: false, default: {}, description: "Logging." },
+);
+
+/** Top-level fields; `devices` items are given by the caller (per-adapter union, or anything). */
+function gatewayProperties(deviceItems: TSchema) {
+  return {
+    version: Type.Literal(1, { description: "Version of this file's format. Always 1." }),
+    gateway: Type.String({
+      pattern: ID_PATTERN,
+      maxLength: 128,
+      description: "Id of this gateway, put on every reading: letters, digits, _ . : -",
+    }),
+    dataDir: Type.Optional(
+      Type.String({
+        minLength: 1,
+        default: "./data",
+        description:
+          "Directory for durable state (buffers, history, certificates); relative to this file's directory.",
+      }),
+    ),
+    http: Type.Optional(HttpSchema),
+    log: Type.Optional(LogSchema),
+    adapters: Type.Optional(
+      Type.Array(
+        Type.String({
+          pattern: PACKAGE_PATTERN,
+          maxLength: 214,
+          description: "npm package name of an adapter.",
+        }),
+        {
+          default: [],
+          uniqueItems: true,
+          description:
+            "Third-party adapter packages to load, by npm package name; built-in adapters need no entry.",
+        },
+      ),
+    ),
+    devices: Type.Optional(
+      Type.Array(deviceItems, {
+        default: [],
+        description: "Devices this gateway talks to, each with its points.",
+      }),
+    ),
+  };
+}
+
+/**
+ * The top level as load.ts validates it: devices are only required to be an array here, since
+ * each device is then validated against its own adapter's schema, so that errors name that adapter.
+ */
+export const GatewayTopSchema = Type.Object(gatewayProperties(Type.Unknown()), {
+  additionalProperties: false,
+});
+
+/**
+ * A device of a type no adapter is known for (or with no type): the core fields are checked, the
+ * adapter's own connection and point fields cannot be.
+ */
+export const GenericDeviceSchema = Type.Object(
+  {
+    ...coreDeviceProperties,
+    connection: Type.Object(
+      {},
+      {
+        additionalProperties: true,
+        description: "Connection settings; their fields depend on the adapter type.",
+      },
+    ),
+    points: Type.Array(Type.Object(corePointProperties, { additionalProperties: true }), {
+      description: "Points (tags) read from the device.",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** The adapter's connection schema, with a description for editors when it has none (a copy: the adapter's stays as is). */
+function describedConnection(definition: AdapterDefinition): TObject {
+  const {
+    type: _type,
+    properties,
+    required: _required,
+    ...options
+  } = definition.connectionSchema as TObject & Record<string, unknown>;
+  const description =
+    typeof options.description === "string"
+      ? options.description
+      : `Connection settings of the ${definition.type} adapter.`;
+  return Type.Object(properties, { ...options, description });
+}
+
+/** JSON Schema `$id` of the gateway configuration file. */
+export const GATEWAY_SCHEMA_ID = "https://tagbridge.dev/schema/gateway.v1.json";
+
+/**
+ * The whole configuration file's schema, for editors (`config/gateway.v1.schema.json`): `devices`
+ * items are a union of the device schema of each adapter given, discriminated by `type`.
+ */
+export function gatewaySchemaFor(definitions: readonly AdapterDefinition[]): TObject {
+  const sorted = [...definitions].sort((a, b) => a.type.localeCompare(b.type));
+  const items =
+    sorted.length === 0
+      ? GenericDeviceSchema
+      : Type.Union(
+          sorted.map((d) => deviceSchemaFor(d.type, describedConnection(d), d.pointSchema)),
+          {
+            description: "A device; `type` selects the adapter, which defines `connection` and point fields.",
+          },
+        );
+  return Type.Object(gatewayProperties(items), {
+    $id: GATEWAY_SCHEMA_ID,
+    title: "tagbridge gateway configuration v1",
+    description: "One tagbridge gateway: its id, services, and the devices and points it reads.",
+    additionalProperties: false,
+  });
+}
+
+type Top = Static<typeof GatewayTopSchema>;
+
+/** `http`, defaults applied. */
+export type HttpConfig = Required<NonNullable<Top["http"]>>;
+/** `log`, defaults applied. */
+export interface LogConfig {
+  level: LogLevel;
+}
+
+/** A point as loaded: core fields with `access` and `publish` defaulted, plus the adapter's own fields. */
+export type PointConfigLoaded = PointConfig<Record<string, unknown>> &
+  Required<Pick<CorePoint, "access" | "publish">>;
+
+type CoreDevice = Static<TObject<typeof coreDeviceProperties>>;
+
+/** A device as loaded: core fields with defaults applied, the adapter's connection settings and points. */
+export type DeviceConfig = Omit<CoreDevice, "enabled" | "pollIntervalMs" | "reconnect"> & {
+  enabled: boolean;
+  pollIntervalMs: number;
+  reconnect: Static<typeof ReconnectSchema>;
+  connection: Record<string, unknown>;
+  points: PointConfigLoaded[];
+};
+
+/** A validated gateway configuration, defaults applied, `dataDir` absolute. */
+export interface GatewayConfig {
+  version: 1;
+  gateway: string;
+  dataDir: string;
+  http: HttpConfig;
+  log: LogConfig;
+  adapters: string[];
+  devices: DeviceConfig[];
+}

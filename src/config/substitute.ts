@@ -1,0 +1,116 @@
+/**
+ * Placeholders in configuration strings, so secrets and per-site values stay out of the file:
+ * `${env:NAME}`, `${env:NAME:-default}` (default when unset or empty, as in a shell) and
+ * `${file:PATH}` (PATH relative to the config file's directory, one trailing newline trimmed).
+ * `$${` stands for a literal `${`.
+ *
+ * Substituted values are secrets as far as this module knows: no message here ever contains one.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Path, RawError } from "./errors.js";
+
+/** Where placeholders are resolved from. */
+export interface SubstituteOptions {
+  /** Directory `${file:…}` paths are relative to: the config file's directory. */
+  baseDir: string;
+  /** Environment; `process.env` by default. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The configuration with placeholders replaced. */
+export interface SubstituteResult {
+  value: unknown;
+  /** Placeholders that could not be resolved. */
+  errors: RawError[];
+  /**
+   * Values that were one whole placeholder and were turned into a number or boolean, by JSON
+   * pointer, with the string they came from: where the schema wants a string, the string is used.
+   */
+  coerced: Map<string, string>;
+  /** Paths of every value that had a placeholder, so callers can redact them. */
+  substituted: Path[];
+}
+
+const PLACEHOLDER = /\$\$\{|\$\{(env|file):([^}]*)\}/g;
+const WHOLE = /^\$\{(?:env|file):[^}]*\}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/** The JSON pointer of a path, as TypeBox's `instancePath` spells it. */
+export function toPointer(path: Path): string {
+  return path.map((s) => `/${String(s).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+}
+
+function resolveOne(kind: string, spec: string, options: SubstituteOptions): string | { error: string } {
+  if (kind === "env") {
+    const sep = spec.indexOf(":-");
+    const name = sep === -1 ? spec : spec.slice(0, sep);
+    if (!ENV_NAME.test(name)) return { error: `invalid environment variable name '${name}' in \${env:…}` };
+    const value = (options.env ?? process.env)[name];
+    if (sep !== -1) return value === undefined || value === "" ? spec.slice(sep + 2) : value;
+    return (
+      value ?? {
+        error: `environment variable '${name}' is not set (use \${env:${name}:-default} for a default)`,
+      }
+    );
+  }
+  if (spec === "") return { error: "empty path in a file placeholder" };
+  const file = resolve(options.baseDir, spec);
+  try {
+    return readFileSync(file, "utf8").replace(/\r?\n$/, "");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "error";
+    return { error: `cannot read file '${file}' (${code})` };
+  }
+}
+
+/** Replaces placeholders in one string; returns undefined when the string had none. */
+function substituteString(
+  text: string,
+  path: Path,
+  options: SubstituteOptions,
+  out: SubstituteResult,
+): string | number | boolean | undefined {
+  if (!text.includes("${")) return undefined;
+  let failed = false;
+  const result = text.replace(PLACEHOLDER, (match, kind?: string, spec?: string) => {
+    if (match === "$${") return "${";
+    const value = resolveOne(kind ?? "", spec ?? "", options);
+    if (typeof value === "string") return value;
+    failed = true;
+    out.errors.push({ path, message: value.error });
+    return "";
+  });
+  if (result === text) return undefined;
+  out.substituted.push(path);
+  if (failed || !WHOLE.test(text)) return result;
+  // `port: ${env:PORT}` means a number; the schema check may still turn it back into a string.
+  if (result === "true" || result === "false" || JSON_NUMBER.test(result)) {
+    out.coerced.set(toPointer(path), result);
+    return JSON.parse(result) as number | boolean;
+  }
+  return result;
+}
+
+function walk(value: unknown, path: Path, options: SubstituteOptions, out: SubstituteResult): unknown {
+  if (typeof value === "string") return substituteString(value, path, options, out) ?? value;
+  if (Array.isArray(value)) return value.map((item, i) => walk(item, [...path, i], options, out));
+  if (value !== null && typeof value === "object") {
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      // defineProperty: a `__proto__` key stays a plain (and then unknown) key.
+      const v = walk(item, [...path, key], options, out);
+      Object.defineProperty(copy, key, { value: v, enumerable: true, writable: true, configurable: true });
+    }
+    return copy;
+  }
+  return value;
+}
+
+/** Replaces every placeholder in every string value of `value` (a parsed YAML document); keys are left alone. */
+export function substitute(value: unknown, options: SubstituteOptions): SubstituteResult {
+  const out: SubstituteResult = { value: undefined, errors: [], coerced: new Map(), substituted: [] };
+  out.value = walk(value, [], options, out);
+  return out;
+}

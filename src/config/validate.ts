@@ -1,0 +1,126 @@
+/**
+ * Schema validation of the top level and of each device, defaults applied, every error collected.
+ */
+import type { TObject, TSchema } from "typebox";
+import { Compile, type Validator } from "typebox/compile";
+import type { TLocalizedValidationError } from "typebox/error";
+import { Settings } from "typebox/system";
+import Value from "typebox/value";
+import type { AdapterDefinition } from "../sdk/adapter.js";
+import { deviceSchemaFor } from "../sdk/point.js";
+import { fromSchemaErrors, type Path, pointerToPath, type RawError } from "./errors.js";
+import { GatewayTopSchema, GenericDeviceSchema } from "./schema.js";
+import { toPointer } from "./substitute.js";
+
+/** Finds the adapter definition of a device `type`. */
+export type AdapterLookup = (type: string) => AdapterDefinition | undefined;
+
+/** TypeBox stops at 8 errors by default (a process-wide setting); a config file wants them all. */
+const MAX_ERRORS = 1000;
+
+interface Checker {
+  schema: TObject;
+  validator: Validator;
+}
+
+const compile = (schema: TObject): Checker => ({ schema, validator: Compile(schema) });
+const topChecker = compile(GatewayTopSchema);
+const genericChecker = compile(GenericDeviceSchema);
+const deviceCheckers = new WeakMap<AdapterDefinition, Checker>();
+
+function deviceChecker(definition: AdapterDefinition): Checker {
+  let checker = deviceCheckers.get(definition);
+  if (!checker) {
+    const schema = deviceSchemaFor(definition.type, definition.connectionSchema, definition.pointSchema);
+    checker = compile(schema);
+    deviceCheckers.set(definition, checker);
+  }
+  return checker;
+}
+
+function errorsOf(validator: Validator, value: unknown): TLocalizedValidationError[] {
+  if (validator.Check(value)) return [];
+  const previous = Settings.Get().maxErrors;
+  Settings.Set({ maxErrors: MAX_ERRORS }); // synchronous: restored before anyone else can run
+  try {
+    return validator.Errors(value);
+  } finally {
+    Settings.Set({ maxErrors: previous });
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
+function setAt(root: unknown, path: Path, value: unknown): void {
+  let node = root as Record<string | number, unknown>;
+  for (const segment of path.slice(0, -1)) node = node[segment] as Record<string | number, unknown>;
+  const last = path[path.length - 1];
+  if (last !== undefined) node[last] = value;
+}
+
+/** A validated (or not) value with its errors, paths prefixed. */
+export interface Checked {
+  value: unknown;
+  errors: RawError[];
+}
+
+/**
+ * Validates a clone of `input` with defaults applied. A value coerced from a whole placeholder
+ * (`${env:X}` → 42) that fails where its string would pass is put back as the string.
+ */
+function check(
+  checker: Checker,
+  input: unknown,
+  prefix: Path,
+  coerced: ReadonlyMap<string, string>,
+): Checked {
+  const value = Value.Default(checker.schema as TSchema, structuredClone(input));
+  let errors = errorsOf(checker.validator, value);
+  const base = toPointer(prefix);
+  const suspects = [...new Set(errors.map((e) => e.instancePath))].filter((p) => coerced.has(base + p));
+  if (suspects.length > 0) {
+    const asString = structuredClone(value);
+    for (const p of suspects) setAt(asString, pointerToPath(p, asString), coerced.get(base + p));
+    const stringErrors = errorsOf(checker.validator, asString);
+    const revert = suspects.filter((p) => !stringErrors.some((e) => e.instancePath === p));
+    for (const p of revert) setAt(value, pointerToPath(p, value), coerced.get(base + p));
+    if (revert.length > 0) errors = errorsOf(checker.validator, value);
+  }
+  return { value, errors: fromSchemaErrors(errors, checker.schema, value, prefix) };
+}
+
+/** Validates the top level; `devices` items are left to `checkDevice`. */
+export function checkTop(input: unknown, coerced: ReadonlyMap<string, string>): Checked {
+  return check(topChecker, input, [], coerced);
+}
+
+/** What the device checks need to know about adapters. */
+export interface DeviceCheckOptions {
+  lookup: AdapterLookup;
+  /** Known adapter types, listed in the message about an unknown one. */
+  knownTypes: () => readonly string[] | undefined;
+  coerced: ReadonlyMap<string, string>;
+}
+
+/**
+ * Validates device `index` against its adapter's device schema, so that errors are about that
+ * adapter; a device of unknown type is checked for its core fields only.
+ */
+export function checkDevice(input: unknown, index: number, options: DeviceCheckOptions): Checked {
+  const prefix = ["devices", index];
+  const type = isObject(input) ? input.type : undefined;
+  const definition = typeof type === "string" ? options.lookup(type) : undefined;
+  if (definition) {
+    // The SDK's reconnect object has no default of its own; its fields do.
+    const device = isObject(input) && input.reconnect === undefined ? { ...input, reconnect: {} } : input;
+    return check(deviceChecker(definition), device, prefix, options.coerced);
+  }
+  const checked = check(genericChecker, input, prefix, options.coerced);
+  if (typeof type === "string") {
+    const types = options.knownTypes() ?? [];
+    const known = types.length > 0 ? ` (known: ${[...types].sort().join(", ")})` : "";
+    checked.errors.unshift({ path: [...prefix, "type"], message: `unknown adapter type '${type}'${known}` });
+  }
+  return checked;
+}

@@ -1,0 +1,181 @@
+/**
+ * The one table of HTTP error codes. Codes are a public contract: clients branch on `code`, never on
+ * `message`, so a code is never renamed or reused. Every error body has the same shape,
+ * `{ error: { code, message, details? } }`, produced only by the handlers installed here.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import Type, { type Static, type TSchema } from "typebox";
+
+/** Every error the HTTP API returns. Exported so the docs table is generated from it. */
+export const ERROR_CODES = {
+  TB_ERR_BAD_REQUEST: {
+    status: 400,
+    message: "request validation failed",
+    description:
+      "A path parameter or query parameter is missing, unknown or malformed; `details` names the field.",
+  },
+  TB_ERR_DEVICE_NOT_FOUND: {
+    status: 404,
+    message: "device not found",
+    description: "No device with this id is configured.",
+  },
+  TB_ERR_POINT_NOT_FOUND: {
+    status: 404,
+    message: "point not found",
+    description: "The device has no point with this id.",
+  },
+  TB_ERR_ROUTE_NOT_FOUND: {
+    status: 404,
+    message: "route not found",
+    description: "No route matches this method and path.",
+  },
+  TB_ERR_UPGRADE_REQUIRED: {
+    status: 426,
+    message: "websocket upgrade required",
+    description: "A WebSocket route was called without an `Upgrade: websocket` handshake.",
+  },
+  TB_ERR_NOT_READY: {
+    status: 503,
+    message: "gateway not ready",
+    description: "Not every enabled device has made its first connection attempt yet.",
+  },
+  TB_ERR_INTERNAL: {
+    status: 500,
+    message: "internal error",
+    description: "An unexpected failure; the gateway log has the cause.",
+  },
+} as const satisfies Record<string, { status: number; message: string; description: string }>;
+
+/** A stable error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The code table as rows, in declaration order, for documentation. */
+export function errorCodeTable(): {
+  code: ErrorCode;
+  status: number;
+  message: string;
+  description: string;
+}[] {
+  return (Object.keys(ERROR_CODES) as ErrorCode[]).map((code) => ({ code, ...ERROR_CODES[code] }));
+}
+
+const ErrorDetailSchema = Type.Object(
+  {
+    field: Type.String({
+      description: "Where the problem is, e.g. `querystring/device` or `params/device`.",
+    }),
+    message: Type.String({ description: "What is wrong with it." }),
+  },
+  { additionalProperties: false },
+);
+
+/** One detail of an error: which field and what is wrong. */
+export type ErrorDetail = Static<typeof ErrorDetailSchema>;
+
+/** The body of every error response. */
+export const ErrorResponseSchema = Type.Object(
+  {
+    error: Type.Object(
+      {
+        code: Type.Enum(Object.keys(ERROR_CODES) as ErrorCode[], {
+          description: "Stable error code; see the error code table.",
+        }),
+        message: Type.String({ description: "Human-readable summary; may change between versions." }),
+        details: Type.Optional(Type.Array(ErrorDetailSchema)),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** The body of every error response. */
+export type ErrorResponse = Static<typeof ErrorResponseSchema>;
+
+/**
+ * Response schemas for the given codes, keyed by status; the description lists the codes, so the
+ * OpenAPI document says which codes a route can return. TB_ERR_INTERNAL is always included.
+ */
+export function errorResponses(...codes: ErrorCode[]): Record<number, TSchema> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of new Set<ErrorCode>([...codes, "TB_ERR_INTERNAL"])) {
+    const status = ERROR_CODES[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const out: Record<number, TSchema> = {};
+  for (const [status, list] of byStatus)
+    out[status] = { ...ErrorResponseSchema, description: list.join(", ") };
+  return out;
+}
+
+/** An error carrying a stable code; thrown by routes through {@link fail}. */
+export class CodedError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    readonly details?: ErrorDetail[],
+    message: string = ERROR_CODES[code].message,
+  ) {
+    super(message);
+    this.name = "CodedError";
+    this.status = ERROR_CODES[code].status;
+  }
+}
+
+/** Throws a coded error; the error handler turns it into the coded response. */
+export function fail(code: ErrorCode, details?: ErrorDetail[]): never {
+  throw new CodedError(code, details);
+}
+
+function body(code: ErrorCode, message: string, details?: ErrorDetail[]): ErrorResponse {
+  return { error: details?.length ? { code, message, details } : { code, message } };
+}
+
+/** Maps Fastify's validation errors (ajv) to `field: message` details. */
+function validationDetails(error: FastifyError): ErrorDetail[] {
+  const context = error.validationContext ?? "request";
+  return (error.validation ?? []).map((v) => {
+    const params = v.params as Record<string, unknown>;
+    const extra = params.additionalProperty ?? params.missingProperty;
+    const field = `${context}${v.instancePath}${typeof extra === "string" ? `/${extra}` : ""}`;
+    return { field, message: v.message ?? "is invalid" };
+  });
+}
+
+function handleError(
+  this: FastifyInstance,
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  if (error instanceof CodedError) {
+    return reply.code(error.status).send(body(error.code, error.message, error.details));
+  }
+  if (error.validation) {
+    return reply
+      .code(400)
+      .send(body("TB_ERR_BAD_REQUEST", ERROR_CODES.TB_ERR_BAD_REQUEST.message, validationDetails(error)));
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    // Fastify's own client errors (bad URL, malformed body): still a bad request, with its reason.
+    const details = [{ field: "request", message: error.message }];
+    return reply.code(400).send(body("TB_ERR_BAD_REQUEST", ERROR_CODES.TB_ERR_BAD_REQUEST.message, details));
+  }
+  request.log.error({ err: error, url: request.url }, "request failed");
+  return reply.code(500).send(body("TB_ERR_INTERNAL", ERROR_CODES.TB_ERR_INTERNAL.message));
+}
+
+/** Installs the error and not-found handlers on the root instance; every plugin inherits them. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => {
+    const details = [
+      { field: "url", message: `no route for ${request.method} ${request.url.split("?")[0]?.slice(0, 200)}` },
+    ];
+    return reply
+      .code(404)
+      .send(body("TB_ERR_ROUTE_NOT_FOUND", ERROR_CODES.TB_ERR_ROUTE_NOT_FOUND.message, details));
+  });
+}

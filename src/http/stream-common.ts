@@ -1,0 +1,81 @@
+/**
+ * What the WebSocket and SSE streams share: one bus consumer per client, fed the latest values first,
+ * and a bound on what a slow client may have buffered before batches are dropped for it.
+ */
+import { Counter, type Registry } from "prom-client";
+import type { Consumer, ReadingBus, ReadingFilter } from "../core/types.js";
+import type { Reading } from "../schema/reading.js";
+
+/** The two streaming transports. */
+export type Transport = "ws" | "sse";
+
+/** Tuning of the streams. */
+export interface StreamOptions {
+  /** Queue bound, in readings, of each client's bus consumer (overflow drops the oldest). */
+  capacity: number;
+  /** Interval of SSE `: keepalive` comments and WebSocket pings, in ms. */
+  keepaliveMs: number;
+  /** Bytes a client may have unsent before further batches are dropped for it. */
+  maxBufferedBytes: number;
+  /** Counts readings dropped for a slow client. */
+  dropped: (transport: Transport, readings: number) => void;
+}
+
+const DROPPED_METRIC = "tagbridge_http_stream_dropped_readings_total";
+
+/** A drop counter on `registry` (reused when an app was already built on it); a no-op without one. */
+export function streamDropCounter(registry?: Registry): StreamOptions["dropped"] {
+  if (!registry) return () => {};
+  const existing = registry.getSingleMetric(DROPPED_METRIC);
+  const counter =
+    existing instanceof Counter
+      ? (existing as Counter<"transport">)
+      : new Counter({
+          name: DROPPED_METRIC,
+          help: "Readings not sent to a WebSocket or SSE client because it had too much unsent data buffered.",
+          labelNames: ["transport"],
+          registers: [registry],
+        });
+  return (transport, readings) => counter.inc({ transport }, readings);
+}
+
+/**
+ * Subscribes a client to the bus and hands it the current latest values as its first batch. Both happen
+ * in one synchronous step, so no reading published in between is lost or duplicated: the consumer only
+ * delivers on a later tick.
+ */
+export function openReadingStream(
+  bus: ReadingBus,
+  client: { name: string; filter: ReadingFilter; capacity: number },
+  deliver: (batch: Reading[]) => void,
+): Consumer {
+  const snapshot = bus.latest(client.filter);
+  const consumer = bus.subscribe({ ...client, overflow: "drop-oldest", handle: deliver });
+  deliver(snapshot);
+  return consumer;
+}
+
+/**
+ * Sends `batch` unless the client already has more than the bound buffered; then the batch is dropped
+ * and counted. Dropping here (instead of letting the socket buffer grow) keeps one stalled client from
+ * holding the gateway's memory. Returns whether it was sent.
+ */
+export function sendBounded(
+  buffered: number,
+  batch: readonly Reading[],
+  options: Pick<StreamOptions, "maxBufferedBytes" | "dropped">,
+  transport: Transport,
+  send: () => void,
+): boolean {
+  if (buffered > options.maxBufferedBytes) {
+    options.dropped(transport, batch.length);
+    return false;
+  }
+  send();
+  return true;
+}
+
+/** Bus consumer name of a client, e.g. `ws:127.0.0.1:53211`, as shown in consumer stats. */
+export function clientName(transport: Transport, ip: string, port: number | undefined): string {
+  return `${transport}:${ip}:${port ?? 0}`;
+}

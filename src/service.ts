@@ -1,0 +1,132 @@
+/**
+ * A gateway service as `tagbridge run` starts it: config loaded and validated, adapters
+ * registered, the gateway running, the HTTP service listening, and hot reload on file change and
+ * SIGHUP (only changed devices restart; an invalid file is rejected and the running config stays).
+ */
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { ConfigError } from "./config/errors.js";
+import { formatConfigErrors } from "./config/errors.js";
+import { loadConfig } from "./config/load.js";
+import type { GatewayConfig, LogLevel } from "./config/schema.js";
+import { type ConfigWatcher, watchConfig } from "./config/watch.js";
+import { Gateway } from "./core/gateway.js";
+import { AdapterRegistry } from "./core/registry.js";
+import { buildApp } from "./http/app.js";
+import { createLogger } from "./log.js";
+
+/** Values from flags or the environment that win over the config file. */
+export interface Overrides {
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  logLevel?: LogLevel;
+}
+
+/** Raised when the config file is invalid; carries every error. */
+export class InvalidConfig extends Error {
+  constructor(
+    readonly file: string,
+    readonly errors: ConfigError[],
+  ) {
+    super(formatConfigErrors(file, errors));
+  }
+}
+
+/** A running service. */
+export interface Service {
+  gateway: Gateway;
+  app: FastifyInstance;
+  config: GatewayConfig;
+  log: Logger;
+  /** Base URL the API listens on. */
+  url: string;
+  /** Re-reads the config file and applies it; resolves to false when it was invalid. */
+  reload(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Loads a config file (third-party adapter packages included) and validates it. */
+export async function loadGatewayConfig(
+  file: string,
+  registry: AdapterRegistry,
+  overrides: Overrides = {},
+): Promise<GatewayConfig> {
+  const result = await loadConfig(file, (type) => registry.get(type), {
+    knownTypes: () => registry.list().map((d) => d.type),
+    loadAdapters: (packages) => registry.load(packages),
+  });
+  if (!result.ok) throw new InvalidConfig(file, result.errors);
+  const c = result.config;
+  if (overrides.host !== undefined) c.http.host = overrides.host;
+  if (overrides.port !== undefined) c.http.port = overrides.port;
+  if (overrides.dataDir !== undefined) c.dataDir = overrides.dataDir;
+  if (overrides.logLevel !== undefined) c.log.level = overrides.logLevel;
+  return c;
+}
+
+/** Starts a gateway and its HTTP service from a config file. */
+export async function startService(file: string, overrides: Overrides = {}, log?: Logger): Promise<Service> {
+  const registry = new AdapterRegistry();
+  let config = await loadGatewayConfig(file, registry, overrides);
+  const logger = log ?? createLogger(config.log.level);
+  const gateway = new Gateway({
+    id: config.gateway,
+    dataDir: config.dataDir,
+    devices: config.devices,
+    registry,
+    log: logger,
+  });
+  const app = await buildApp({ gateway, logger, metrics: gateway.metrics.registry });
+  gateway.start();
+  try {
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (error) {
+    await gateway.stop();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.http.port;
+  const url = `http://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${port}`;
+
+  let reloading: Promise<boolean> = Promise.resolve(true);
+  const reload = () => {
+    reloading = reloading.then(async () => {
+      let next: GatewayConfig;
+      try {
+        next = await loadGatewayConfig(file, registry, overrides);
+      } catch (error) {
+        logger.error(
+          `config reload rejected, the running configuration stays:\n${error instanceof Error ? error.message : error}`,
+        );
+        return false;
+      }
+      for (const key of ["gateway", "dataDir", "http", "adapters"] as const) {
+        if (JSON.stringify(next[key]) !== JSON.stringify(config[key]))
+          logger.warn(`config '${key}' changed: takes effect after a restart`);
+      }
+      logger.level = next.log.level;
+      await gateway.apply(next.devices);
+      config = { ...next, gateway: config.gateway, dataDir: config.dataDir, http: config.http };
+      return true;
+    });
+    return reloading;
+  };
+  const watcher: ConfigWatcher = watchConfig(file, () => void reload());
+
+  return {
+    gateway,
+    app,
+    get config() {
+      return config;
+    },
+    log: logger,
+    url,
+    reload,
+    async close() {
+      watcher.close();
+      await app.close();
+      await gateway.stop();
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { generatedFiles, ROOT } from "../scripts/generated.js";
+
+describe("generated files match the code (run `npm run generate` after changing a schema)", () => {
+  for (const [path, content] of generatedFiles()) {
+    it(path, () => {
+      expect(readFileSync(join(ROOT, path), "utf8")).toBe(content);
+    });
+  }
+});
