@@ -1,14 +1,22 @@
 import Type, { type TSchema } from "typebox";
 import { Compile } from "typebox/compile";
+import { Settings } from "typebox/system";
 import { describe, expect, it } from "vitest";
 import { LineCounter, parseDocument } from "yaml";
 import { formatConfigErrors, formatPath, fromSchemaErrors, locateErrors, pointerToPath } from "./errors.js";
 
-const errorsFor = (schema: TSchema, value: unknown, prefix: (string | number)[] = []) =>
-  fromSchemaErrors(Compile(schema).Errors(value), schema, value, prefix).map((e) => ({
-    path: formatPath(e.path),
-    message: e.message,
-  }));
+function errorsFor(schema: TSchema, value: unknown, prefix: (string | number)[] = []) {
+  const previous = Settings.Get().maxErrors;
+  Settings.Set({ maxErrors: 1000 }); // as validate.ts does: TypeBox stops at 8 by default
+  try {
+    return fromSchemaErrors(Compile(schema).Errors(value), schema, value, prefix).map((e) => ({
+      path: formatPath(e.path),
+      message: e.message,
+    }));
+  } finally {
+    Settings.Set({ maxErrors: previous });
+  }
+}
 
 describe("formatPath", () => {
   it("writes keys dotted, indexes in brackets, odd keys quoted, and the root by name", () => {
@@ -59,7 +67,7 @@ describe("fromSchemaErrors", () => {
     expect(errorsFor(schema, { auth: 5 })).toEqual([{ path: "auth", message: "must be object" }]);
   });
 
-  it("says the value matches none of the forms when no branch of a union comes closest", () => {
+  it("lists the tags when a tagged union's tag matches no branch", () => {
     const schema = Type.Object({
       auth: Type.Union([
         Type.Object({ kind: Type.Literal("user"), user: Type.String() }),
@@ -67,7 +75,30 @@ describe("fromSchemaErrors", () => {
       ]),
     });
     expect(errorsFor(schema, { auth: { kind: "x" } })).toEqual([
+      { path: "auth.kind", message: "must be one of: user, cert" },
+    ]);
+  });
+
+  it("says the value matches none of the forms when no branch of a union comes closest", () => {
+    const schema = Type.Object({
+      auth: Type.Union([Type.Object({ user: Type.String() }), Type.Object({ cert: Type.String() })]),
+    });
+    expect(errorsFor(schema, { auth: { other: 1 } })).toEqual([
       { path: "auth", message: "does not match any of the allowed forms" },
+    ]);
+  });
+
+  it("keeps the errors of one union apart from the same union in another array item", () => {
+    const Tagged = Type.Union([
+      Type.Object({ kind: Type.Literal("a"), x: Type.Number() }, { additionalProperties: false }),
+      Type.Object({ kind: Type.Literal("b"), y: Type.Number() }, { additionalProperties: false }),
+    ]);
+    const schema = Type.Object({ items: Type.Array(Type.Object({ g: Tagged })) });
+    expect(
+      errorsFor(schema, { items: [{ g: { kind: "zz" } }, { g: { kind: "a", x: 1, extra: 2 } }] }),
+    ).toEqual([
+      { path: "items[0].g.kind", message: "must be one of: a, b" },
+      { path: "items[1].g.extra", message: "unknown key 'extra'" },
     ]);
   });
 

@@ -137,11 +137,51 @@ function collapseUnion(
     if (allowed.size === 0) return [{ path, message: `must be ${[...types].join(" or ")}` }];
     return [{ path, message: oneOf([...allowed, ...[...types].map((t) => `any ${t}`)]) }];
   }
+  // Tagged objects (a literal field such as `kind`): the tag picks the branch, or lists the choices.
+  const tagged = taggedBranch(schemaAt(schema, union.schemaPath), valueAt(value, union.instancePath));
+  if (tagged?.branch !== undefined)
+    return collapse(byBranch.get(String(tagged.branch)) ?? [], schema, value, prefix);
+  if (tagged) return [{ path: [...path, tagged.field], message: oneOf(tagged.choices) }];
   // Objects in a union: report the branch that came closest, when one clearly did.
   const sizes = [...byBranch.values()].map((errors) => errors.length).sort((a, b) => a - b);
   const best = [...byBranch.values()].find((errors) => errors.length === sizes[0]);
   if (best && sizes[0] !== sizes[1]) return collapse(best, schema, value, prefix);
   return [{ path, message: "does not match any of the allowed forms" }];
+}
+
+/** The value at a JSON pointer. */
+function valueAt(value: unknown, pointer: string): unknown {
+  let current = value;
+  for (const raw of pointer.split("/").slice(1)) {
+    const key = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    current =
+      current !== null && typeof current === "object" ? (current as Record<string, unknown>)[key] : undefined;
+  }
+  return current;
+}
+
+/**
+ * For a union of objects that all have one literal field (a tag such as `kind`): the index of the
+ * branch the value's tag selects, or, when it selects none, the field and its allowed values.
+ */
+function taggedBranch(
+  union: Record<string, unknown> | undefined,
+  value: unknown,
+): { field: string; branch?: number; choices: unknown[] } | undefined {
+  const branches = (union?.anyOf ?? union?.oneOf) as Record<string, unknown>[] | undefined;
+  if (!branches || value === null || typeof value !== "object") return undefined;
+  const literals = (b: Record<string, unknown>) =>
+    Object.entries((b.properties ?? {}) as Record<string, { const?: unknown }>).filter(
+      ([, p]) => p.const !== undefined,
+    );
+  const first = branches[0] ? literals(branches[0]) : [];
+  for (const [field] of first) {
+    const choices = branches.map((b) => literals(b).find(([f]) => f === field)?.[1].const);
+    if (choices.some((c) => c === undefined)) continue;
+    const branch = choices.indexOf((value as Record<string, unknown>)[field]);
+    return branch >= 0 ? { field, branch, choices } : { field, choices };
+  }
+  return undefined;
 }
 
 function collapse(
@@ -158,7 +198,10 @@ function collapse(
   for (const union of unions) {
     if (consumed.has(union)) continue;
     const branchPrefix = `${union.schemaPath}/${union.keyword}/`;
-    const branchErrors = errors.filter((e) => e.schemaPath.startsWith(branchPrefix));
+    // schemaPath has no array indexes: keep only errors under this union's own value.
+    const under = (e: TLocalizedValidationError) =>
+      e.instancePath === union.instancePath || e.instancePath.startsWith(`${union.instancePath}/`);
+    const branchErrors = errors.filter((e) => e.schemaPath.startsWith(branchPrefix) && under(e));
     for (const e of [union, ...branchErrors]) consumed.add(e);
     out.push(...collapseUnion(union, branchErrors, schema, value, prefix));
   }

@@ -2,9 +2,8 @@
  * Adapter types known to a gateway: the built-ins, listed in one explicit file, plus third-party
  * packages named in config, loaded with `import()` and checked against the SDK version.
  */
-import semver from "semver";
 import type { AdapterDefinition } from "../sdk/adapter.js";
-import { SDK_VERSION } from "../sdk/version.js";
+import { definitionProblems } from "../sdk/conformance-rules.js";
 import { BUILTIN_ADAPTERS } from "./builtin-adapters.js";
 
 /** Looks adapter definitions up by type. */
@@ -53,18 +52,9 @@ export class AdapterRegistry {
 }
 
 function checkDefinition(value: unknown, origin: string): AdapterDefinition {
-  const d = value as Partial<AdapterDefinition> | undefined;
-  const problems: string[] = [];
+  const d = value as AdapterDefinition | undefined;
   if (!d || typeof d !== "object") throw new Error(`${origin}: does not export an adapter definition`);
-  if (typeof d.type !== "string" || !/^[a-z][a-z0-9-]*$/.test(d.type))
-    problems.push("`type` must be a lowercase name");
-  if (typeof d.create !== "function") problems.push("`create` must be a function");
-  if (d.connectionSchema?.type !== "object") problems.push("`connectionSchema` must be an object schema");
-  if (d.pointSchema?.type !== "object") problems.push("`pointSchema` must be an object schema");
-  if (!Array.isArray(d.capabilities)) problems.push("`capabilities` must be an array");
-  if (typeof d.sdk !== "string" || !semver.validRange(d.sdk)) problems.push("`sdk` must be a semver range");
-  else if (!semver.satisfies(SDK_VERSION, d.sdk))
-    problems.push(`needs SDK ${d.sdk}, this gateway provides ${SDK_VERSION}`);
+  const problems = Array.isArray(d.capabilities) ? definitionProblems(d) : ["capabilities is not an array"];
   if (problems.length > 0) throw new Error(`${origin}: ${problems.join("; ")}`);
-  return d as AdapterDefinition;
+  return d;
 }

@@ -3,6 +3,7 @@
  * validate them against the served schema, and receive the live stream over WebSocket and SSE.
  */
 import { request } from "node:http";
+import type { TSchema } from "typebox";
 import { Compile } from "typebox/compile";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -24,7 +25,7 @@ afterAll(async () => {
 
 describe("tagbridge demo", () => {
   it("serves simulator readings that validate against the schema it publishes", async () => {
-    const schema = await (await fetch(`${base}/api/v1/schema/reading`)).json();
+    const schema = (await (await fetch(`${base}/api/v1/schema/reading`)).json()) as TSchema;
     const check = Compile(schema);
     let readings: unknown[] = [];
     for (let i = 0; i < 50 && readings.length < 5; i++) {
