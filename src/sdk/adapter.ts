@@ -135,6 +135,11 @@ export interface Adapter<P = unknown> {
   write?(point: PointConfig<P>, value: unknown): Promise<WriteResult>;
   /** Lists the children of a node, or of the root when `node` is omitted (capability `browse`). */
   browse?(node?: string): Promise<BrowseNode[]>;
+  /**
+   * How the adapter reads its points, as JSON for `GET /api/v1/devices/:device/plan` (e.g. Modbus
+   * block requests, OPC UA subscriptions). Optional; pure, no I/O.
+   */
+  plan?(): unknown;
 }
 
 /**
