@@ -121,6 +121,7 @@ export class DeviceRunner {
       clock: deps.clock,
       metrics: deps.metrics.forDevice(definition.type, spec.id),
       dataDir: join(deps.dataDir, "devices", spec.id),
+      sharedDir: join(deps.dataDir, "adapters", definition.type),
     }) as Adapter<Record<string, unknown>>;
   }
 

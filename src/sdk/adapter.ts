@@ -90,6 +90,11 @@ export interface AdapterContext<C = unknown, P = unknown> {
   readonly metrics: Metrics;
   /** A directory this device may keep files in (certificates, caches); created on first use by the adapter. */
   readonly dataDir: string;
+  /**
+   * A directory shared by every device of this adapter type in the gateway (e.g. an OPC UA client
+   * certificate and its trust lists); created on first use by the adapter.
+   */
+  readonly sharedDir: string;
 }
 
 /** Result of a write the device confirmed. */

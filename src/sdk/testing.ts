@@ -136,6 +136,7 @@ export function createTestContext<C extends TObject, P extends TObject>(
   const states: RecordedState[] = [];
   const clock = options.clock ?? new FakeClock();
   const metrics = new MemoryMetrics();
+  const root = join(tmpdir(), `tagbridge-test-${randomUUID()}`, gateway);
   const ctx: AdapterContext<Static<C>, Static<P>> = {
     gateway,
     device,
@@ -150,7 +151,8 @@ export function createTestContext<C extends TObject, P extends TObject>(
     },
     clock,
     metrics,
-    dataDir: join(tmpdir(), `tagbridge-test-${randomUUID()}`, gateway, device),
+    dataDir: join(root, "devices", device),
+    sharedDir: join(root, "adapters", definition.type),
   };
   return { ctx, emitted, states, clock, metrics };
 }
