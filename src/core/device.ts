@@ -8,6 +8,7 @@ import type { Reading } from "../schema/reading.js";
 import type {
   Adapter,
   AdapterDefinition,
+  BrowseNode,
   Clock,
   DeviceState,
   ReportedState,
@@ -50,10 +51,10 @@ export interface DeviceDeps {
   dataDir: string;
 }
 
-/** Raised by `write` so the API can map it to a status code. */
-export class WriteRefused extends Error {
+/** Raised by `write` and `browse` when the gateway refuses a request, so the API can map it to a code. */
+export class RequestRefused extends Error {
   constructor(
-    readonly reason: "NotWritable" | "NotConnected" | "UnknownPoint" | "Unsupported",
+    readonly reason: "NotWritable" | "NotConnected" | "UnknownDevice" | "UnknownPoint" | "Unsupported",
     message: string,
   ) {
     super(message);
@@ -215,15 +216,33 @@ export class DeviceRunner {
   /** Writes a point; resolves once the device confirmed. */
   async write(pointId: string, value: unknown): Promise<WriteResult> {
     const point = this.spec.points.find((p) => p.id === pointId);
-    if (!point) throw new WriteRefused("UnknownPoint", `device '${this.spec.id}' has no point '${pointId}'`);
+    if (!point)
+      throw new RequestRefused("UnknownPoint", `device '${this.spec.id}' has no point '${pointId}'`);
     if (point.access !== "readwrite")
-      throw new WriteRefused("NotWritable", `point '${pointId}' is not writable (access: read)`);
+      throw new RequestRefused("NotWritable", `point '${pointId}' is not writable (access: read)`);
     if (!this.adapter.write)
-      throw new WriteRefused("Unsupported", `adapter '${this.definition.type}' cannot write`);
-    if (this.state !== "connected" && this.state !== "degraded") {
-      throw new WriteRefused("NotConnected", `device '${this.spec.id}' is ${this.state}`);
-    }
+      throw new RequestRefused("Unsupported", `adapter '${this.definition.type}' cannot write`);
+    this.requireConnected();
     return this.adapter.write(point, value);
+  }
+
+  /** The adapter's read plan, or undefined when it has none. */
+  plan(): unknown {
+    return this.adapter.plan?.();
+  }
+
+  /** Children of a node of the device's address space. */
+  async browse(node: string | undefined): Promise<BrowseNode[]> {
+    if (!this.adapter.browse)
+      throw new RequestRefused("Unsupported", `adapter '${this.definition.type}' cannot browse`);
+    this.requireConnected();
+    return this.adapter.browse(node);
+  }
+
+  private requireConnected(): void {
+    if (this.state !== "connected" && this.state !== "degraded") {
+      throw new RequestRefused("NotConnected", `device '${this.spec.id}' is ${this.state}`);
+    }
   }
 
   private async connectLoop(): Promise<void> {

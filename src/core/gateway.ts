@@ -4,9 +4,9 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
-import type { Clock, WriteResult } from "../sdk/adapter.js";
+import type { BrowseNode, Clock, WriteResult } from "../sdk/adapter.js";
 import { Bus } from "./bus.js";
-import { DeviceRunner, type DeviceSpec, WriteRefused } from "./device.js";
+import { DeviceRunner, type DeviceSpec, RequestRefused } from "./device.js";
 import { GatewayMetrics } from "./metrics.js";
 import type { AdapterRegistry } from "./registry.js";
 import { Sequence } from "./sequence.js";
@@ -51,7 +51,7 @@ export class Gateway implements GatewayView {
     this.sequence = new Sequence(this.clock.now());
     this.bus = new Bus((consumer, error) => this.log.warn({ err: error, consumer }, "bus consumer failed"));
     this.metrics.observe(() => this.devices(), this.bus);
-    for (const spec of options.devices) this.runners.set(spec.id, this.runner(spec));
+    for (const spec of options.devices) this.runners.set(spec.id, this.create(spec));
   }
 
   /** Starts every enabled device; returns at once, devices connect in the background. */
@@ -80,7 +80,7 @@ export class Gateway implements GatewayView {
     }
     for (const id of next.keys()) if (!this.runners.has(id)) result.added.push(id);
     // Build the new runners first: a definition that throws in create() leaves everything running.
-    const fresh = [...result.changed, ...result.added].map((id) => this.runner(next.get(id)!));
+    const fresh = [...result.changed, ...result.added].map((id) => this.create(next.get(id)!));
     await Promise.all(
       [...result.removed, ...result.changed].map(async (id) => {
         await this.runners.get(id)?.stop();
@@ -113,14 +113,26 @@ export class Gateway implements GatewayView {
     return true;
   }
 
-  /** Writes a point of a device; rejects with `WriteRefused` for refusals the API maps to codes. */
-  write(device: string, point: string, value: unknown): Promise<WriteResult> {
-    const r = this.runners.get(device);
-    if (!r) return Promise.reject(new WriteRefused("UnknownPoint", `no device '${device}'`));
-    return r.write(point, value);
+  /** Writes a point of a device; rejects with `RequestRefused` for refusals the API maps to codes. */
+  async write(device: string, point: string, value: unknown): Promise<WriteResult> {
+    return this.runner(device).write(point, value);
   }
 
-  private runner(spec: DeviceSpec): DeviceRunner {
+  plan(device: string): unknown {
+    return this.runner(device).plan();
+  }
+
+  browse(device: string, node?: string): Promise<BrowseNode[]> {
+    return this.runner(device).browse(node);
+  }
+
+  private runner(device: string): DeviceRunner {
+    const r = this.runners.get(device);
+    if (!r) throw new RequestRefused("UnknownDevice", `no device '${device}'`);
+    return r;
+  }
+
+  private create(spec: DeviceSpec): DeviceRunner {
     const definition = this.options.registry.get(spec.type);
     if (!definition) throw new Error(`device '${spec.id}': unknown adapter type '${spec.type}'`);
     return new DeviceRunner(spec, definition, {

@@ -2,7 +2,7 @@
  * Interfaces between the gateway runtime and its consumers (HTTP service, north sinks, CLI).
  */
 import type { Reading } from "../schema/reading.js";
-import type { DeviceState } from "../sdk/adapter.js";
+import type { BrowseNode, DeviceState } from "../sdk/adapter.js";
 import type { CorePoint } from "../sdk/point.js";
 
 /** What to do when a consumer's queue is full. */
@@ -110,4 +110,8 @@ export interface GatewayView {
   points(device: string): PointInfo[] | undefined;
   /** True once every enabled device has made its first connection attempt. */
   ready(): boolean;
+  /** The adapter's read plan (undefined when it has none); throws `RequestRefused` for an unknown device. */
+  plan(device: string): unknown;
+  /** Children of a node of a device's address space; rejects with `RequestRefused` when refused. */
+  browse(device: string, node?: string): Promise<BrowseNode[]>;
 }

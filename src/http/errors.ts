@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import Type, { type Static, type TSchema } from "typebox";
+import { RequestRefused } from "../core/device.js";
 
 /** Every error the HTTP API returns. Exported so the docs table is generated from it. */
 export const ERROR_CODES = {
@@ -33,6 +34,22 @@ export const ERROR_CODES = {
     status: 426,
     message: "websocket upgrade required",
     description: "A WebSocket route was called without an `Upgrade: websocket` handshake.",
+  },
+  TB_ERR_NOT_SUPPORTED: {
+    status: 404,
+    message: "not supported by this device's adapter",
+    description:
+      "The device's adapter does not offer this (e.g. browse on a Modbus device, a plan of a push adapter).",
+  },
+  TB_ERR_DEVICE_NOT_CONNECTED: {
+    status: 503,
+    message: "device not connected",
+    description: "The request needs the device, and it is not connected now; nothing is queued for later.",
+  },
+  TB_ERR_DEVICE_ERROR: {
+    status: 502,
+    message: "the device failed the request",
+    description: "The device (or its protocol library) answered the request with an error; `details` has it.",
   },
   TB_ERR_NOT_READY: {
     status: 503,
@@ -143,6 +160,22 @@ function validationDetails(error: FastifyError): ErrorDetail[] {
   });
 }
 
+const REFUSALS: Record<RequestRefused["reason"], ErrorCode> = {
+  UnknownDevice: "TB_ERR_DEVICE_NOT_FOUND",
+  UnknownPoint: "TB_ERR_POINT_NOT_FOUND",
+  NotConnected: "TB_ERR_DEVICE_NOT_CONNECTED",
+  Unsupported: "TB_ERR_NOT_SUPPORTED",
+  NotWritable: "TB_ERR_NOT_SUPPORTED",
+};
+
+/** Turns an adapter's own failure into a coded 502; its message names what the device said. */
+export function deviceFailure(error: unknown): never {
+  if (error instanceof RequestRefused || error instanceof CodedError) throw error;
+  throw new CodedError("TB_ERR_DEVICE_ERROR", [
+    { field: "device", message: error instanceof Error ? error.message : String(error) },
+  ]);
+}
+
 function handleError(
   this: FastifyInstance,
   error: FastifyError,
@@ -151,6 +184,12 @@ function handleError(
 ) {
   if (error instanceof CodedError) {
     return reply.code(error.status).send(body(error.code, error.message, error.details));
+  }
+  if (error instanceof RequestRefused) {
+    const code = REFUSALS[error.reason];
+    return reply
+      .code(ERROR_CODES[code].status)
+      .send(body(code, ERROR_CODES[code].message, [{ field: "request", message: error.message }]));
   }
   if (error.validation) {
     return reply

@@ -92,6 +92,34 @@ describe("devices", () => {
   });
 });
 
+describe("plan and browse", () => {
+  it("serves an adapter's read plan, and coded 404s when there is none or no device", async () => {
+    expect(await getJson("/api/v1/devices/press-1/plan")).toEqual({
+      requests: [{ unitId: 1, table: "holding", address: 0, count: 4 }],
+    });
+    await expectError("/api/v1/devices/oven-2/plan", 404, "TB_ERR_NOT_SUPPORTED");
+    await expectError("/api/v1/devices/nope/plan", 404, "TB_ERR_DEVICE_NOT_FOUND");
+  });
+
+  it("browses a node; a disconnected device is 503, a device error 502, junk 400", async () => {
+    expect(await getJson("/api/v1/devices/press-1/browse?node=ns%3D2%3Bs%3DLine")).toEqual([
+      {
+        id: "ns=2;s=Line/temp",
+        name: "temp",
+        kind: "Variable",
+        type: "float64",
+        access: "read",
+        hasChildren: false,
+      },
+    ]);
+    await expectError("/api/v1/devices/oven-2/browse", 503, "TB_ERR_DEVICE_NOT_CONNECTED");
+    const failed = await expectError("/api/v1/devices/press-1/browse?node=bad", 502, "TB_ERR_DEVICE_ERROR");
+    expect(failed.error.details?.[0]?.message).toBe("BadNodeIdUnknown");
+    await expectError("/api/v1/devices/press-1/browse?nodes=x", 400, "TB_ERR_BAD_REQUEST");
+    await expectError("/api/v1/devices/nope/browse", 404, "TB_ERR_DEVICE_NOT_FOUND");
+  });
+});
+
 describe("latest readings", () => {
   const published = [
     reading("press-1", "temp", 1),
@@ -213,6 +241,8 @@ describe("metrics and docs", () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/api/v1/devices",
       "/api/v1/devices/{device}",
+      "/api/v1/devices/{device}/browse",
+      "/api/v1/devices/{device}/plan",
       "/api/v1/devices/{device}/points",
       "/api/v1/devices/{device}/points/{point}",
       "/api/v1/events",

@@ -5,7 +5,7 @@
 import Type, { type Static, type TSchema } from "typebox";
 import type { DeviceCounters, DeviceInfo, PointInfo, ReadingFilter } from "../core/types.js";
 import { ReadingSchema } from "../schema/reading.js";
-import type { DeviceState } from "../sdk/adapter.js";
+import type { BrowseNode, DeviceState } from "../sdk/adapter.js";
 import { coreDeviceProperties, corePointProperties } from "../sdk/point.js";
 
 const DEVICE_STATES = ["connecting", "connected", "degraded", "disconnected", "stopped"] as const;
@@ -109,6 +109,29 @@ export const ReadingQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** `?node=…` of the browse route: an adapter address such as an OPC UA NodeId. */
+export const BrowseQuerySchema = Type.Object(
+  {
+    node: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 1024, description: "Node to list; the root when omitted." }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** One node of a browsed address space (mirrors `BrowseNode` in the SDK). */
+export const BrowseNodeSchema = Type.Object(
+  {
+    id: Type.String({ description: "Address to put in a point's config, or to browse further." }),
+    name: Type.String({ description: "Display name." }),
+    kind: Type.String({ description: "Node class, e.g. Object, Variable, Folder." }),
+    type: Type.Optional(Type.String({ description: "Point type a variable would have, when known." })),
+    access: Type.Optional(Type.Enum(["read", "readwrite"], { description: "Whether it can be written." })),
+    hasChildren: Type.Boolean({ description: "Whether browsing it returns anything." }),
+  },
+  { additionalProperties: false },
+);
+
 /** The parsed `?device=&point=` query. */
 export type ReadingQuery = Static<typeof ReadingQuerySchema>;
 
@@ -128,4 +151,5 @@ const sameDevice: Same<Static<typeof DeviceInfoSchema>, DeviceInfo> = true;
 const samePoint: Same<Static<typeof PointInfoSchema>, PointInfo> = true;
 const sameStates: Same<(typeof DEVICE_STATES)[number], DeviceState> = true;
 /** Always true; exists so the drift checks above are not dead code to the linter. */
-export const SCHEMAS_MATCH_CORE_TYPES = sameCounters && sameDevice && samePoint && sameStates;
+const sameBrowse: Same<Static<typeof BrowseNodeSchema>, BrowseNode> = true;
+export const SCHEMAS_MATCH_CORE_TYPES = sameCounters && sameDevice && samePoint && sameStates && sameBrowse;

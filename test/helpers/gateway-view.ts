@@ -2,6 +2,7 @@
  * A small GatewayView over a real bus, holding two devices, for the HTTP tests. Test support only.
  */
 import { createBus } from "../../src/core/bus.js";
+import { RequestRefused } from "../../src/core/device.js";
 import type { DeviceInfo, GatewayView, PointInfo, ReadingBus } from "../../src/core/types.js";
 import type { Reading } from "../../src/schema/reading.js";
 
@@ -54,6 +55,27 @@ export function testGateway(bus: ReadingBus = createBus()): TestGateway {
     },
     devices: () => Object.keys(POINTS).map(deviceInfo),
     device: (id) => (POINTS[id] ? deviceInfo(id) : undefined),
+    plan(device) {
+      if (!POINTS[device]) throw new RequestRefused("UnknownDevice", `no device '${device}'`);
+      return device === "press-1"
+        ? { requests: [{ unitId: 1, table: "holding", address: 0, count: 4 }] }
+        : undefined;
+    },
+    async browse(device, node) {
+      if (!POINTS[device]) throw new RequestRefused("UnknownDevice", `no device '${device}'`);
+      if (device === "oven-2") throw new RequestRefused("NotConnected", "device 'oven-2' is disconnected");
+      if (node === "bad") throw new Error("BadNodeIdUnknown");
+      return [
+        {
+          id: `${node ?? "root"}/temp`,
+          name: "temp",
+          kind: "Variable",
+          type: "float64",
+          access: "read",
+          hasChildren: false,
+        },
+      ];
+    },
     points(device) {
       const points = POINTS[device];
       if (!points) return undefined;

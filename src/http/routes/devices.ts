@@ -2,8 +2,15 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type from "typebox";
 import type { GatewayView } from "../../core/types.js";
-import { errorResponses, fail } from "../errors.js";
-import { DeviceInfoSchema, DeviceParamsSchema, PointInfoSchema, PointParamsSchema } from "../schemas.js";
+import { deviceFailure, errorResponses, fail } from "../errors.js";
+import {
+  BrowseNodeSchema,
+  BrowseQuerySchema,
+  DeviceInfoSchema,
+  DeviceParamsSchema,
+  PointInfoSchema,
+  PointParamsSchema,
+} from "../schemas.js";
 
 const notFound = (device: string) =>
   fail("TB_ERR_DEVICE_NOT_FOUND", [{ field: "params/device", message: `no device "${device}"` }]);
@@ -79,5 +86,49 @@ export const devicesRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView }> 
         ])
       );
     },
+  );
+
+  app.get(
+    "/devices/:device/plan",
+    {
+      schema: {
+        summary: "How the adapter reads the device's points (e.g. Modbus block requests)",
+        tags: ["devices"],
+        params: DeviceParamsSchema,
+        response: {
+          200: Type.Unknown({ description: "Adapter-specific JSON; see the adapter's README." }),
+          ...errorResponses("TB_ERR_BAD_REQUEST", "TB_ERR_DEVICE_NOT_FOUND", "TB_ERR_NOT_SUPPORTED"),
+        },
+      },
+    },
+    async (request) => {
+      const plan = gateway.plan(request.params.device);
+      if (plan === undefined)
+        fail("TB_ERR_NOT_SUPPORTED", [{ field: "params/device", message: "this adapter has no read plan" }]);
+      return plan;
+    },
+  );
+
+  app.get(
+    "/devices/:device/browse",
+    {
+      schema: {
+        summary: "Children of a node of the device's address space (root when `node` is omitted)",
+        tags: ["devices"],
+        params: DeviceParamsSchema,
+        querystring: BrowseQuerySchema,
+        response: {
+          200: Type.Array(BrowseNodeSchema),
+          ...errorResponses(
+            "TB_ERR_BAD_REQUEST",
+            "TB_ERR_DEVICE_NOT_FOUND",
+            "TB_ERR_NOT_SUPPORTED",
+            "TB_ERR_DEVICE_NOT_CONNECTED",
+            "TB_ERR_DEVICE_ERROR",
+          ),
+        },
+      },
+    },
+    async (request) => gateway.browse(request.params.device, request.query.node).catch(deviceFailure),
   );
 };
