@@ -12,7 +12,8 @@ import type { GatewayConfig, LogLevel } from "./config/schema.js";
 import { type ConfigWatcher, watchConfig } from "./config/watch.js";
 import { Gateway } from "./core/gateway.js";
 import { AdapterRegistry } from "./core/registry.js";
-import { buildApp } from "./http/app.js";
+import { startHistory } from "./history/index.js";
+import { type Listening, serveHttp } from "./http/serve.js";
 import { createLogger } from "./log.js";
 
 /** Values from flags or the environment that win over the config file. */
@@ -41,6 +42,8 @@ export interface Service {
   log: Logger;
   /** Base URL the API listens on. */
   url: string;
+  /** Set on a first start: the file holding the admin token just created. */
+  adminTokenFile?: string;
   /** Re-reads the config file and applies it; resolves to false when it was invalid. */
   reload(): Promise<boolean>;
   close(): Promise<void>;
@@ -77,17 +80,17 @@ export async function startService(file: string, overrides: Overrides = {}, log?
     registry,
     log: logger,
   });
-  const app = await buildApp({ gateway, logger, metrics: gateway.metrics.registry });
+  const history = startHistory(config.history, config.dataDir, gateway.bus, config.devices, logger);
   gateway.start();
+  let listening: Listening;
   try {
-    await app.listen({ host: config.http.host, port: config.http.port });
+    listening = await serveHttp(gateway, config, file, logger, history?.store);
   } catch (error) {
     await gateway.stop();
+    history?.close();
     throw error;
   }
-  const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : config.http.port;
-  const url = `http://${config.http.host.includes(":") ? `[${config.http.host}]` : config.http.host}:${port}`;
+  const { app, url } = listening;
 
   let reloading: Promise<boolean> = Promise.resolve(true);
   const reload = () => {
@@ -101,13 +104,21 @@ export async function startService(file: string, overrides: Overrides = {}, log?
         );
         return false;
       }
-      for (const key of ["gateway", "dataDir", "http", "adapters"] as const) {
+      for (const key of ["gateway", "dataDir", "http", "auth", "history", "adapters"] as const) {
         if (JSON.stringify(next[key]) !== JSON.stringify(config[key]))
           logger.warn(`config '${key}' changed: takes effect after a restart`);
       }
       logger.level = next.log.level;
+      history?.setDevices(next.devices);
       await gateway.apply(next.devices);
-      config = { ...next, gateway: config.gateway, dataDir: config.dataDir, http: config.http };
+      const kept = {
+        gateway: config.gateway,
+        dataDir: config.dataDir,
+        http: config.http,
+        auth: config.auth,
+        history: config.history,
+      };
+      config = { ...next, ...kept };
       return true;
     });
     return reloading;
@@ -122,11 +133,13 @@ export async function startService(file: string, overrides: Overrides = {}, log?
     },
     log: logger,
     url,
+    ...(listening.adminTokenFile ? { adminTokenFile: listening.adminTokenFile } : {}),
     reload,
     async close() {
       watcher.close();
       await app.close();
       await gateway.stop();
+      history?.close();
     },
   };
 }

@@ -100,6 +100,8 @@ function demoBanner(s: Service): void {
       `  API docs          ${u}/docs`,
       `  live (WebSocket)  ${ws}/api/v1/stream?device=press-1`,
       `  live (SSE)        curl -N ${u}/api/v1/events`,
+      `Reading needs no token from this machine (auth.anonymous: loopback-viewer); writes and admin calls do:`,
+      `  admin token       ${join(s.config.dataDir, "admin-token")}${s.adminTokenFile ? " (created now)" : ""}`,
       "Press Ctrl+C to stop.",
       "",
     ].join("\n"),

@@ -73,7 +73,17 @@ describe("loadConfig: valid files", () => {
       version: 1,
       gateway: "gw1",
       dataDir: join(dir, "data"),
-      http: { host: "127.0.0.1", port: 8080 },
+      http: {
+        host: "127.0.0.1",
+        port: 8080,
+        plaintext: "loopback",
+        rateLimit: { max: 1200, windowMs: 60_000 },
+        bodyLimitBytes: 1_048_576,
+        requestTimeoutMs: 30_000,
+        maxStreamClients: 100,
+      },
+      auth: { anonymous: "none" },
+      history: { mode: "on", file: "history.sqlite", retentionMs: 604_800_000, maxSizeMb: 512, sweepIntervalMs: 60_000, queueCapacity: 50_000, maxBatch: 1000 },
       log: { level: "info" },
       adapters: [],
       devices: [
@@ -109,7 +119,15 @@ devices:
 `),
     );
     expect(c.dataDir).toBe("/var/lib/tagbridge");
-    expect(c.http).toEqual({ host: "127.0.0.1", port: 9000 });
+    expect(c.http).toEqual({
+      host: "127.0.0.1",
+      port: 9000,
+      plaintext: "loopback",
+      rateLimit: { max: 1200, windowMs: 60_000 },
+      bodyLimitBytes: 1_048_576,
+      requestTimeoutMs: 30_000,
+      maxStreamClients: 100,
+    });
     expect(c.log.level).toBe("debug");
     expect(c.devices[0]).toMatchObject({
       enabled: false,

@@ -3,7 +3,10 @@
  * by one against their adapter's device schema (see load.ts); `gatewaySchemaFor` assembles the
  * whole-file schema with a union of every adapter's device schema, for editors.
  */
+
 import Type, { type Static, type TObject, type TSchema } from "typebox";
+import { type HistoryConfig, HistoryConfigSchema } from "../history/config.js";
+import { type AuthConfig, AuthConfigSchema, type HttpConfig, HttpConfigSchema } from "../http/config.js";
 import type { AdapterDefinition } from "../sdk/adapter.js";
 import {
   type CorePoint,
@@ -24,27 +27,6 @@ const ID_PATTERN = (coreDeviceProperties.id as unknown as { pattern: string }).p
 
 /** npm package names, scoped or not (the rules of validate-npm-package-name, minus legacy names). */
 const PACKAGE_PATTERN = "^(@[a-z0-9-~][a-z0-9-._~]*/)?[a-z0-9-~][a-z0-9-._~]*$";
-
-const HttpSchema = Type.Object(
-  {
-    host: Type.Optional(
-      Type.String({
-        minLength: 1,
-        default: "127.0.0.1",
-        description: "Address the HTTP service listens on; 0.0.0.0 to listen on every interface.",
-      }),
-    ),
-    port: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        maximum: 65535,
-        default: 8080,
-        description: "TCP port of the HTTP service; 0 picks a free port.",
-      }),
-    ),
-  },
-  { additionalProperties: false, default: {}, description: "HTTP service (REST, WebSocket, SSE, console)." },
-);
 
 const LogSchema = Type.Object(
   {
@@ -75,7 +57,9 @@ function gatewayProperties(deviceItems: TSchema) {
           "Directory for durable state (buffers, history, certificates); relative to this file's directory.",
       }),
     ),
-    http: Type.Optional(HttpSchema),
+    http: Type.Optional(HttpConfigSchema),
+    auth: Type.Optional(AuthConfigSchema),
+    history: Type.Optional(HistoryConfigSchema),
     log: Type.Optional(LogSchema),
     adapters: Type.Optional(
       Type.Array(
@@ -171,10 +155,8 @@ export function gatewaySchemaFor(definitions: readonly AdapterDefinition[]): TOb
   });
 }
 
-type Top = Static<typeof GatewayTopSchema>;
 
-/** `http`, defaults applied. */
-export type HttpConfig = Required<NonNullable<Top["http"]>>;
+export type { AuthConfig, HttpConfig };
 /** `log`, defaults applied. */
 export interface LogConfig {
   level: LogLevel;
@@ -201,6 +183,8 @@ export interface GatewayConfig {
   gateway: string;
   dataDir: string;
   http: HttpConfig;
+  auth: AuthConfig;
+  history?: HistoryConfig;
   log: LogConfig;
   adapters: string[];
   devices: DeviceConfig[];

@@ -22,6 +22,7 @@ import type { GatewayMetrics } from "./metrics.js";
 import { Poller, type PollGroup, pollGroups } from "./poller.js";
 import type { Sequence } from "./sequence.js";
 import type { DeviceCounters, DeviceInfo, PointInfo } from "./types.js";
+import { checkWrite } from "./write.js";
 
 type Point = PointConfig<Record<string, unknown>>;
 
@@ -54,7 +55,13 @@ export interface DeviceDeps {
 /** Raised by `write` and `browse` when the gateway refuses a request, so the API can map it to a code. */
 export class RequestRefused extends Error {
   constructor(
-    readonly reason: "NotWritable" | "NotConnected" | "UnknownDevice" | "UnknownPoint" | "Unsupported",
+    readonly reason:
+      | "NotWritable"
+      | "InvalidValue"
+      | "NotConnected"
+      | "UnknownDevice"
+      | "UnknownPoint"
+      | "Unsupported",
     message: string,
   ) {
     super(message);
@@ -222,8 +229,10 @@ export class DeviceRunner {
       throw new RequestRefused("NotWritable", `point '${pointId}' is not writable (access: read)`);
     if (!this.adapter.write)
       throw new RequestRefused("Unsupported", `adapter '${this.definition.type}' cannot write`);
+    const check = checkWrite(point, value);
+    if (!check.ok) throw new RequestRefused("InvalidValue", check.message);
     this.requireConnected();
-    return this.adapter.write(point, value);
+    return this.adapter.write(point, check.raw);
   }
 
   /** The adapter's read plan, or undefined when it has none. */

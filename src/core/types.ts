@@ -2,7 +2,7 @@
  * Interfaces between the gateway runtime and its consumers (HTTP service, north sinks, CLI).
  */
 import type { Reading } from "../schema/reading.js";
-import type { BrowseNode, DeviceState } from "../sdk/adapter.js";
+import type { BrowseNode, DeviceState, WriteResult } from "../sdk/adapter.js";
 import type { CorePoint } from "../sdk/point.js";
 
 /** What to do when a consumer's queue is full. */
@@ -112,6 +112,11 @@ export interface GatewayView {
   ready(): boolean;
   /** The adapter's read plan (undefined when it has none); throws `RequestRefused` for an unknown device. */
   plan(device: string): unknown;
+  /**
+   * Writes a point (value in engineering units); resolves once the device confirmed, rejects with
+   * `RequestRefused` when the gateway refuses it, or with the adapter's error.
+   */
+  write(device: string, point: string, value: unknown): Promise<WriteResult>;
   /** Children of a node of a device's address space; rejects with `RequestRefused` when refused. */
   browse(device: string, node?: string): Promise<BrowseNode[]>;
 }

@@ -2,6 +2,9 @@
  * Builds the HTTP service. Building and listening are separate: the CLI calls
  * `app.listen({ host, port })` with the configured bind address, tests use `app.inject()`.
  */
+import cors from "@fastify/cors";
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -9,33 +12,76 @@ import websocket from "@fastify/websocket";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import type { AuditLog } from "../core/audit.js";
 import type { GatewayView } from "../core/types.js";
+import type { HistoryReader } from "../history/types.js";
 import { ReadingSchema } from "../schema/reading.js";
-import { registerErrorHandling } from "./errors.js";
+import { type Access, type AuthOptions, registerAuth } from "./auth/guard.js";
+import type { HttpConfig } from "./config.js";
+import { CodedError, registerErrorHandling } from "./errors.js";
 import { devicesRoutes } from "./routes/devices.js";
 import { eventsRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
+import { historyRoutes } from "./routes/history.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { readingsRoutes } from "./routes/readings.js";
 import { streamRoutes } from "./routes/stream.js";
-import { type StreamOptions, streamDropCounter } from "./stream-common.js";
+import { tokenRoutes } from "./routes/tokens.js";
+import { writeRoutes } from "./routes/writes.js";
+import { type StreamOptions, StreamSlots, streamDropCounter } from "./stream-common.js";
+
+/** Request limits and browser access; defaults match the config's. */
+export type HttpLimits = Pick<
+  HttpConfig,
+  "rateLimit" | "bodyLimitBytes" | "requestTimeoutMs" | "maxStreamClients" | "cors"
+>;
 
 /** What the HTTP service is built from. */
 export interface AppOptions {
   gateway: GatewayView;
+  /** Who may call what; every route but `/healthz`, `/readyz` and `/docs` needs a token. */
+  auth: AuthOptions;
+  /** Where writes are recorded; the write and audit routes exist only when it is given. */
+  audit?: AuditLog;
+  /** Stored readings; the history route exists only when it is given. */
+  history?: HistoryReader;
   logger: Logger;
   /** Served at `/metrics` when given; stream drop counters are registered on it. */
   metrics?: Registry;
   /** Swagger UI at `/docs`; default true. The OpenAPI document is built either way. */
   docs?: boolean;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  https?: { cert: Buffer; key: Buffer };
+  limits?: Partial<HttpLimits>;
   /** Tuning of the WebSocket and SSE streams; the defaults suit production. */
   stream?: Partial<Omit<StreamOptions, "dropped">>;
+}
+
+/** One registered route and the role it declared (undefined: none, which means admin). */
+export interface RouteAccess {
+  method: string;
+  url: string;
+  role: Access | undefined;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Every route registered, with its declared role, for audits and docs. */
+    routeTable: readonly RouteAccess[];
+  }
 }
 
 /** The OpenAPI document of an app built by {@link buildApp}. */
 export type OpenApiDocument = Exclude<ReturnType<FastifyInstance["swagger"]>, string>;
 
-const STREAM_DEFAULTS: Omit<StreamOptions, "dropped"> = {
+const LIMIT_DEFAULTS: HttpLimits = {
+  rateLimit: { max: 1200, windowMs: 60_000 },
+  bodyLimitBytes: 1_048_576,
+  requestTimeoutMs: 30_000,
+  maxStreamClients: 100,
+};
+
+const STREAM_DEFAULTS: Omit<StreamOptions, "dropped" | "maxClients"> = {
   capacity: 5_000,
   keepaliveMs: 15_000,
   maxBufferedBytes: 4 * 1024 * 1024,
@@ -46,6 +92,15 @@ const READING_ID = (ReadingSchema as { $id?: unknown }).$id;
 async function registerOpenApi(app: FastifyInstance, ui: boolean): Promise<void> {
   await app.register(swagger, {
     openapi: {
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: "http",
+            scheme: "bearer",
+            description: "An API token; roles viewer < operator < admin.",
+          },
+        },
+      },
       info: {
         title: "tagbridge gateway API",
         version: "1",
@@ -58,39 +113,80 @@ async function registerOpenApi(app: FastifyInstance, ui: boolean): Promise<void>
       buildLocalReference: (json, _base, _fragment, i) => (json.$id === READING_ID ? "Reading" : `def-${i}`),
     },
   });
-  if (ui) await app.register(swaggerUi, { routePrefix: "/docs" });
+  if (ui) await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+}
+
+/** Security headers, CORS and the per-client rate limit. */
+async function registerProtections(app: FastifyInstance, limits: HttpLimits, tls: boolean): Promise<void> {
+  await app.register(helmet, { hsts: tls, contentSecurityPolicy: { useDefaults: true } });
+  await app.register(cors, { origin: limits.cors?.origins ?? false });
+  await app.register(rateLimit, {
+    max: limits.rateLimit.max,
+    timeWindow: limits.rateLimit.windowMs,
+    errorResponseBuilder: (_request, context) =>
+      new CodedError("TB_ERR_RATE_LIMITED", [
+        { field: "request", message: `limit ${context.max} per ${context.after}` },
+      ]),
+  });
 }
 
 /** Builds the HTTP service without listening. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const limits: HttpLimits = { ...LIMIT_DEFAULTS, ...options.limits };
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // Request lines at info would drown the log (metrics scrapes alone); see the onResponse hook.
     logController: new LogController({ disableRequestLogging: true }),
     // Unknown query keys are a client mistake worth a 400, not something to strip silently.
     ajv: { customOptions: { removeAdditional: false } },
+    bodyLimit: limits.bodyLimitBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    ...(options.https ? { https: options.https } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.addHook("onResponse", async (request, reply) => {
+    // The URL may carry `access_token`: never log the query string.
     request.log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      {
+        method: request.method,
+        url: request.url.split("?")[0],
+        status: reply.statusCode,
+        ms: reply.elapsedTime,
+      },
       "request",
     );
   });
   registerErrorHandling(app);
+  const table: RouteAccess[] = [];
+  app.decorate("routeTable", table);
+  app.addHook("onRoute", (route) => {
+    // Swagger UI's own routes carry no config: the docs are public, like the document they show.
+    if (route.url.startsWith("/docs")) route.config = { ...route.config, role: "public" };
+    const role = (route.config as { role?: Access } | undefined)?.role;
+    for (const method of [route.method].flat()) table.push({ method, url: route.url, role });
+    if (role !== "public" && route.schema) route.schema = { ...route.schema, security: [{ bearerAuth: [] }] };
+  });
+  await registerProtections(app, limits, options.https !== undefined);
+  registerAuth(app, options.auth);
   await registerOpenApi(app, options.docs !== false);
   await app.register(websocket);
 
   const { gateway } = options;
   const stream: StreamOptions = {
     ...STREAM_DEFAULTS,
+    maxClients: limits.maxStreamClients,
     ...options.stream,
     dropped: streamDropCounter(options.metrics),
   };
+  const slots = new StreamSlots(stream.maxClients);
   await app.register(healthRoutes, { gateway });
   await app.register(devicesRoutes, { gateway, prefix: "/api/v1" });
   await app.register(readingsRoutes, { gateway, prefix: "/api/v1" });
-  await app.register(streamRoutes, { gateway, stream, prefix: "/api/v1" });
-  await app.register(eventsRoutes, { gateway, stream, prefix: "/api/v1" });
+  await app.register(streamRoutes, { gateway, stream, slots, prefix: "/api/v1" });
+  await app.register(eventsRoutes, { gateway, stream, slots, prefix: "/api/v1" });
+  await app.register(tokenRoutes, { tokens: options.auth.tokens, prefix: "/api/v1" });
+  if (options.audit) await app.register(writeRoutes, { gateway, audit: options.audit, prefix: "/api/v1" });
+  if (options.history)
+    await app.register(historyRoutes, { gateway, history: options.history, prefix: "/api/v1" });
   if (options.metrics) await app.register(metricsRoutes, { registry: options.metrics });
   return app;
 }

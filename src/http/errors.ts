@@ -15,6 +15,26 @@ export const ERROR_CODES = {
     description:
       "A path parameter or query parameter is missing, unknown or malformed; `details` names the field.",
   },
+  TB_ERR_UNAUTHORIZED: {
+    status: 401,
+    message: "authentication required",
+    description: "No token, or an unknown one. Send `Authorization: Bearer <token>`.",
+  },
+  TB_ERR_FORBIDDEN: {
+    status: 403,
+    message: "not allowed for this token's role",
+    description: "The token is valid but its role (viewer < operator < admin) is below what the route needs.",
+  },
+  TB_ERR_TOKEN_EXISTS: {
+    status: 409,
+    message: "a token with this name exists",
+    description: "Token names are unique; revoke the old one first or pick another name.",
+  },
+  TB_ERR_TOKEN_NOT_FOUND: {
+    status: 404,
+    message: "token not found",
+    description: "No API token has this name.",
+  },
   TB_ERR_DEVICE_NOT_FOUND: {
     status: 404,
     message: "device not found",
@@ -35,6 +55,21 @@ export const ERROR_CODES = {
     message: "websocket upgrade required",
     description: "A WebSocket route was called without an `Upgrade: websocket` handshake.",
   },
+  TB_ERR_POINT_NOT_WRITABLE: {
+    status: 409,
+    message: "point is not writable",
+    description: "The point has `access: read`; only `access: readwrite` points accept writes.",
+  },
+  TB_ERR_INVALID_VALUE: {
+    status: 422,
+    message: "value refused",
+    description: "The value does not fit the point's type, or is outside its `min`/`max`.",
+  },
+  TB_ERR_IDEMPOTENCY_CONFLICT: {
+    status: 409,
+    message: "idempotency key reused with another request",
+    description: "An `Idempotency-Key` already used for a different write; use a new key.",
+  },
   TB_ERR_NOT_SUPPORTED: {
     status: 404,
     message: "not supported by this device's adapter",
@@ -50,6 +85,16 @@ export const ERROR_CODES = {
     status: 502,
     message: "the device failed the request",
     description: "The device (or its protocol library) answered the request with an error; `details` has it.",
+  },
+  TB_ERR_TOO_MANY_STREAMS: {
+    status: 503,
+    message: "too many stream clients",
+    description: "The gateway already serves `http.maxStreamClients` WebSocket/SSE clients; retry later.",
+  },
+  TB_ERR_RATE_LIMITED: {
+    status: 429,
+    message: "too many requests",
+    description: "This client address exceeded `http.rateLimit`; retry after the `retry-after` seconds.",
   },
   TB_ERR_NOT_READY: {
     status: 503,
@@ -160,12 +205,18 @@ function validationDetails(error: FastifyError): ErrorDetail[] {
   });
 }
 
+/** The code a gateway refusal is answered with. */
+export function refusalCode(error: RequestRefused): ErrorCode {
+  return REFUSALS[error.reason];
+}
+
 const REFUSALS: Record<RequestRefused["reason"], ErrorCode> = {
   UnknownDevice: "TB_ERR_DEVICE_NOT_FOUND",
   UnknownPoint: "TB_ERR_POINT_NOT_FOUND",
   NotConnected: "TB_ERR_DEVICE_NOT_CONNECTED",
   Unsupported: "TB_ERR_NOT_SUPPORTED",
-  NotWritable: "TB_ERR_NOT_SUPPORTED",
+  NotWritable: "TB_ERR_POINT_NOT_WRITABLE",
+  InvalidValue: "TB_ERR_INVALID_VALUE",
 };
 
 /** Turns an adapter's own failure into a coded 502; its message names what the device said. */

@@ -4,7 +4,7 @@ import { Registry } from "prom-client";
 import type { TSchema } from "typebox";
 import { Compile } from "typebox/compile";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { reading, type TestGateway, testGateway } from "../../test/helpers/gateway-view.js";
+import { loopbackViewer, reading, type TestGateway, testGateway } from "../../test/helpers/gateway-view.js";
 import { isReading, type Reading, ReadingSchema } from "../schema/reading.js";
 import { buildApp, openApiDocument } from "./app.js";
 import { ERROR_CODES, type ErrorResponse, errorCodeTable } from "./errors.js";
@@ -15,7 +15,7 @@ let app: FastifyInstance;
 
 beforeEach(async () => {
   gateway = testGateway();
-  app = await buildApp({ gateway, logger, docs: false });
+  app = await buildApp({ gateway, logger, auth: loopbackViewer(), docs: false });
 });
 afterEach(async () => {
   await app.close();
@@ -214,7 +214,13 @@ describe("metrics and docs", () => {
   it("serves prometheus text when a registry is given, and 404 otherwise", async () => {
     expect((await app.inject("/metrics")).statusCode).toBe(404);
     const registry = new Registry();
-    const withMetrics = await buildApp({ gateway, logger, metrics: registry, docs: false });
+    const withMetrics = await buildApp({
+      gateway,
+      logger,
+      auth: loopbackViewer(),
+      metrics: registry,
+      docs: false,
+    });
     const res = await withMetrics.inject("/metrics");
     await withMetrics.close();
     expect(res.statusCode).toBe(200);
@@ -224,7 +230,7 @@ describe("metrics and docs", () => {
 
   it("serves Swagger UI at /docs only when docs are on", async () => {
     expect((await app.inject("/docs")).statusCode).toBe(404);
-    const withDocs = await buildApp({ gateway, logger });
+    const withDocs = await buildApp({ gateway, logger, auth: loopbackViewer() });
     const res = await withDocs.inject("/docs/json");
     await withDocs.close();
     expect(res.statusCode).toBe(200);
@@ -232,7 +238,13 @@ describe("metrics and docs", () => {
   });
 
   it("documents every route with a success and an error response", async () => {
-    const withMetrics = await buildApp({ gateway, logger, metrics: new Registry(), docs: false });
+    const withMetrics = await buildApp({
+      gateway,
+      logger,
+      auth: loopbackViewer(),
+      metrics: new Registry(),
+      docs: false,
+    });
     const doc = (await openApiDocument(withMetrics)) as unknown as {
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
       components: { schemas: Record<string, unknown> };
@@ -249,14 +261,19 @@ describe("metrics and docs", () => {
       "/api/v1/readings/latest",
       "/api/v1/schema/reading",
       "/api/v1/stream",
+      "/api/v1/tokens",
+      "/api/v1/tokens/{name}",
+      "/api/v1/whoami",
       "/healthz",
       "/metrics",
       "/readyz",
     ]);
     for (const [path, methods] of Object.entries(doc.paths)) {
-      const codes = Object.keys(methods.get?.responses ?? {});
-      expect(codes, path).toContain(path === "/api/v1/stream" ? "101" : "200");
-      expect(codes, path).toContain("500");
+      for (const [method, op] of Object.entries(methods)) {
+        const codes = Object.keys(op.responses ?? {});
+        expect(codes.some((c) => /^(2\d\d|101)$/.test(c)), `${method} ${path}`).toBe(true);
+        expect(codes, `${method} ${path}`).toContain("500");
+      }
     }
     expect(doc.components.schemas.Reading).toMatchObject({ title: "tagbridge Reading v1" });
   });

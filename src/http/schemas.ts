@@ -132,6 +132,21 @@ export const BrowseNodeSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** `?device=&point=&snapshot=` of the stream routes; `access_token` is taken out by the auth check. */
+export const StreamQuerySchema = Type.Object(
+  {
+    device: ReadingQuerySchema.properties.device,
+    point: ReadingQuerySchema.properties.point,
+    snapshot: Type.Optional(
+      Type.Boolean({
+        default: true,
+        description: "Start with the latest value of every matching point (default true).",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** The parsed `?device=&point=` query. */
 export type ReadingQuery = Static<typeof ReadingQuerySchema>;
 

@@ -5,6 +5,7 @@
 import { Counter, type Registry } from "prom-client";
 import type { Consumer, ReadingBus, ReadingFilter } from "../core/types.js";
 import type { Reading } from "../schema/reading.js";
+import { fail } from "./errors.js";
 
 /** The two streaming transports. */
 export type Transport = "ws" | "sse";
@@ -19,6 +20,29 @@ export interface StreamOptions {
   maxBufferedBytes: number;
   /** Counts readings dropped for a slow client. */
   dropped: (transport: Transport, readings: number) => void;
+  /** Most stream clients (WebSocket and SSE together) at once. */
+  maxClients: number;
+}
+
+/** Open stream clients, shared by both transports of one app. */
+export class StreamSlots {
+  private open = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** Takes a slot, or answers 503 TB_ERR_TOO_MANY_STREAMS when none is free. */
+  take(): () => void {
+    if (this.open >= this.max)
+      fail("TB_ERR_TOO_MANY_STREAMS", [
+        { field: "request", message: `${this.max} stream clients are connected` },
+      ]);
+    this.open++;
+    let released = false;
+    return () => {
+      if (!released) this.open--;
+      released = true;
+    };
+  }
 }
 
 const DROPPED_METRIC = "tagbridge_http_stream_dropped_readings_total";
@@ -39,19 +63,42 @@ export function streamDropCounter(registry?: Registry): StreamOptions["dropped"]
   return (transport, readings) => counter.inc({ transport }, readings);
 }
 
+/** What a stream sends to its client. */
+export interface StreamSink {
+  /** Sends a batch of readings; returns false when the client had too much buffered and it was dropped. */
+  readings(batch: Reading[]): boolean;
+  /** Tells the client that `count` readings were dropped for it since the last notice. */
+  dropped(count: number): void;
+}
+
 /**
- * Subscribes a client to the bus and hands it the current latest values as its first batch. Both happen
- * in one synchronous step, so no reading published in between is lost or duplicated: the consumer only
- * delivers on a later tick.
+ * Subscribes a client to the bus and, unless `snapshot` is false, hands it the current latest values
+ * as its first batch. Both happen in one synchronous step, so no reading published in between is lost
+ * or duplicated: the consumer only delivers on a later tick. Readings dropped for the client, by its
+ * bus queue or because it read too slowly, are announced before the next batch it does receive.
  */
 export function openReadingStream(
   bus: ReadingBus,
-  client: { name: string; filter: ReadingFilter; capacity: number },
-  deliver: (batch: Reading[]) => void,
+  client: { name: string; filter: ReadingFilter; capacity: number; snapshot: boolean },
+  sink: StreamSink,
 ): Consumer {
-  const snapshot = bus.latest(client.filter);
-  const consumer = bus.subscribe({ ...client, overflow: "drop-oldest", handle: deliver });
-  deliver(snapshot);
+  let announced = 0;
+  let unsent = 0;
+  const consumer = bus.subscribe({
+    name: client.name,
+    filter: client.filter,
+    capacity: client.capacity,
+    overflow: "drop-oldest",
+    handle: (batch) => {
+      const lost = consumer.stats().dropped + unsent - announced;
+      if (lost > 0) {
+        sink.dropped(lost);
+        announced += lost;
+      }
+      if (!sink.readings(batch)) unsent += batch.length;
+    },
+  });
+  if (client.snapshot) sink.readings(bus.latest(client.filter));
   return consumer;
 }
 

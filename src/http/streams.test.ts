@@ -5,7 +5,7 @@ import pino from "pino";
 import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { reading, type TestGateway, testGateway } from "../../test/helpers/gateway-view.js";
+import { loopbackViewer, reading, type TestGateway, testGateway } from "../../test/helpers/gateway-view.js";
 import type { Reading } from "../schema/reading.js";
 import { buildApp } from "./app.js";
 import type { StreamOptions } from "./stream-common.js";
@@ -21,6 +21,7 @@ async function start(stream?: Partial<StreamOptions>): Promise<void> {
   app = await buildApp({
     gateway,
     logger: pino({ level: "silent" }),
+    auth: loopbackViewer(),
     metrics: registry,
     docs: false,
     stream,

@@ -3,6 +3,7 @@
  * settings are merged into the same object in config (flat), so a point reads as one record.
  */
 import Type, { type Static, type TObject } from "typebox";
+import { PointHistorySchema } from "../history/config.js";
 import { POINT_TYPES } from "../schema/reading.js";
 
 /** How a point's readings are published. */
@@ -50,6 +51,12 @@ export const corePointProperties = {
     }),
   ),
   offset: Type.Optional(Type.Number({ description: "Added after scale. Makes the reading float64." })),
+  min: Type.Optional(
+    Type.Number({ description: "Lowest value a write may set, in the point's (scaled) unit." }),
+  ),
+  max: Type.Optional(
+    Type.Number({ description: "Highest value a write may set, in the point's (scaled) unit." }),
+  ),
   deadband: Type.Optional(DeadbandSchema),
   publish: Type.Optional(
     Type.Enum(PUBLISH_MODES, {
@@ -58,6 +65,7 @@ export const corePointProperties = {
         "onChange (default): publish a reading when value, quality or status change (report by exception). always: every sample.",
     }),
   ),
+  history: Type.Optional(PointHistorySchema),
   heartbeatMs: Type.Optional(
     Type.Integer({
       minimum: 100,

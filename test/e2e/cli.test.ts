@@ -1,7 +1,7 @@
 /**
  * The CLI as a user runs it: validate, run with hot reload and SIGHUP, clean shutdown.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -76,7 +76,7 @@ describe("tagbridge CLI", () => {
       /devices\[1\]\.connection\.seed: must be integer/,
       /devices\[1\]\.points\[1\]\.type: must be one of: bool, int16/,
       /devices\[1\]\.points\[2\]\.id: duplicate point id 't'/,
-      /devices\[2\]\.type: unknown adapter type 'modbuss' \(known: simulator\)/,
+      /devices\[2\]\.type: unknown adapter type 'modbuss' \(known: [a-z, ]*simulator\)/,
     ])
       expect(out).toMatch(expected);
     expect(out).toMatch(/7 error\(s\)/);
@@ -100,8 +100,13 @@ describe("tagbridge CLI", () => {
     const p = cli(["run", "-c", file, "--log-level", "info"]);
     const [, port] = await p.waitFor(/Server listening at http:\/\/127\.0\.0\.1:(\d+)/);
     const api = `http://127.0.0.1:${port}/api/v1`;
+    await p.waitFor(/first start: created an admin API token; it is in (\S+)/);
+    expect((await fetch(`${api}/devices`)).status).toBe(401); // no anonymous access unless configured
+    const tokenFile = join(dir, "data", "admin-token");
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const token = readFileSync(tokenFile, "utf8").trim();
     const device = async (id: string) =>
-      (await (await fetch(`${api}/devices/${id}`)).json()) as {
+      (await (await fetch(`${api}/devices/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
         stateSince: string;
         counters: { reads: number };
         pointCount: number;

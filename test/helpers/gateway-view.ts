@@ -4,6 +4,8 @@
 import { createBus } from "../../src/core/bus.js";
 import { RequestRefused } from "../../src/core/device.js";
 import type { DeviceInfo, GatewayView, PointInfo, ReadingBus } from "../../src/core/types.js";
+import type { AuthOptions } from "../../src/http/auth/guard.js";
+import { TokenStore } from "../../src/http/auth/tokens.js";
 import type { Reading } from "../../src/schema/reading.js";
 
 /** A GatewayView whose readiness a test can flip. */
@@ -61,6 +63,12 @@ export function testGateway(bus: ReadingBus = createBus()): TestGateway {
         ? { requests: [{ unitId: 1, table: "holding", address: 0, count: 4 }] }
         : undefined;
     },
+    async write(device) {
+      throw new RequestRefused(
+        POINTS[device] ? "Unsupported" : "UnknownDevice",
+        "the test gateway does not write",
+      );
+    },
     async browse(device, node) {
       if (!POINTS[device]) throw new RequestRefused("UnknownDevice", `no device '${device}'`);
       if (device === "oven-2") throw new RequestRefused("NotConnected", "device 'oven-2' is disconnected");
@@ -106,4 +114,9 @@ export function reading(device: string, point: string, value: Reading["value"] =
     protocol: device === "press-1" ? "modbus" : "opcua",
     seq,
   };
+}
+
+/** Auth that lets loopback callers (and `app.inject`) read without a token, as the demo does. */
+export function loopbackViewer(): AuthOptions {
+  return { tokens: TokenStore.memory(), anonymous: "loopback-viewer" };
 }

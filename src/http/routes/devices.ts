@@ -22,6 +22,7 @@ export const devicesRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView }> 
   app.get(
     "/devices",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "List the configured devices",
         tags: ["devices"],
@@ -34,6 +35,7 @@ export const devicesRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView }> 
   app.get(
     "/devices/:device",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "One device, with its state and counters",
         tags: ["devices"],
@@ -50,6 +52,7 @@ export const devicesRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView }> 
   app.get(
     "/devices/:device/points",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "The points of a device, each with its latest reading",
         tags: ["devices"],
@@ -66,6 +69,7 @@ export const devicesRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView }> 
   app.get(
     "/devices/:device/points/:point",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "One point of a device, with its latest reading",
         tags: ["devices"],
@@ -91,6 +95,7 @@ export const devicesRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView }> 
   app.get(
     "/devices/:device/plan",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "How the adapter reads the device's points (e.g. Modbus block requests)",
         tags: ["devices"],
@@ -112,6 +117,7 @@ export const devicesRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView }> 
   app.get(
     "/devices/:device/browse",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "Children of a node of the device's address space (root when `node` is omitted)",
         tags: ["devices"],

@@ -11,6 +11,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView }> =
   app.get(
     "/healthz",
     {
+      config: { role: "public", rateLimit: false },
       schema: {
         summary: "Liveness: the process is up and serving HTTP",
         tags: ["health"],
@@ -23,6 +24,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView }> =
   app.get(
     "/readyz",
     {
+      config: { role: "public", rateLimit: false },
       schema: {
         summary: "Readiness: every enabled device has made its first connection attempt",
         tags: ["health"],

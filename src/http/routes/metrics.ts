@@ -9,6 +9,7 @@ export const metricsRoutes: FastifyPluginAsyncTypebox<{ registry: Registry }> = 
   app.get(
     "/metrics",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "Prometheus metrics (text exposition format)",
         tags: ["metrics"],

@@ -16,6 +16,7 @@ export const readingsRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView }>
   app.get(
     "/readings/latest",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "Latest reading of every point, optionally filtered by device and point ids",
         tags: ["readings"],
@@ -29,6 +30,7 @@ export const readingsRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView }>
   app.get(
     "/schema/reading",
     {
+      config: { role: "viewer" },
       schema: {
         summary: "The Reading v1 JSON Schema",
         tags: ["readings"],

@@ -1,20 +1,37 @@
 /**
  * WebSocket stream of Readings at `GET /api/v1/stream?device=&point=`.
  *
- * Every server message is a text frame holding one JSON array of Readings. The first message is the
- * snapshot: the latest reading of every matching point (possibly `[]`), so a client needs no REST call
- * to start. Then each message is one batch of live readings in publish order. Messages from the client
- * are ignored. A client that falls behind has whole batches dropped (counted in
- * `tagbridge_http_stream_dropped_readings_total{transport="ws"}`); `seq` shows the gaps.
+ * Every server message is a text frame holding a JSON array of Readings, or a notice object. The
+ * first message is the snapshot: the latest reading of every matching point (possibly `[]`; skipped
+ * with `snapshot=false`), so a client needs no REST call to start. Then each message is one batch of
+ * live readings in publish order. A client that falls behind has readings dropped (counted in
+ * `tagbridge_http_stream_dropped_readings_total{transport="ws"}`) and is told so by a
+ * `{"dropped": n}` message before its next batch; `seq` shows the gaps. Messages from the client
+ * are ignored.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import Type from "typebox";
+import Type, { type Static } from "typebox";
 import type { WebSocket } from "ws";
 import type { GatewayView } from "../../core/types.js";
 import { ReadingSchema } from "../../schema/reading.js";
 import { errorResponses, fail } from "../errors.js";
-import { filterFromQuery, ReadingQuerySchema } from "../schemas.js";
-import { clientName, openReadingStream, type StreamOptions, sendBounded } from "../stream-common.js";
+import { filterFromQuery, StreamQuerySchema } from "../schemas.js";
+import {
+  clientName,
+  openReadingStream,
+  type StreamOptions,
+  type StreamSlots,
+  sendBounded,
+} from "../stream-common.js";
+
+type StreamQuery = Static<typeof StreamQuerySchema>;
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Frees the stream slot taken before the WebSocket upgrade. */
+    releaseStream?: () => void;
+  }
+}
 
 /** Pings every `ms`; a client that has not answered the previous ping by then is cut off. */
 function heartbeat(socket: WebSocket, ms: number): NodeJS.Timeout {
@@ -32,39 +49,59 @@ function heartbeat(socket: WebSocket, ms: number): NodeJS.Timeout {
 export const streamRoutes: FastifyPluginAsyncTypebox<{
   gateway: GatewayView;
   stream: StreamOptions;
-}> = async (app, { gateway, stream }) => {
+  slots: StreamSlots;
+}> = async (app, { gateway, stream, slots }) => {
   // `wsHandler` plus a plain handler (rather than `websocket: true`) keeps the route in the OpenAPI
   // document and answers a GET without upgrade with a coded error instead of a bare 404.
   app.route({
     method: "GET",
     url: "/stream",
     exposeHeadRoute: false,
+    config: { role: "viewer", queryToken: true },
     schema: {
       summary: "WebSocket stream of Readings: the latest values first, then live batches",
       description:
         "Upgrade to WebSocket. Each text message is one JSON array of Readings: first the latest value of every matching point (possibly empty), then live batches in publish order.",
       tags: ["streams"],
-      querystring: ReadingQuerySchema,
+      querystring: StreamQuerySchema,
       response: {
         101: Type.Array(ReadingSchema, {
           description: "Switching Protocols; every message is one such array.",
         }),
-        ...errorResponses("TB_ERR_BAD_REQUEST", "TB_ERR_UPGRADE_REQUIRED"),
+        ...errorResponses(
+          "TB_ERR_BAD_REQUEST",
+          "TB_ERR_UNAUTHORIZED",
+          "TB_ERR_UPGRADE_REQUIRED",
+          "TB_ERR_TOO_MANY_STREAMS",
+        ),
       },
     },
     handler: async (_request, reply) => {
       reply.header("upgrade", "websocket");
       fail("TB_ERR_UPGRADE_REQUIRED");
     },
+    preHandler: async (request) => {
+      request.releaseStream = slots.take();
+    },
     wsHandler: (socket, request) => {
+      const release = request.releaseStream ?? (() => {});
       const name = clientName("ws", request.ip, request.socket.remotePort);
-      const filter = filterFromQuery(request.query);
+      const query = request.query as StreamQuery;
       const consumer = openReadingStream(
         gateway.bus,
-        { name, filter, capacity: stream.capacity },
-        (batch) => {
-          if (socket.readyState !== socket.OPEN) return;
-          sendBounded(socket.bufferedAmount, batch, stream, "ws", () => socket.send(JSON.stringify(batch)));
+        {
+          name,
+          filter: filterFromQuery(query),
+          capacity: stream.capacity,
+          snapshot: query.snapshot !== false,
+        },
+        {
+          readings: (batch) =>
+            socket.readyState === socket.OPEN &&
+            sendBounded(socket.bufferedAmount, batch, stream, "ws", () => socket.send(JSON.stringify(batch))),
+          dropped: (count) => {
+            if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ dropped: count }));
+          },
         },
       );
       const timer = heartbeat(socket, stream.keepaliveMs);
@@ -72,6 +109,7 @@ export const streamRoutes: FastifyPluginAsyncTypebox<{
       socket.on("close", () => {
         clearInterval(timer);
         consumer.close();
+        release();
       });
     },
   });

@@ -1,0 +1,258 @@
+/**
+ * The Modbus adapter: connection lifecycle over the client seam, block reads with retries, unit
+ * demotion and per-request error statuses, and confirmed writes. Polled: the core schedules reads;
+ * this file owns no timers (request timeouts live in modbus-serial).
+ */
+
+import { EncodeError, encodeBits, encodeRegisters } from "../../protocols/modbus/codec.js";
+import {
+  exceptionName,
+  isBitTable,
+  isWritableTable,
+  MAX_WRITE_BITS,
+  MAX_WRITE_REGISTERS,
+} from "../../protocols/modbus/types.js";
+import type { Adapter, AdapterContext, Sample, WriteResult } from "../../src/sdk/index.js";
+import { type ModbusClient, ModbusError, SerialLibClient } from "./client.js";
+import type { ModbusPointFields, ModbusSettings } from "./config.js";
+import { Lane } from "./lane.js";
+import {
+  type BatchRequest,
+  batchOf,
+  compilePoints,
+  describePlan,
+  limitsOf,
+  type ModbusPoint,
+} from "./points.js";
+
+/** The context the core hands a Modbus instance. */
+export type ModbusContext = AdapterContext<ModbusSettings, ModbusPointFields>;
+
+/** A Modbus instance: it can read, write and show its plan. */
+export type ModbusInstance = Required<
+  Pick<Adapter<ModbusPointFields>, "start" | "stop" | "read" | "write" | "plan">
+>;
+
+/** Builds the client for a context; tests inject a fake. */
+export type ClientFactory = (settings: ModbusSettings) => ModbusClient;
+
+type Phase = "idle" | "running" | "stopped";
+
+interface UnitState {
+  /** Consecutive requests that timed out after all retries. */
+  timeouts: number;
+  /** Clock time until which the unit is left alone. */
+  demotedUntil: number;
+}
+
+/** Creates a Modbus instance for one device. No I/O; invalid points throw here, listing every problem. */
+export function createModbus(
+  ctx: ModbusContext,
+  makeClient: ClientFactory = (s) => new SerialLibClient(s),
+): ModbusInstance {
+  const s = ctx.settings;
+  const transport = s.transport ?? "tcp";
+  if (transport === "rtu" ? !s.serialPort : !s.host) {
+    throw new Error(
+      `modbus ${ctx.device}: transport ${transport} needs connection.${transport === "rtu" ? "serialPort" : "host"}`,
+    );
+  }
+  const compiled = compilePoints(ctx.points, s);
+  const limits = limitsOf(s);
+  const retries = s.retries ?? 1;
+  const demoteAfter = s.demoteAfterTimeouts ?? 3;
+  const demoteFor = s.demoteForMs ?? 30_000;
+  const lane = new Lane(transport === "tcp" ? (s.maxInFlight ?? 1) : 1);
+  const m = ctx.metrics;
+  const metric = {
+    requests: m.counter("modbus_requests", "Read and write requests sent, retries included."),
+    timeouts: m.counter("modbus_timeouts", "Requests that got no answer in time."),
+    exceptions: m.counter("modbus_exceptions", "Requests answered with a Modbus exception."),
+    malformed: m.counter(
+      "modbus_malformed_responses",
+      "Responses that were truncated, mis-framed, failed their CRC or answered another function.",
+    ),
+    demotions: m.counter("modbus_unit_demotions", "Times a unit was demoted after consecutive timeouts."),
+    writes: m.counter("modbus_writes", "Writes the device confirmed."),
+  };
+  const units = new Map<number, UnitState>();
+  const batches = new WeakMap<readonly ModbusPoint[], BatchRequest[]>();
+  let client: ModbusClient | undefined;
+  let phase: Phase = "idle";
+
+  const live = (what: string): ModbusClient => {
+    if (phase !== "running" || !client) {
+      throw new Error(
+        `modbus ${ctx.device}: cannot ${what}, ${phase === "stopped" ? "stopped" : "not connected"}`,
+      );
+    }
+    return client;
+  };
+
+  const unit = (id: number): UnitState => {
+    let u = units.get(id);
+    if (!u) {
+      u = { timeouts: 0, demotedUntil: 0 };
+      units.set(id, u);
+    }
+    return u;
+  };
+
+  /** Sends one read, retrying timeouts and malformed answers; returns the data or the status of its points. */
+  async function fetch(c: ModbusClient, b: BatchRequest): Promise<Uint8Array | boolean[] | string> {
+    const { unitId, table, address, count } = b.request;
+    const u = unit(unitId);
+    const now = ctx.clock.now();
+    if (u.demotedUntil > now) return "Timeout";
+    const probing = u.timeouts >= demoteAfter;
+    let status = "Timeout";
+    for (let attempt = 0; attempt <= (probing ? 0 : retries); attempt++) {
+      metric.requests.inc();
+      try {
+        const data = isBitTable(table)
+          ? await c.readBits(unitId, table as "coil" | "discrete", address, count)
+          : await c.readRegisters(unitId, table as "holding" | "input", address, count);
+        u.timeouts = 0;
+        return data;
+      } catch (err) {
+        if (!(err instanceof ModbusError) || err.kind === "connection") throw err;
+        if (err.kind === "exception") {
+          metric.exceptions.inc();
+          u.timeouts = 0;
+          return exceptionName(err.code ?? 0);
+        }
+        c.resync();
+        if (!c.isOpen) throw new Error(`connection lost: ${err.message}`);
+        if (err.kind === "malformed") {
+          metric.malformed.inc();
+          ctx.log.debug({ unitId, table, address, count, err: err.message }, "malformed response");
+          status = "MalformedResponse";
+        } else {
+          metric.timeouts.inc();
+          status = "Timeout";
+        }
+      }
+    }
+    if (status === "Timeout" && ++u.timeouts >= demoteAfter) {
+      u.demotedUntil = ctx.clock.now() + demoteFor;
+      metric.demotions.inc();
+      ctx.log.warn(
+        { unitId, timeouts: u.timeouts, forMs: demoteFor },
+        "unit demoted after consecutive timeouts",
+      );
+    }
+    return status;
+  }
+
+  async function execute(c: ModbusClient, b: BatchRequest, out: Sample[]): Promise<void> {
+    const data = await fetch(c, b);
+    const base = b.request.address;
+    b.points.forEach((cp, i) => {
+      const slot = b.slots[i]!;
+      if (typeof data === "string") {
+        out[slot] = { point: cp.point.id, value: null, quality: "bad", status: data, address: cp.address };
+        return;
+      }
+      const at = cp.spec.address - base;
+      const value =
+        data instanceof Uint8Array
+          ? cp.decode!(data, at * 2)
+          : cp.spec.count === undefined
+            ? data[at]!
+            : data.slice(at, at + cp.spec.count);
+      out[slot] = { point: cp.point.id, value, quality: "good", address: cp.address };
+    });
+  }
+
+  return {
+    async start() {
+      if (phase === "running") return;
+      phase = "idle";
+      const c = makeClient(s);
+      client = c;
+      try {
+        await c.connect();
+      } catch (err) {
+        client = undefined;
+        await c.close().catch(() => undefined);
+        throw err;
+      }
+      if (client !== c) {
+        await c.close();
+        throw new Error(`modbus ${ctx.device}: stopped while starting`);
+      }
+      phase = "running";
+      ctx.log.debug({ plan: describePlan(ctx.points, compiled, limits) }, "modbus connected; request plan");
+    },
+
+    async stop() {
+      phase = "stopped";
+      const c = client;
+      client = undefined;
+      await c?.close();
+    },
+
+    async read(points) {
+      const c = live("read");
+      let batch = batches.get(points);
+      if (!batch) {
+        batch = batchOf(points, compiled, limits);
+        batches.set(points, batch);
+      }
+      const out = new Array<Sample>(points.length);
+      await Promise.all(batch.map((b) => lane.run(() => execute(c, b, out))));
+      if (phase !== "running") throw new Error(`modbus ${ctx.device}: stopped during read`);
+      return out;
+    },
+
+    async write(point, value): Promise<WriteResult> {
+      const c = live("write");
+      if (point.access !== "readwrite")
+        throw new Error(`point ${point.id} is read-only (access: ${point.access ?? "read"})`);
+      const cp = compiled.get(point.id);
+      if (!cp) throw new Error(`modbus ${ctx.device}: unknown point ${point.id}`);
+      const { spec } = cp;
+      if (!isWritableTable(spec.table))
+        throw new Error(`point ${point.id} is in the ${spec.table} table, which cannot be written`);
+      let send: () => Promise<void>;
+      try {
+        if (isBitTable(spec.table)) {
+          const bits = encodeBits(spec.count, value);
+          if (bits.length > MAX_WRITE_BITS)
+            throw new EncodeError(`at most ${MAX_WRITE_BITS} coils per write`);
+          send = () => c.writeCoils(spec.unitId, spec.address, bits);
+        } else {
+          const words = encodeRegisters(spec, value);
+          if (words.length > MAX_WRITE_REGISTERS)
+            throw new EncodeError(`at most ${MAX_WRITE_REGISTERS} registers per write`);
+          send = () => c.writeRegisters(spec.unitId, spec.address, words);
+        }
+      } catch (err) {
+        throw new Error(`point ${point.id} (${point.type}): ${(err as Error).message}`);
+      }
+      metric.requests.inc();
+      try {
+        await lane.run(send);
+      } catch (err) {
+        if (!(err instanceof ModbusError)) throw err;
+        if (err.kind === "exception") {
+          metric.exceptions.inc();
+          throw new Error(`point ${point.id}: the device refused the write: ${exceptionName(err.code ?? 0)}`);
+        }
+        if (err.kind === "timeout") metric.timeouts.inc();
+        if (err.kind === "malformed") metric.malformed.inc();
+        c.resync();
+        throw new Error(
+          `point ${point.id}: write not confirmed: ${err.kind === "timeout" ? "Timeout" : err.message}`,
+        );
+      }
+      metric.writes.inc();
+      ctx.log.debug({ point: point.id, address: cp.address }, "write confirmed");
+      return {};
+    },
+
+    plan() {
+      return describePlan(ctx.points, compiled, limits);
+    },
+  };
+}

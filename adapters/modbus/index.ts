@@ -1,0 +1,21 @@
+/**
+ * The Modbus adapter definition: Modbus TCP, RTU on a serial line and RTU over TCP, every data type
+ * and byte order, gap-filling block reads, confirmed writes, and units demoted on repeated timeouts.
+ */
+import { defineAdapter } from "../../src/sdk/index.js";
+import { createModbus } from "./adapter.js";
+import { ModbusConnectionSchema, ModbusPointSchema } from "./config.js";
+
+/** The `modbus` adapter type. */
+export const modbusAdapter = defineAdapter({
+  type: "modbus",
+  description:
+    "Modbus TCP, RTU (serial) and RTU over TCP: coils, discrete inputs, holding and input registers, every type and byte order, block reads, writes.",
+  sdk: "^1.0.0",
+  connectionSchema: ModbusConnectionSchema,
+  pointSchema: ModbusPointSchema,
+  capabilities: ["read", "write"],
+  create: (ctx) => createModbus(ctx),
+});
+
+export default modbusAdapter;

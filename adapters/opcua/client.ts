@@ -1,0 +1,370 @@
+/**
+ * The seam over node-opcua: discovery, one session with its reconnection, reads, writes, browse and
+ * monitored items. node-opcua is imported on first use, so loading the adapter definition stays cheap.
+ * Unit tests fake `OpcuaClientFactory`; integration tests run this against a real server.
+ */
+import { readFile } from "node:fs/promises";
+import type * as Opcua from "node-opcua";
+import type { ClientSession, ClientSubscription, DataValue, OPCUAClient } from "node-opcua";
+import type { Logger } from "pino";
+import type { EndpointInfo, SecurityChoice } from "../../protocols/opcua/endpoint.js";
+import type { OpcuaIdentity } from "./config.js";
+
+/** Application name of the gateway's OPC UA client; its certificate's URI is derived from it. */
+export const APPLICATION_NAME = "tagbridge";
+
+let loaded: Promise<typeof Opcua> | undefined;
+/** node-opcua, imported once on first use (it takes 1–2 s). */
+export const loadOpcua = (): Promise<typeof Opcua> => {
+  loaded ??= import("node-opcua");
+  return loaded;
+};
+
+/** What `connect` needs. */
+export interface ConnectOptions {
+  endpointUrl: string;
+  security: SecurityChoice;
+  identity: OpcuaIdentity;
+  /** PKI folder: application certificate and trust lists. */
+  pkiDir: string;
+  acceptServerCertificate: boolean;
+  sessionTimeoutMs: number;
+  log: Logger;
+}
+
+/** Connection events the adapter maps to device state. */
+export interface ConnectionEvents {
+  /** The connection broke; node-opcua is reconnecting. */
+  lost(reason: string): void;
+  /** The connection (and session) is back. */
+  restored(): void;
+}
+
+/** What the adapter needs to know of a node to convert writes and name its unit. */
+export interface NodeMeta {
+  /** Built-in DataType number (node-opcua's `DataType`), 0 when unknown. */
+  dataType: number;
+  isArray: boolean;
+  writable: boolean;
+  /** EngineeringUnits display name, when the node has them. */
+  unit?: string;
+}
+
+/** A child node found by browsing. */
+export interface BrowsedNode {
+  nodeId: string;
+  browseName: string;
+  displayName: string;
+  nodeClass: string;
+  /** Built-in DataType number of a variable. */
+  dataType?: number;
+  isArray?: boolean;
+  writable?: boolean;
+  hasChildren: boolean;
+}
+
+/** Monitoring parameters of a set of items. */
+export interface MonitorParams {
+  samplingIntervalMs: number;
+  queueSize: number;
+  discardOldest: boolean;
+  deadband?: { mode: "absolute" | "percent"; value: number };
+}
+
+/** One subscription's spec: groups of items with one parameter set each. */
+export interface SubscriptionSpec {
+  publishingIntervalMs: number;
+  maxNotificationsPerPublish: number;
+  groups: { params: MonitorParams; nodeIds: string[] }[];
+}
+
+/** A live subscription. */
+export interface SubscriptionHandle {
+  /** Milliseconds since the epoch of the last data or keep-alive. */
+  lastActivity(): number;
+  /** Keep-alive period the server granted, in ms. */
+  keepAliveMs(): number;
+  close(): Promise<void>;
+}
+
+/** A connected session. */
+export interface OpcuaConnection {
+  read(nodeIds: readonly string[]): Promise<DataValue[]>;
+  meta(nodeIds: readonly string[]): Promise<NodeMeta[]>;
+  write(nodeId: string, value: Opcua.Variant): Promise<Opcua.StatusCode>;
+  browse(nodeId: string): Promise<BrowsedNode[]>;
+  /** The server's MaxMonitoredItemsPerSubscription, when it reports one. */
+  maxItemsPerSubscription(): Promise<number | undefined>;
+  /** `onData(groupIndex, itemIndex, value)` for every change. */
+  subscribe(
+    spec: SubscriptionSpec,
+    onData: (group: number, item: number, value: DataValue) => void,
+  ): Promise<SubscriptionHandle>;
+  close(): Promise<void>;
+}
+
+/** The seam: discovery and connection. */
+export interface OpcuaClientFactory {
+  /** The endpoints a server offers (over an unsecured discovery channel). */
+  endpoints(endpointUrl: string, pkiDir: string, timeoutMs: number): Promise<EndpointInfo[]>;
+  connect(options: ConnectOptions, events: ConnectionEvents): Promise<OpcuaConnection>;
+}
+
+/** The node-opcua implementation of the seam. */
+export const nodeOpcuaFactory: OpcuaClientFactory = {
+  async endpoints(endpointUrl, pkiDir, timeoutMs) {
+    const ua = await loadOpcua();
+    const clientCertificateManager = new ua.OPCUACertificateManager({ rootFolder: pkiDir });
+    const client = ua.OPCUAClient.create({
+      applicationName: APPLICATION_NAME,
+      clientCertificateManager,
+      endpointMustExist: false,
+      connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
+      transportTimeout: timeoutMs,
+    });
+    try {
+      await client.connect(endpointUrl);
+      const eps = await client.getEndpoints();
+      return eps.map((e) => ({
+        securityMode: e.securityMode,
+        securityPolicyUri: e.securityPolicyUri,
+        securityLevel: e.securityLevel,
+      }));
+    } finally {
+      await client.disconnect().catch(() => undefined);
+      await clientCertificateManager.dispose().catch(() => undefined);
+    }
+  },
+
+  async connect(options, events) {
+    const ua = await loadOpcua();
+    const certificateManager = new ua.OPCUACertificateManager({
+      rootFolder: options.pkiDir,
+      automaticallyAcceptUnknownCertificate: options.acceptServerCertificate,
+    });
+    await certificateManager.initialize();
+    const client = ua.OPCUAClient.create({
+      applicationName: APPLICATION_NAME,
+      endpointMustExist: false,
+      securityMode: ua.MessageSecurityMode[options.security.mode],
+      securityPolicy: ua.SecurityPolicy[options.security.policy],
+      clientCertificateManager: certificateManager,
+      requestedSessionTimeout: options.sessionTimeoutMs,
+      keepSessionAlive: true,
+      // Fail the first connect fast (start() is retried by the core); reconnect forever afterwards.
+      connectionStrategy: { maxRetry: 0, initialDelay: 500, maxDelay: 5000 },
+    });
+    let up = true;
+    client.on("connection_lost", () => {
+      up = false;
+      events.lost("connection lost");
+    });
+    client.on("after_reconnection", () => {
+      if (!up) events.restored();
+      up = true;
+    });
+    client.on("connection_reestablished", () => {
+      if (!up) events.restored();
+      up = true;
+    });
+    try {
+      await client.connect(options.endpointUrl);
+      const session = await client.createSession(await userIdentity(ua, options.identity));
+      (client as unknown as { connectionStrategy: { maxRetry: number } }).connectionStrategy.maxRetry = -1;
+      return new NodeOpcuaConnection(ua, client, session, certificateManager);
+    } catch (error) {
+      await client.disconnect().catch(() => undefined);
+      await certificateManager.dispose().catch(() => undefined);
+      throw error;
+    }
+  },
+};
+
+async function userIdentity(ua: typeof Opcua, identity: OpcuaIdentity): Promise<Opcua.UserIdentityInfo> {
+  switch (identity.kind) {
+    case "anonymous":
+      return { type: ua.UserTokenType.Anonymous };
+    case "username":
+      return { type: ua.UserTokenType.UserName, userName: identity.username, password: identity.password };
+    case "certificate": {
+      const pem = await import("node-opcua-crypto");
+      const certificateData = pem.convertPEMtoDER(await readFile(identity.certificateFile, "utf8"));
+      const privateKey = await readFile(identity.privateKeyFile, "utf8");
+      return { type: ua.UserTokenType.Certificate, certificateData, privateKey };
+    }
+  }
+}
+
+class NodeOpcuaConnection implements OpcuaConnection {
+  constructor(
+    private readonly ua: typeof Opcua,
+    private readonly client: OPCUAClient,
+    private readonly session: ClientSession,
+    private readonly certificates: Opcua.OPCUACertificateManager,
+  ) {}
+
+  read(nodeIds: readonly string[]): Promise<DataValue[]> {
+    const { AttributeIds } = this.ua;
+    return this.session.read(nodeIds.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
+  }
+
+  async meta(nodeIds: readonly string[]): Promise<NodeMeta[]> {
+    const { AttributeIds, makeBrowsePath } = this.ua;
+    const attrs = [AttributeIds.DataType, AttributeIds.ValueRank, AttributeIds.UserAccessLevel];
+    const values = await this.session.read(
+      nodeIds.flatMap((nodeId) => attrs.map((attributeId) => ({ nodeId, attributeId }))),
+    );
+    const paths = await this.session.translateBrowsePath(
+      nodeIds.map((n) => makeBrowsePath(n, ".EngineeringUnits")),
+    );
+    const euNodes = paths.map((p) => p.targets?.[0]?.targetId?.toString());
+    const euRead = euNodes.filter((n): n is string => !!n);
+    const euValues =
+      euRead.length > 0
+        ? await this.session.read(euRead.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })))
+        : [];
+    let eu = 0;
+    const out: NodeMeta[] = [];
+    for (let i = 0; i < nodeIds.length; i++) {
+      const [dt, rank, access] = values.slice(i * 3, i * 3 + 3);
+      const meta: NodeMeta = {
+        dataType: await this.builtIn(dt?.value.value),
+        isArray: typeof rank?.value.value === "number" && rank.value.value >= 1,
+        writable: typeof access?.value.value === "number" && (access.value.value & 2) !== 0,
+      };
+      if (euNodes[i]) {
+        const text = (euValues[eu++]?.value.value as { displayName?: { text?: string } } | null)?.displayName
+          ?.text;
+        if (text) meta.unit = text;
+      }
+      out.push(meta);
+    }
+    return out;
+  }
+
+  /** The built-in type behind a DataType node id (enumerations and subtypes resolve to their base). */
+  private async builtIn(dataTypeId: Opcua.NodeId | undefined): Promise<number> {
+    if (!dataTypeId) return 0;
+    if (dataTypeId.namespace === 0 && typeof dataTypeId.value === "number" && dataTypeId.value <= 25)
+      return dataTypeId.value;
+    return this.session.getBuiltInDataType(dataTypeId).catch(() => 0);
+  }
+
+  write(nodeId: string, value: Opcua.Variant): Promise<Opcua.StatusCode> {
+    return this.session.write({ nodeId, attributeId: this.ua.AttributeIds.Value, value: { value } });
+  }
+
+  async browse(nodeId: string): Promise<BrowsedNode[]> {
+    const { BrowseDirection, NodeClass } = this.ua;
+    const children = await this.browseAll(nodeId);
+    if (children.length === 0) return [];
+    const ids = children.map((c) => c.nodeId.toString());
+    const vars = ids.filter((_, i) => children[i]!.nodeClass === NodeClass.Variable);
+    const metas = vars.length > 0 ? await this.meta(vars) : [];
+    const grand = await this.session.browse(
+      ids.map((id) => ({
+        nodeId: id,
+        browseDirection: BrowseDirection.Forward,
+        referenceTypeId: "HierarchicalReferences",
+        includeSubtypes: true,
+      })),
+    );
+    return children.map((c, i) => {
+      const node: BrowsedNode = {
+        nodeId: ids[i]!,
+        browseName: c.browseName.toString(),
+        displayName: c.displayName.text ?? c.browseName.name ?? ids[i]!,
+        nodeClass: NodeClass[c.nodeClass] ?? String(c.nodeClass),
+        hasChildren: (grand[i]?.references?.length ?? 0) > 0,
+      };
+      const m = c.nodeClass === NodeClass.Variable ? metas[vars.indexOf(ids[i]!)] : undefined;
+      if (m) Object.assign(node, { dataType: m.dataType, isArray: m.isArray, writable: m.writable });
+      return node;
+    });
+  }
+
+  private async browseAll(nodeId: string): Promise<Opcua.ReferenceDescription[]> {
+    const { BrowseDirection } = this.ua;
+    const first = await this.session.browse({
+      nodeId,
+      browseDirection: BrowseDirection.Forward,
+      referenceTypeId: "HierarchicalReferences",
+      includeSubtypes: true,
+      resultMask: 63,
+    });
+    if (first.statusCode.value !== 0) throw new Error(`browse ${nodeId}: ${first.statusCode.name}`);
+    const refs = [...(first.references ?? [])];
+    let cp = first.continuationPoint;
+    for (let n = 0; cp && n < 100; n++) {
+      const next = await this.session.browseNext(cp, false);
+      refs.push(...(next.references ?? []));
+      cp = next.continuationPoint;
+    }
+    return refs;
+  }
+
+  async maxItemsPerSubscription(): Promise<number | undefined> {
+    const { AttributeIds } = this.ua;
+    const [dv] = await this.session.read([
+      { nodeId: "ns=0;i=24101", attributeId: AttributeIds.Value }, // MaxMonitoredItemsPerSubscription
+    ]);
+    const n = dv?.statusCode.value === 0 ? dv.value.value : undefined;
+    return typeof n === "number" && n > 0 ? n : undefined;
+  }
+
+  async subscribe(
+    spec: SubscriptionSpec,
+    onData: (group: number, item: number, value: DataValue) => void,
+  ): Promise<SubscriptionHandle> {
+    const ua = this.ua;
+    const keepAliveCount = 10;
+    const sub: ClientSubscription = await this.session.createSubscription2({
+      requestedPublishingInterval: spec.publishingIntervalMs,
+      requestedMaxKeepAliveCount: keepAliveCount,
+      requestedLifetimeCount: keepAliveCount * 6,
+      maxNotificationsPerPublish: spec.maxNotificationsPerPublish,
+      publishingEnabled: true,
+      priority: 1,
+    });
+    let last = Date.now();
+    const touch = () => {
+      last = Date.now();
+    };
+    sub.on("keepalive", touch);
+    sub.on("received_notifications", touch);
+    for (const [g, group] of spec.groups.entries()) {
+      const p = group.params;
+      const filter = p.deadband
+        ? new ua.DataChangeFilter({
+            trigger: ua.DataChangeTrigger.StatusValue,
+            deadbandType: p.deadband.mode === "percent" ? ua.DeadbandType.Percent : ua.DeadbandType.Absolute,
+            deadbandValue: p.deadband.value,
+          })
+        : null;
+      const items = group.nodeIds.map((nodeId) => ({ nodeId, attributeId: ua.AttributeIds.Value }));
+      const monitored = await ua.ClientMonitoredItemGroup.create(
+        sub,
+        items,
+        {
+          samplingInterval: p.samplingIntervalMs,
+          queueSize: p.queueSize,
+          discardOldest: p.discardOldest,
+          filter,
+        },
+        ua.TimestampsToReturn.Both,
+      );
+      monitored.on("changed", (_item, value, index) => onData(g, index, value));
+    }
+    return {
+      lastActivity: () => last,
+      keepAliveMs: () => sub.publishingInterval * sub.maxKeepAliveCount,
+      close: () => sub.terminate().catch(() => undefined),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.session.close().catch(() => undefined);
+    await this.client.disconnect().catch(() => undefined);
+    await this.certificates.dispose().catch(() => undefined);
+  }
+}

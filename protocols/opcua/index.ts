@@ -1,0 +1,5 @@
+/** Pure OPC UA conversions: variants, status codes, endpoint choice, subscription layout. */
+export * from "./endpoint.js";
+export * from "./layout.js";
+export * from "./status.js";
+export * from "./variant.js";

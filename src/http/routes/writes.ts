@@ -1,0 +1,188 @@
+/**
+ * Writes to devices (operator) and the audit log of them (admin). A write is answered only after
+ * the device confirmed it, is never queued for a device that is offline, and every attempt, refused
+ * ones included, is on the audit log before the answer goes out.
+ */
+import { createHash } from "node:crypto";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import Type, { type Static } from "typebox";
+import type { AuditEntry, AuditLog } from "../../core/audit.js";
+import { RequestRefused } from "../../core/device.js";
+import type { GatewayView } from "../../core/types.js";
+import { deviceFailure, errorResponses, fail, refusalCode } from "../errors.js";
+import { DeviceParamsSchema, PointParamsSchema } from "../schemas.js";
+
+const WriteBodySchema = Type.Object(
+  {
+    value: Type.Unknown({
+      description: "New value in the point's engineering unit; int64/uint64 may be decimal strings.",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+const WriteResultSchema = Type.Object(
+  {
+    device: Type.String(),
+    point: Type.String(),
+    value: Type.Unknown({ description: "The value written, as requested." }),
+    status: Type.Optional(
+      Type.String({ description: "Protocol status of the write, e.g. an OPC UA status code name." }),
+    ),
+    at: Type.String({ format: "date-time", description: "When the device confirmed." }),
+  },
+  { additionalProperties: false },
+);
+
+const AuditEntrySchema = Type.Object(
+  {
+    at: Type.String({ format: "date-time" }),
+    token: Type.String({ description: "Name of the token that asked." }),
+    device: Type.String(),
+    point: Type.String(),
+    oldValue: Type.Optional(Type.Unknown({ description: "Latest value before the write, when known." })),
+    newValue: Type.Unknown(),
+    outcome: Type.Enum(["ok", "refused", "failed"], {
+      description: "ok: confirmed; refused: by the gateway; failed: by the device.",
+    }),
+    code: Type.Optional(Type.String()),
+    message: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+const IDEMPOTENCY_MAX = 1000;
+
+interface Remembered {
+  fingerprint: string;
+  result: Static<typeof WriteResultSchema>;
+  at: number;
+}
+
+export const writeRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView; audit: AuditLog }> = async (
+  app,
+  { gateway, audit },
+) => {
+  const remembered = new Map<string, Remembered>();
+
+  app.put(
+    "/devices/:device/points/:point/value",
+    {
+      config: { role: "operator" },
+      schema: {
+        summary: "Write a point; answers after the device confirmed",
+        description:
+          "Only `access: readwrite` points; type and min/max are checked; an offline device answers 503 at once. An optional `Idempotency-Key` header makes retries safe: the same key and body return the first answer without writing again.",
+        tags: ["writes"],
+        params: PointParamsSchema,
+        headers: Type.Object({
+          "idempotency-key": Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+        }),
+        body: WriteBodySchema,
+        response: {
+          200: WriteResultSchema,
+          ...errorResponses(
+            "TB_ERR_BAD_REQUEST",
+            "TB_ERR_UNAUTHORIZED",
+            "TB_ERR_FORBIDDEN",
+            "TB_ERR_DEVICE_NOT_FOUND",
+            "TB_ERR_POINT_NOT_FOUND",
+            "TB_ERR_POINT_NOT_WRITABLE",
+            "TB_ERR_IDEMPOTENCY_CONFLICT",
+            "TB_ERR_INVALID_VALUE",
+            "TB_ERR_DEVICE_NOT_CONNECTED",
+            "TB_ERR_DEVICE_ERROR",
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const { device, point } = request.params;
+      const { value } = request.body;
+      const key = request.headers["idempotency-key"];
+      const fingerprint = createHash("sha256")
+        .update(JSON.stringify([device, point, value]))
+        .digest("hex");
+      if (key !== undefined) {
+        forgetExpired(remembered);
+        const seen = remembered.get(key);
+        if (seen) return seen.fingerprint === fingerprint ? seen.result : fail("TB_ERR_IDEMPOTENCY_CONFLICT");
+      }
+      const latest = gateway.bus.latest({ devices: [device], points: [point] })[0];
+      const entry: AuditEntry = {
+        at: "",
+        token: request.principal?.name ?? "anonymous",
+        device,
+        point,
+        newValue: value,
+        outcome: "ok",
+      };
+      if (latest) entry.oldValue = latest.value;
+      try {
+        const written = await gateway.write(device, point, value);
+        const result: Static<typeof WriteResultSchema> = {
+          device,
+          point,
+          value,
+          at: new Date().toISOString(),
+        };
+        if (written.status) result.status = written.status;
+        audit.append({ ...entry, at: result.at, ...(written.status ? { code: written.status } : {}) });
+        if (key !== undefined) remember(remembered, key, { fingerprint, result, at: Date.now() });
+        return result;
+      } catch (error) {
+        const at = new Date().toISOString();
+        if (error instanceof RequestRefused) {
+          audit.append({
+            ...entry,
+            at,
+            outcome: "refused",
+            code: refusalCode(error),
+            message: error.message,
+          });
+          throw error;
+        }
+        const message = error instanceof Error ? error.message : String(error);
+        audit.append({ ...entry, at, outcome: "failed", code: "TB_ERR_DEVICE_ERROR", message });
+        return deviceFailure(error);
+      }
+    },
+  );
+
+  app.get(
+    "/audit",
+    {
+      config: { role: "admin" },
+      schema: {
+        summary: "The write audit log, newest first",
+        tags: ["writes"],
+        querystring: Type.Object(
+          {
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 100 })),
+            device: Type.Optional(DeviceParamsSchema.properties.device),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Array(AuditEntrySchema),
+          ...errorResponses("TB_ERR_BAD_REQUEST", "TB_ERR_UNAUTHORIZED", "TB_ERR_FORBIDDEN"),
+        },
+      },
+    },
+    async (request) => audit.read(request.query.limit ?? 100, request.query.device),
+  );
+};
+
+function forgetExpired(map: Map<string, Remembered>): void {
+  const cutoff = Date.now() - IDEMPOTENCY_TTL_MS;
+  for (const [k, v] of map) {
+    if (v.at >= cutoff) break; // insertion order is time order
+    map.delete(k);
+  }
+}
+
+function remember(map: Map<string, Remembered>, key: string, value: Remembered): void {
+  map.set(key, value);
+  if (map.size > IDEMPOTENCY_MAX) map.delete(map.keys().next().value as string);
+}

@@ -1,0 +1,131 @@
+/**
+ * Writes through the API to a real (simulated) device, and the audit log of every attempt.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ApiFixture, apiFixture, pressDevice } from "../helpers/service.js";
+
+let f: ApiFixture;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until<T>(what: string, get: () => T | undefined, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+beforeAll(async () => {
+  // `offline` is in a permanent outage: it never connects.
+  f = await apiFixture([
+    pressDevice(),
+    pressDevice({ id: "offline", connection: { outage: { everyMs: 3_600_000, durationMs: 3_600_000 } } }),
+  ]);
+  await until("press-1 connected", () => (f.gateway.device("press-1")?.counters.reads ?? 0) > 0 || undefined);
+});
+afterAll(() => f.close());
+
+const put = (device: string, point: string, value: unknown, token: string, key?: string) =>
+  f.app.inject({
+    method: "PUT",
+    url: `/api/v1/devices/${device}/points/${point}/value`,
+    headers: { authorization: `Bearer ${token}`, ...(key ? { "idempotency-key": key } : {}) },
+    payload: { value },
+  });
+
+describe("PUT /api/v1/devices/:device/points/:point/value", () => {
+  it("writes a writable point once the device confirms, and the new value is read back", async () => {
+    const res = await put("press-1", "setpoint", 150, f.tokens.operator);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ device: "press-1", point: "setpoint", value: 150 });
+    await until("setpoint 150", () =>
+      f.gateway.bus.latest({ devices: ["press-1"], points: ["setpoint"] })[0]?.value === 150
+        ? true
+        : undefined,
+    );
+    const [entry] = f.audit.read(1);
+    expect(entry).toMatchObject({
+      token: "olga",
+      device: "press-1",
+      point: "setpoint",
+      oldValue: 120,
+      newValue: 150,
+      outcome: "ok",
+    });
+  });
+
+  it("undoes scaling: 15.5 in engineering units is raw 155 in an int16 register", async () => {
+    expect((await put("press-1", "raw", 15.5, f.tokens.operator)).statusCode).toBe(200);
+    await until("raw 15.5", () => {
+      const v = f.gateway.bus.latest({ devices: ["press-1"], points: ["raw"] })[0]?.value;
+      return typeof v === "number" && Math.abs(v - 15.5) < 1e-9 ? true : undefined;
+    });
+  });
+
+  it("refuses read-only points (409), bad types and out-of-range values (422), all audited", async () => {
+    const ro = await put("press-1", "temp", 1, f.tokens.operator);
+    expect(ro.statusCode).toBe(409);
+    expect(ro.json().error.code).toBe("TB_ERR_POINT_NOT_WRITABLE");
+    const high = await put("press-1", "setpoint", 250, f.tokens.operator);
+    expect(high.statusCode).toBe(422);
+    expect(high.json().error).toMatchObject({
+      code: "TB_ERR_INVALID_VALUE",
+      details: [{ message: "value 250 is above max 200" }],
+    });
+    const wrongType = await put("press-1", "setpoint", "hot", f.tokens.operator);
+    expect(wrongType.statusCode).toBe(422);
+    const entries = f.audit.read(3);
+    expect(entries.map((e) => [e.point, e.outcome, e.code])).toEqual([
+      ["setpoint", "refused", "TB_ERR_INVALID_VALUE"],
+      ["setpoint", "refused", "TB_ERR_INVALID_VALUE"],
+      ["temp", "refused", "TB_ERR_POINT_NOT_WRITABLE"],
+    ]);
+  });
+
+  it("answers 503 at once for a device that is not connected, and queues nothing", async () => {
+    const started = Date.now();
+    const res = await put("offline", "setpoint", 10, f.tokens.operator);
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.code).toBe("TB_ERR_DEVICE_NOT_CONNECTED");
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(f.audit.read(1)[0]).toMatchObject({
+      device: "offline",
+      outcome: "refused",
+      code: "TB_ERR_DEVICE_NOT_CONNECTED",
+    });
+  });
+
+  it("an idempotency key replays the first answer without writing again; reused with another body it is a 409", async () => {
+    const before = f.audit.read(10_000).length;
+    const first = await put("press-1", "setpoint", 99, f.tokens.operator, "k-1");
+    const again = await put("press-1", "setpoint", 99, f.tokens.operator, "k-1");
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual(first.json());
+    expect(f.audit.read(10_000).length).toBe(before + 1);
+    const other = await put("press-1", "setpoint", 98, f.tokens.operator, "k-1");
+    expect(other.statusCode).toBe(409);
+    expect(other.json().error.code).toBe("TB_ERR_IDEMPOTENCY_CONFLICT");
+  });
+
+  it("404s unknown devices and points", async () => {
+    expect((await put("nope", "x", 1, f.tokens.operator)).json().error.code).toBe("TB_ERR_DEVICE_NOT_FOUND");
+    expect((await put("press-1", "nope", 1, f.tokens.operator)).json().error.code).toBe(
+      "TB_ERR_POINT_NOT_FOUND",
+    );
+  });
+});
+
+describe("GET /api/v1/audit", () => {
+  it("lists entries newest first for admins, filtered by device", async () => {
+    const res = await f.app.inject({
+      url: "/api/v1/audit?limit=2&device=press-1",
+      headers: { authorization: `Bearer ${f.tokens.admin}` },
+    });
+    expect(res.statusCode).toBe(200);
+    const entries = res.json() as { device: string; at: string }[];
+    expect(entries).toHaveLength(2);
+    expect(entries.every((e) => e.device === "press-1")).toBe(true);
+    expect(entries[0]!.at >= entries[1]!.at).toBe(true);
+  });
+});

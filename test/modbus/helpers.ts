@@ -1,0 +1,36 @@
+/** Builds Modbus adapter instances for integration tests, with a test context from the SDK kit. */
+
+import { createModbus, type ModbusInstance } from "../../adapters/modbus/adapter.js";
+import type { ModbusClient } from "../../adapters/modbus/client.js";
+import modbusAdapter from "../../adapters/modbus/index.js";
+import type { ModbusPoint } from "../../adapters/modbus/points.js";
+import type { Clock } from "../../src/sdk/index.js";
+import { createTestContext } from "../../src/sdk/testing.js";
+
+/** An instance over `settings` and `points`, with helpers to find a point and read by id. */
+export function modbus(
+  settings: unknown,
+  points: unknown[],
+  options: { clock?: Clock; client?: ModbusClient } = {},
+) {
+  const tc = createTestContext(modbusAdapter, {
+    settings,
+    points,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const adapter: ModbusInstance = options.client
+    ? createModbus(tc.ctx, () => options.client!)
+    : (modbusAdapter.create(tc.ctx) as ModbusInstance);
+  const all = tc.ctx.points as ModbusPoint[];
+  const point = (id: string) => {
+    const p = all.find((x) => x.id === id);
+    if (!p) throw new Error(`no point ${id}`);
+    return p;
+  };
+  /** Reads every point; returns id → sample. */
+  const readAll = async (pts: ModbusPoint[] = all) => {
+    const samples = await adapter.read(pts);
+    return Object.fromEntries(samples.map((s) => [s.point, s]));
+  };
+  return { ...tc, adapter, point, all, readAll };
+}

@@ -1,0 +1,214 @@
+/**
+ * Test peer: Debian's pymodbus (run by /usr/bin/python3) serving Modbus TCP on a free loopback port
+ * or RTU on one end of a socat pty pair, with given register contents. Order, per CONVENTIONS: a
+ * URL from `MODBUS_URL` (then contents cannot be set; callers that need them skip); the local
+ * pymodbus; no container branch (there is no Modbus image we pin, and no Docker engine here); an
+ * in-process fallback, modbus-serial's ServerTCP (`startInProcessModbus`). Each stops what it started.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import m from "modbus-serial";
+
+/** Registers and bits of one unit id. */
+export interface UnitContents {
+  hr?: number[];
+  ir?: number[];
+  co?: boolean[];
+  di?: boolean[];
+}
+
+/** A running peer. */
+export interface ModbusPeer {
+  /** `modbus+tcp://127.0.0.1:port` or `modbus+rtu:///path/to/pty`. */
+  url: string;
+  host: string;
+  port: number;
+  /** For RTU: the pty the client opens. */
+  serialPort?: string;
+  /** What serves it. */
+  kind: "env" | "pymodbus" | "in-process";
+  stop(): Promise<void>;
+}
+
+const PYTHON = "/usr/bin/python3";
+const SCRIPT = join(import.meta.dirname, "pymodbus_server.py");
+
+/** Whether Debian's pymodbus can run here; the reason when not. */
+export function pymodbusMissing(): string | undefined {
+  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
+  try {
+    execFileSync(PYTHON, ["-c", "import pymodbus.server"], { stdio: "ignore", timeout: 10_000 });
+    return undefined;
+  } catch {
+    return "python3-pymodbus is not installed for /usr/bin/python3 (apt-get install python3-pymodbus)";
+  }
+}
+
+/** Whether socat exists, for RTU pty pairs. */
+export function socatMissing(): string | undefined {
+  try {
+    execFileSync("socat", ["-V"], { stdio: "ignore", timeout: 5_000 });
+    return undefined;
+  } catch {
+    return "socat is not installed";
+  }
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Kills a child by PID and waits for it to exit (bounded). */
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await Promise.race([exited, sleep(2_000)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
+/** Waits (bounded) for a line on the child's stdout; rejects with its stderr when it exits first. */
+function waitFor(child: ChildProcess, marker: string, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    const timer = setTimeout(() => done(new Error(`no ${marker} within ${ms} ms: ${err}`)), ms);
+    const done = (e?: Error) => {
+      clearTimeout(timer);
+      child.stdout?.removeAllListeners("data");
+      if (e) reject(e);
+      else resolve();
+    };
+    child.stdout?.on("data", (d: Buffer) => {
+      out += d;
+      if (out.includes(marker)) done();
+    });
+    child.stderr?.on("data", (d: Buffer) => {
+      err += d;
+    });
+    child.once("exit", (code) => done(new Error(`exited with ${code} before ${marker}: ${err}`)));
+  });
+}
+
+function startPython(config: unknown): ChildProcess {
+  return spawn(PYTHON, [SCRIPT, JSON.stringify(config)], { stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/**
+ * Starts pymodbus over TCP serving `units` (unit id → contents), or uses `MODBUS_URL`
+ * (`tcp://host:port`) when set and `allowEnv` is true.
+ */
+export async function startPymodbusTcp(
+  units: Record<number, UnitContents>,
+  allowEnv = false,
+): Promise<ModbusPeer> {
+  const env = process.env.MODBUS_URL;
+  if (allowEnv && env) {
+    const u = new URL(env);
+    return { url: env, host: u.hostname, port: Number(u.port || 502), kind: "env", stop: async () => {} };
+  }
+  const port = await freePort();
+  const child = startPython({ tcp: port, units });
+  try {
+    await waitFor(child, "READY", 15_000);
+  } catch (err) {
+    await kill(child);
+    throw err;
+  }
+  return {
+    url: `modbus+tcp://127.0.0.1:${port}`,
+    host: "127.0.0.1",
+    port,
+    kind: "pymodbus",
+    stop: () => kill(child),
+  };
+}
+
+/** Starts a socat pty pair and pymodbus RTU on one end; the client opens `serialPort`. */
+export async function startPymodbusRtu(
+  units: Record<number, UnitContents>,
+  baud = 19200,
+): Promise<ModbusPeer> {
+  const dir = mkdtempSync(join(tmpdir(), "tb-rtu-"));
+  const server = join(dir, "server");
+  const client = join(dir, "client");
+  const socat = spawn(
+    "socat",
+    ["-d", "-d", `pty,raw,echo=0,link=${server}`, `pty,raw,echo=0,link=${client}`],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  const cleanup = async (py?: ChildProcess) => {
+    if (py) await kill(py);
+    await kill(socat);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 100 && !(existsSync(server) && existsSync(client)); i++) await sleep(20);
+  if (!existsSync(client)) {
+    await cleanup();
+    throw new Error("socat did not create the pty pair");
+  }
+  const py = startPython({ serial: server, baud, units });
+  try {
+    await waitFor(py, "READY", 15_000);
+  } catch (err) {
+    await cleanup(py);
+    throw err;
+  }
+  return {
+    url: `modbus+rtu://${client}`,
+    host: "",
+    port: 0,
+    serialPort: client,
+    kind: "pymodbus",
+    stop: () => cleanup(py),
+  };
+}
+
+/** The in-process fallback: modbus-serial's ServerTCP over `units`' contents (unknown units unanswered). */
+export async function startInProcessModbus(
+  units: Record<number, UnitContents>,
+  port?: number,
+): Promise<ModbusPeer & { units: Record<number, UnitContents> }> {
+  port ??= await freePort();
+  const pick = <T>(unit: number, table: keyof UnitContents, addr: number): T => {
+    const values = units[unit]?.[table] as T[] | undefined;
+    if (!values || addr >= values.length) throw { modbusErrorCode: 2, msg: "IllegalDataAddress" };
+    return values[addr]!;
+  };
+  const vector = {
+    getHoldingRegister: (a: number, u: number) => pick<number>(u, "hr", a),
+    getInputRegister: (a: number, u: number) => pick<number>(u, "ir", a),
+    getCoil: (a: number, u: number) => pick<boolean>(u, "co", a),
+    getDiscreteInput: (a: number, u: number) => pick<boolean>(u, "di", a),
+    setRegister: (a: number, v: number, u: number) => {
+      pick<number>(u, "hr", a);
+      units[u]!.hr![a] = v;
+    },
+    setCoil: (a: number, v: boolean, u: number) => {
+      pick<boolean>(u, "co", a);
+      units[u]!.co![a] = v;
+    },
+  };
+  const server = new m.ServerTCP(vector as never, { host: "127.0.0.1", port, unitID: 255 });
+  server.on("error", () => undefined);
+  await new Promise<void>((resolve) => server.on("initialized", () => resolve()));
+  return {
+    url: `modbus+tcp://127.0.0.1:${port}`,
+    host: "127.0.0.1",
+    port,
+    kind: "in-process",
+    units,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
