@@ -83,7 +83,15 @@ describe("loadConfig: valid files", () => {
         maxStreamClients: 100,
       },
       auth: { anonymous: "none" },
-      history: { mode: "on", file: "history.sqlite", retentionMs: 604_800_000, maxSizeMb: 512, sweepIntervalMs: 60_000, queueCapacity: 50_000, maxBatch: 1000 },
+      history: {
+        mode: "on",
+        file: "history.sqlite",
+        retentionMs: 604_800_000,
+        maxSizeMb: 512,
+        sweepIntervalMs: 60_000,
+        queueCapacity: 50_000,
+        maxBatch: 1000,
+      },
       log: { level: "info" },
       adapters: [],
       devices: [

@@ -155,7 +155,6 @@ export function gatewaySchemaFor(definitions: readonly AdapterDefinition[]): TOb
   });
 }
 
-
 export type { AuthConfig, HttpConfig };
 /** `log`, defaults applied. */
 export interface LogConfig {

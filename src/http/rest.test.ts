@@ -271,7 +271,10 @@ describe("metrics and docs", () => {
     for (const [path, methods] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(methods)) {
         const codes = Object.keys(op.responses ?? {});
-        expect(codes.some((c) => /^(2\d\d|101)$/.test(c)), `${method} ${path}`).toBe(true);
+        expect(
+          codes.some((c) => /^(2\d\d|101)$/.test(c)),
+          `${method} ${path}`,
+        ).toBe(true);
         expect(codes, `${method} ${path}`).toContain("500");
       }
     }

@@ -106,7 +106,9 @@ describe("tagbridge CLI", () => {
     expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
     const token = readFileSync(tokenFile, "utf8").trim();
     const device = async (id: string) =>
-      (await (await fetch(`${api}/devices/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      (await (
+        await fetch(`${api}/devices/${id}`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as {
         stateSince: string;
         counters: { reads: number };
         pointCount: number;

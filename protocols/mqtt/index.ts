@@ -1,0 +1,3 @@
+/** MQTT topic filters, topic templates and payload extraction. Pure. */
+export * from "./extract.js";
+export * from "./topic.js";

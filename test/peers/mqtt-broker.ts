@@ -1,0 +1,269 @@
+/**
+ * An MQTT broker for tests, found or started in this order: `MQTT_URL` from the environment; the
+ * Mosquitto binary on free loopback ports (a temp config, optionally a TLS listener with an
+ * openssl-made CA and a password file); aedes in process. No testcontainers branch: this machine
+ * has no container engine, and Mosquitto or aedes always cover it. `stop()` ends what was started.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server, Socket } from "node:net";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** Where mosquitto is installed on Debian. */
+export const MOSQUITTO = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].find((p) => existsSync(p));
+
+/** What a test asks of the broker. */
+export interface BrokerOptions {
+  /** Also listen with TLS (Mosquitto only), with a CA made for the run. */
+  tls?: boolean;
+  /** Require this user name and password (Mosquitto only); anonymous clients are refused. */
+  auth?: { username: string; password: string };
+  /** Force the in-process aedes broker (no MQTT 5). */
+  aedes?: boolean;
+}
+
+/** A running broker. */
+export interface Broker {
+  kind: "env" | "mosquitto" | "aedes";
+  /** mqtt://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  /** mqtts://localhost:PORT when `tls` was asked for and Mosquitto runs. */
+  tlsUrl?: string;
+  /** PEM of the CA that signed the broker's certificate. */
+  caFile?: string;
+  /** PEM of a CA that did not sign it, for wrong-CA tests. */
+  otherCaFile?: string;
+  /** Whether the broker speaks MQTT 5 (aedes does not). */
+  mqtt5: boolean;
+  /** Stops and starts the broker again on the same ports (a broker outage). */
+  restart(downMs?: number): Promise<void>;
+  /** Stops what was started; idempotent. */
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitForPort(port: number, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 200 && Date.now() < deadline; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = new Socket();
+      s.once("connect", () => resolve(true)).once("error", () => resolve(false));
+      s.connect(port, "127.0.0.1");
+    }).catch(() => false);
+    if (ok) return;
+    await sleep(25);
+  }
+  throw new Error(`broker did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+function openssl(dir: string, args: string[]): void {
+  execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
+}
+
+/** Makes a CA, a server certificate for localhost/127.0.0.1 signed by it, and an unrelated CA. */
+function makeCerts(dir: string): { ca: string; cert: string; key: string; other: string } {
+  const subj = (cn: string) => ["-subj", `/CN=${cn}`];
+  openssl(dir, [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    ...subj("tagbridge test CA"),
+  ]);
+  openssl(dir, [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    "-keyout",
+    "other.key",
+    "-out",
+    "other.pem",
+    ...subj("other CA"),
+  ]);
+  openssl(dir, [
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+    ...subj("localhost"),
+  ]);
+  writeFileSync(join(dir, "san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+  openssl(dir, [
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-out",
+    "server.pem",
+    "-extfile",
+    "san.ext",
+  ]);
+  return {
+    ca: join(dir, "ca.pem"),
+    cert: join(dir, "server.pem"),
+    key: join(dir, "server.key"),
+    other: join(dir, "other.pem"),
+  };
+}
+
+async function startMosquitto(options: BrokerOptions): Promise<Broker> {
+  const dir = mkdtempSync(join(tmpdir(), "tb-mosq-"));
+  const port = await freePort();
+  // Run as ourselves: as root, mosquitto would drop to user "mosquitto", who cannot read the temp dir.
+  const lines = ["per_listener_settings false", `user ${userInfo().username}`, `listener ${port} 127.0.0.1`];
+  let tlsPort: number | undefined;
+  let certs: ReturnType<typeof makeCerts> | undefined;
+  if (options.tls) {
+    certs = makeCerts(dir);
+    tlsPort = await freePort();
+    lines.push(
+      `listener ${tlsPort} 127.0.0.1`,
+      `cafile ${certs.ca}`,
+      `certfile ${certs.cert}`,
+      `keyfile ${certs.key}`,
+    );
+  }
+  if (options.auth) {
+    const file = join(dir, "passwd");
+    execFileSync("mosquitto_passwd", ["-c", "-b", file, options.auth.username, options.auth.password], {
+      stdio: "ignore",
+    });
+    lines.push("allow_anonymous false", `password_file ${file}`);
+  } else lines.push("allow_anonymous true");
+  const conf = join(dir, "mosquitto.conf");
+  writeFileSync(conf, `${lines.join("\n")}\n`);
+
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    const c = spawn(MOSQUITTO!, ["-c", conf], { stdio: "ignore" });
+    child = c;
+    await waitForPort(port);
+    if (tlsPort) await waitForPort(tlsPort);
+  };
+  const kill = async () => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null || c.pid === undefined) return;
+    const exited = new Promise((resolve) => c.once("exit", resolve));
+    process.kill(c.pid, "SIGTERM");
+    await Promise.race([exited, sleep(3_000)]);
+    if (c.exitCode === null && c.signalCode === null) process.kill(c.pid, "SIGKILL");
+  };
+  try {
+    await launch();
+  } catch (error) {
+    await kill();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const broker: Broker = {
+    kind: "mosquitto",
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    mqtt5: true,
+    async restart(downMs = 300) {
+      await kill();
+      await sleep(downMs);
+      await launch();
+    },
+    async stop() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  if (tlsPort && certs) {
+    broker.tlsUrl = `mqtts://localhost:${tlsPort}`;
+    broker.caFile = certs.ca;
+    broker.otherCaFile = certs.other;
+  }
+  return broker;
+}
+
+async function startAedes(): Promise<Broker> {
+  const { Aedes } = await import("aedes");
+  const { createServer: createBrokerServer } = await import("aedes-server-factory");
+  const port = await freePort();
+  let aedes: Awaited<ReturnType<typeof Aedes.createBroker>> | undefined;
+  let server: Server | undefined;
+  const launch = async () => {
+    aedes = await Aedes.createBroker();
+    server = createBrokerServer(aedes) as Server;
+    await new Promise<void>((resolve) => server!.listen(port, "127.0.0.1", resolve));
+  };
+  const close = async () => {
+    const s = server;
+    const a = aedes;
+    server = undefined;
+    aedes = undefined;
+    if (!s || !a) return;
+    await new Promise<void>((resolve) => a.close(() => resolve()));
+    await new Promise((resolve) => s.close(resolve));
+  };
+  await launch();
+  return {
+    kind: "aedes",
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    mqtt5: false,
+    async restart(downMs = 300) {
+      await close();
+      await sleep(downMs);
+      await launch();
+    },
+    stop: close,
+  };
+}
+
+/** Finds or starts a broker: `MQTT_URL`, then Mosquitto, then aedes in process. */
+export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
+  const env = process.env.MQTT_URL;
+  if (env && !options.aedes && !options.tls && !options.auth) {
+    const port = Number(new URL(env).port || 1883);
+    return {
+      kind: "env",
+      url: env,
+      port,
+      mqtt5: true,
+      restart: async () => {
+        throw new Error("cannot restart a broker given by MQTT_URL");
+      },
+      stop: async () => undefined,
+    };
+  }
+  if (MOSQUITTO && !options.aedes) return startMosquitto(options);
+  if (options.tls || options.auth) throw new Error("TLS and authentication tests need the mosquitto binary");
+  return startAedes();
+}
