@@ -10,6 +10,7 @@ import { formatConfigErrors } from "./config/errors.js";
 import { loadConfig } from "./config/load.js";
 import type { GatewayConfig, LogLevel } from "./config/schema.js";
 import { type ConfigWatcher, watchConfig } from "./config/watch.js";
+import { sharedDirOf } from "./core/device.js";
 import { Gateway } from "./core/gateway.js";
 import { AdapterRegistry } from "./core/registry.js";
 import { startHistory } from "./history/index.js";
@@ -84,7 +85,11 @@ export async function startService(file: string, overrides: Overrides = {}, log?
   gateway.start();
   let listening: Listening;
   try {
-    listening = await serveHttp(gateway, config, file, logger, history?.store);
+    const certificates = registry
+      .list()
+      .filter((d) => d.certificates)
+      .map((d) => ({ type: d.type, store: d.certificates!(sharedDirOf(config.dataDir, d.type)) }));
+    listening = await serveHttp(gateway, config, file, logger, history?.store, certificates);
   } catch (error) {
     await gateway.stop();
     history?.close();

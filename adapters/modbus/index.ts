@@ -16,6 +16,10 @@ export const modbusAdapter = defineAdapter({
   pointSchema: ModbusPointSchema,
   capabilities: ["read", "write"],
   create: (ctx) => createModbus(ctx),
+  async simulate({ port }) {
+    const { startModbusSimulator } = await import("./simulate.js");
+    return startModbusSimulator({ port: port ?? 5020 });
+  },
 });
 
 export default modbusAdapter;

@@ -3,29 +3,9 @@
  * fields merged into each point. The README tables are written from these descriptions.
  */
 import Type, { type Static } from "typebox";
+import { MqttCredentialFields, TlsSchema } from "../../protocols/mqtt/options.js";
 
-/** TLS settings for mqtts:// and wss://. */
-export const TlsSchema = Type.Object(
-  {
-    caFile: Type.Optional(
-      Type.String({
-        description: "PEM file of the CA(s) that signed the broker's certificate; system CAs when absent.",
-      }),
-    ),
-    certFile: Type.Optional(
-      Type.String({ description: "PEM client certificate, for brokers that require one." }),
-    ),
-    keyFile: Type.Optional(Type.String({ description: "PEM private key of the client certificate." })),
-    serverVerification: Type.Optional(
-      Type.Enum(["verify", "insecure"], {
-        default: "verify",
-        description:
-          "verify (default): reject a broker whose certificate does not chain to a trusted CA or match its host name. insecure: accept any certificate (logs a warning on every connect).",
-      }),
-    ),
-  },
-  { additionalProperties: false, description: "TLS for mqtts:// and wss:// URLs." },
-);
+export { TlsSchema };
 
 /** Sparkplug B ingest: which edge node (or device of it) this gateway device is. */
 export const SparkplugSchema = Type.Object(
@@ -79,13 +59,7 @@ export const MqttConnectionSchema = Type.Object(
         description: "MQTT client id; default tagbridge-{gateway}-{device}.",
       }),
     ),
-    username: Type.Optional(Type.String({ description: "User name for broker authentication." })),
-    password: Type.Optional(
-      Type.String({
-        description:
-          "Password for broker authentication; keep it out of the file with an env or file placeholder.",
-      }),
-    ),
+    ...MqttCredentialFields,
     tls: Type.Optional(TlsSchema),
     session: Type.Optional(
       Type.Enum(["clean", "persistent"], {

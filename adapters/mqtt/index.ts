@@ -17,6 +17,10 @@ export const mqttAdapter = defineAdapter({
   capabilities: ["subscribe", "write"],
   polled: () => false,
   create: (ctx) => createMqtt(ctx),
+  async simulate({ port }) {
+    const { startMqttSimulator } = await import("./simulate.js");
+    return startMqttSimulator({ port: port ?? 1884 });
+  },
 });
 
 export default mqttAdapter;

@@ -2,11 +2,14 @@
  * The OPC UA adapter definition: subscriptions and polling, browse, default-secure sessions with a
  * trust workflow, session recovery, writes with type coercion.
  */
+import { join } from "node:path";
 import { defineAdapter } from "../../src/sdk/index.js";
 import { createOpcua, isPolled } from "./adapter.js";
 import { OpcuaConnectionSchema, OpcuaPointSchema } from "./config.js";
 
-export { listCertificates, pkiFolder, removeCertificate, trustCertificate } from "./pki.js";
+import { listCertificates, pkiFolder, removeCertificate, trustCertificate } from "./pki.js";
+
+export { listCertificates, pkiFolder, removeCertificate, trustCertificate };
 
 /** The `opcua` adapter type. */
 export const opcuaAdapter = defineAdapter({
@@ -19,6 +22,19 @@ export const opcuaAdapter = defineAdapter({
   capabilities: ["read", "subscribe", "write", "browse"],
   polled: isPolled,
   create: (ctx) => createOpcua(ctx),
+  async simulate({ port, dataDir }) {
+    const { startOpcuaSimulator } = await import("./simulate.js");
+    const s = await startOpcuaSimulator({ port: port ?? 4840, pkiDir: join(dataDir, "pki") });
+    return { url: s.endpointUrl, port: s.port, stop: () => s.stop() };
+  },
+  certificates: (sharedDir) => {
+    const dir = pkiFolder(sharedDir);
+    return {
+      list: () => listCertificates(dir),
+      trust: (thumbprint) => trustCertificate(dir, thumbprint),
+      remove: (thumbprint) => removeCertificate(dir, thumbprint),
+    };
+  },
 });
 
 export default opcuaAdapter;

@@ -10,6 +10,7 @@ import { type GatewayConfig, LOG_LEVELS, type LogLevel } from "../config/schema.
 import { AdapterRegistry } from "../core/registry.js";
 import { packageRoot, packageVersion } from "../paths.js";
 import { InvalidConfig, loadGatewayConfig, type Overrides, type Service, startService } from "../service.js";
+import { type StartedSimulator, startDemoSimulators, startSimulator } from "./simulators.js";
 
 function port(value: string): number {
   const n = Number(value);
@@ -50,7 +51,12 @@ function overrides(opts: { host?: string; port?: number; dataDir?: string; logLe
 }
 
 /** Runs until SIGINT/SIGTERM, reloading on SIGHUP. */
-async function serve(file: string, o: Overrides, banner?: (s: Service) => void): Promise<void> {
+async function serve(
+  file: string,
+  o: Overrides,
+  banner?: (s: Service) => void,
+  after?: () => Promise<unknown>,
+): Promise<void> {
   let service: Service;
   try {
     service = await startService(file, o);
@@ -71,29 +77,33 @@ async function serve(file: string, o: Overrides, banner?: (s: Service) => void):
     closing = true;
     service.log.info(`${signal}: shutting down`);
     const force = setTimeout(() => process.exit(1), 10_000).unref();
-    service.close().then(
-      () => {
-        clearTimeout(force);
-        service.log.flush?.();
-        process.exit(0);
-      },
-      (error) => {
-        service.log.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+    service
+      .close()
+      .then(after)
+      .then(
+        () => {
+          clearTimeout(force);
+          service.log.flush?.();
+          process.exit(0);
+        },
+        (error) => {
+          service.log.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
 }
 
-function demoBanner(s: Service): void {
+function demoBanner(s: Service, simulators: StartedSimulator[]): void {
   const u = s.url;
   const ws = u.replace(/^http/, "ws");
   console.log(
     [
       "",
       `tagbridge demo is running: gateway '${s.config.gateway}' with ${s.config.devices.length} simulated devices.`,
+      ...simulators.map((sim) => `  ${`${sim.type} simulator`.padEnd(18)}${sim.url}`),
       `  latest readings   ${u}/api/v1/readings/latest`,
       `  devices           ${u}/api/v1/devices`,
       `  reading schema    ${u}/api/v1/schema/reading`,
@@ -116,13 +126,59 @@ serviceOptions(program.command("run").description("run a gateway from a config f
   .requiredOption("-c, --config <file>", "gateway config file (YAML)")
   .action(async (opts) => serve(resolve(opts.config), overrides(opts)));
 
-serviceOptions(program.command("demo").description("run the demo gateway with simulated devices")).action(
-  async (opts) => {
-    const o = overrides(opts);
-    o.dataDir ??= join(tmpdir(), "tagbridge-demo");
-    await serve(join(packageRoot(), "config", "demo.yaml"), o, demoBanner);
-  },
-);
+serviceOptions(
+  program.command("demo").description("run the demo gateway with simulated Modbus, OPC UA and MQTT devices"),
+).action(async (opts) => {
+  const o = overrides(opts);
+  o.dataDir ??= join(tmpdir(), "tagbridge-demo");
+  let simulators: StartedSimulator[];
+  try {
+    simulators = await startDemoSimulators(new AdapterRegistry(), o.dataDir);
+  } catch (error) {
+    console.error(`cannot start the demo's simulators: ${error instanceof Error ? error.message : error}`);
+    process.exitCode = 1;
+    return;
+  }
+  await serve(
+    join(packageRoot(), "config", "demo.yaml"),
+    o,
+    (s) => demoBanner(s, simulators),
+    () => Promise.all(simulators.map((sim) => sim.stop())),
+  );
+  if (process.exitCode) await Promise.all(simulators.map((sim) => sim.stop()));
+});
+
+program
+  .command("simulate")
+  .description("run a simulated device of an adapter type (modbus, opcua, mqtt) to try a config against")
+  .argument("<type>", "adapter type")
+  .addOption(
+    new Option("--port <port>", "port to listen on (default: the protocol's demo port)").argParser(port),
+  )
+  .addOption(new Option("--data-dir <dir>", "directory for the simulator's files").env("TAGBRIDGE_DATA_DIR"))
+  .action(async (type: string, opts: { port?: number; dataDir?: string }) => {
+    let sim: StartedSimulator;
+    try {
+      sim = await startSimulator(
+        new AdapterRegistry(),
+        type,
+        resolve(opts.dataDir ?? join(tmpdir(), "tagbridge-simulators")),
+        opts.port,
+      );
+    } catch (error) {
+      console.error(`cannot start the ${type} simulator: ${error instanceof Error ? error.message : error}`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`${type} simulator listening at ${sim.url}. Press Ctrl+C to stop.`);
+    const stop = () =>
+      void sim.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
 
 program
   .command("validate")

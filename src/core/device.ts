@@ -29,6 +29,11 @@ type Point = PointConfig<Record<string, unknown>>;
 /** Longest a stop waits for an adapter's start() that ignores the stop. */
 const STOP_WAIT_MS = 5000;
 
+/** The directory shared by every device of an adapter type (`AdapterContext.sharedDir`). */
+export function sharedDirOf(dataDir: string, type: string): string {
+  return join(dataDir, "adapters", type);
+}
+
 /** A device's validated config, defaults applied, as the runtime needs it. */
 export interface DeviceSpec {
   id: string;
@@ -129,7 +134,7 @@ export class DeviceRunner {
       clock: deps.clock,
       metrics: deps.metrics.forDevice(definition.type, spec.id),
       dataDir: join(deps.dataDir, "devices", spec.id),
-      sharedDir: join(deps.dataDir, "adapters", definition.type),
+      sharedDir: sharedDirOf(deps.dataDir, definition.type),
     }) as Adapter<Record<string, unknown>>;
   }
 

@@ -19,6 +19,7 @@ import { ReadingSchema } from "../schema/reading.js";
 import { type Access, type AuthOptions, registerAuth } from "./auth/guard.js";
 import type { HttpConfig } from "./config.js";
 import { CodedError, registerErrorHandling } from "./errors.js";
+import { type CertificateRoutesOptions, certificateRoutes } from "./routes/certificates.js";
 import { devicesRoutes } from "./routes/devices.js";
 import { eventsRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
@@ -43,6 +44,8 @@ export interface AppOptions {
   auth: AuthOptions;
   /** Where writes are recorded; the write and audit routes exist only when it is given. */
   audit?: AuditLog;
+  /** Peer certificate trust lists per adapter type (OPC UA). */
+  certificates?: CertificateRoutesOptions["stores"];
   /** Stored readings; the history route exists only when it is given. */
   history?: HistoryReader;
   logger: Logger;
@@ -187,6 +190,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.audit) await app.register(writeRoutes, { gateway, audit: options.audit, prefix: "/api/v1" });
   if (options.history)
     await app.register(historyRoutes, { gateway, history: options.history, prefix: "/api/v1" });
+  if (options.certificates?.length) {
+    await app.register(certificateRoutes, { stores: options.certificates, prefix: "/api/v1" });
+  }
   if (options.metrics) await app.register(metricsRoutes, { registry: options.metrics });
   return app;
 }

@@ -35,6 +35,11 @@ export const ERROR_CODES = {
     message: "token not found",
     description: "No API token has this name.",
   },
+  TB_ERR_CERTIFICATE_NOT_FOUND: {
+    status: 404,
+    message: "certificate not found",
+    description: "No certificate with this thumbprint in the list the request acts on.",
+  },
   TB_ERR_DEVICE_NOT_FOUND: {
     status: 404,
     message: "device not found",

@@ -11,7 +11,7 @@ import type { Logger } from "pino";
 import { AuditLog } from "../core/audit.js";
 import type { Gateway } from "../core/gateway.js";
 import type { HistoryReader } from "../history/types.js";
-import { buildApp } from "./app.js";
+import { type AppOptions, buildApp } from "./app.js";
 import { ensureAdminToken, TokenStore } from "./auth/tokens.js";
 import type { AuthConfig, HttpConfig } from "./config.js";
 
@@ -38,6 +38,7 @@ export async function serveHttp(
   configFile: string,
   logger: Logger,
   history?: HistoryReader,
+  certificates?: AppOptions["certificates"],
 ): Promise<Listening> {
   const { http } = config;
   if (!http.tls && !isLoopback(http.host)) {
@@ -71,6 +72,7 @@ export async function serveHttp(
     metrics: gateway.metrics.registry,
     limits: http,
     ...(history ? { history } : {}),
+    ...(certificates ? { certificates } : {}),
     ...(https ? { https } : {}),
   });
   await app.listen({ host: http.host, port: http.port });

@@ -147,6 +147,42 @@ export interface Adapter<P = unknown> {
   plan?(): unknown;
 }
 
+/** Where and how a simulated device is started. */
+export interface SimulatorOptions {
+  /** TCP port; 0 or omitted picks a free one (or the protocol's usual demo port, as the adapter documents). */
+  port?: number;
+  /** A directory the simulator may keep files in (e.g. its certificate). */
+  dataDir: string;
+}
+
+/** A running simulated device. */
+export interface RunningSimulator {
+  /** The address a device config connects to, e.g. `mqtt://127.0.0.1:1884`. */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** One certificate of a trust list. */
+export interface CertificateInfo {
+  /** The id to trust or remove it by (e.g. a SHA-1 thumbprint in hex). */
+  thumbprint: string;
+  subject: string;
+  issuer: string;
+  /** Expiry, ISO 8601. */
+  validTo: string;
+}
+
+/** Peer certificates an adapter keeps trust lists of (e.g. OPC UA server certificates). */
+export interface CertificateStore {
+  /** Trusted certificates, and rejected ones waiting for a decision. */
+  list(): Promise<{ trusted: CertificateInfo[]; rejected: CertificateInfo[] }>;
+  /** Moves a rejected certificate to the trusted list; rejects when there is none with this thumbprint. */
+  trust(thumbprint: string): Promise<CertificateInfo>;
+  /** Removes a certificate from either list; false when there was none. */
+  remove(thumbprint: string): Promise<boolean>;
+}
+
 /**
  * An adapter type: a plain object exported by a built-in adapter folder or a third-party package.
  * `C` and `P` are the TypeBox schemas of the connection settings and of the adapter's own point settings.
@@ -171,6 +207,16 @@ export interface AdapterDefinition<C extends TObject = TObject, P extends TObjec
   polled?(point: PointConfig<Static<P>>): boolean;
   /** Creates an instance for one device. No I/O here. */
   create(ctx: AdapterContext<Static<C>, Static<P>>): Adapter<Static<P>>;
+  /**
+   * Optional: starts a simulated device of this protocol, for `tagbridge demo` and
+   * `tagbridge simulate <type>`. Load heavy modules inside, so the definition stays cheap to import.
+   */
+  simulate?(options: SimulatorOptions): Promise<RunningSimulator>;
+  /**
+   * Optional: the peer certificate trust lists kept in the adapter type's shared directory (see
+   * `AdapterContext.sharedDir`), served at `/api/v1/<type>/certificates`.
+   */
+  certificates?(sharedDir: string): CertificateStore;
 }
 
 /** Declares an adapter with full type inference of its settings; returns the definition as is. */

@@ -11,13 +11,17 @@ export type {
   AdapterDefinition,
   BrowseNode,
   Capability,
+  CertificateInfo,
+  CertificateStore,
   Clock,
   Counter,
   DeviceState,
   Gauge,
   Metrics,
   ReportedState,
+  RunningSimulator,
   Sample,
+  SimulatorOptions,
   WriteResult,
 } from "./adapter.js";
 export { defineAdapter } from "./adapter.js";

@@ -19,6 +19,7 @@ const concrete = (url: string) =>
     .replace(":device", "press-1")
     .replace(":point", "setpoint")
     .replace(":name", "nobody")
+    .replace(":thumbprint", "ab".repeat(20))
     .replace("*", "index.html");
 
 describe("route access", () => {
