@@ -16,10 +16,12 @@ import type { AuditLog } from "../core/audit.js";
 import type { GatewayView } from "../core/types.js";
 import type { HistoryReader } from "../history/types.js";
 import { ReadingSchema } from "../schema/reading.js";
+import type { AdapterDefinition } from "../sdk/adapter.js";
 import { type Access, type AuthOptions, registerAuth } from "./auth/guard.js";
 import type { HttpConfig } from "./config.js";
 import { CodedError, registerErrorHandling } from "./errors.js";
 import { type CertificateRoutesOptions, certificateRoutes } from "./routes/certificates.js";
+import { type ConfigAccess, configRoutes } from "./routes/config.js";
 import { devicesRoutes } from "./routes/devices.js";
 import { eventsRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
@@ -44,6 +46,10 @@ export interface AppOptions {
   auth: AuthOptions;
   /** Where writes are recorded; the write and audit routes exist only when it is given. */
   audit?: AuditLog;
+  /** The running config, for the configuration and device-management routes (admin). */
+  config?: ConfigAccess;
+  /** Adapter types, for `GET /api/v1/adapters`. */
+  registry?: { list(): readonly AdapterDefinition[] };
   /** Peer certificate trust lists per adapter type (OPC UA). */
   certificates?: CertificateRoutesOptions["stores"];
   /** Stored readings; the history route exists only when it is given. */
@@ -190,6 +196,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.audit) await app.register(writeRoutes, { gateway, audit: options.audit, prefix: "/api/v1" });
   if (options.history)
     await app.register(historyRoutes, { gateway, history: options.history, prefix: "/api/v1" });
+  const { config, registry } = options;
+  if (config && registry)
+    await app.register(configRoutes, { gateway, config, adapters: () => registry.list(), prefix: "/api/v1" });
   if (options.certificates?.length) {
     await app.register(certificateRoutes, { stores: options.certificates, prefix: "/api/v1" });
   }

@@ -75,6 +75,17 @@ export const ERROR_CODES = {
     message: "idempotency key reused with another request",
     description: "An `Idempotency-Key` already used for a different write; use a new key.",
   },
+  TB_ERR_ALREADY_EXISTS: {
+    status: 409,
+    message: "already exists",
+    description: "A device or point with this id exists; use PUT to replace it.",
+  },
+  TB_ERR_CONFIG_INVALID: {
+    status: 422,
+    message: "configuration invalid",
+    description:
+      "The change (or the file, on reload) fails validation; `details` lists every error with its path. Nothing was changed.",
+  },
   TB_ERR_NOT_SUPPORTED: {
     status: 404,
     message: "not supported by this device's adapter",

@@ -37,8 +37,9 @@ export async function serveHttp(
   config: { http: HttpConfig; auth: AuthConfig; dataDir: string },
   configFile: string,
   logger: Logger,
-  history?: HistoryReader,
-  certificates?: AppOptions["certificates"],
+  extras: Pick<AppOptions, "certificates" | "config" | "registry"> & {
+    history?: HistoryReader | undefined;
+  } = {},
 ): Promise<Listening> {
   const { http } = config;
   if (!http.tls && !isLoopback(http.host)) {
@@ -71,8 +72,10 @@ export async function serveHttp(
     audit: new AuditLog(join(config.dataDir, "audit.jsonl")),
     metrics: gateway.metrics.registry,
     limits: http,
-    ...(history ? { history } : {}),
-    ...(certificates ? { certificates } : {}),
+    ...(extras.history ? { history: extras.history } : {}),
+    ...(extras.certificates ? { certificates: extras.certificates } : {}),
+    ...(extras.config ? { config: extras.config } : {}),
+    ...(extras.registry ? { registry: extras.registry } : {}),
     ...(https ? { https } : {}),
   });
   await app.listen({ host: http.host, port: http.port });

@@ -85,7 +85,7 @@ describe("tagbridge CLI", () => {
   it("validate accepts the demo config", async () => {
     const p = cli(["validate", join(ROOT, "config/demo.yaml")]);
     expect(await p.exited).toBe(0);
-    expect(p.output()).toMatch(/valid \(gateway 'demo-gw', 2 devices, 9 points\)/);
+    expect(p.output()).toMatch(/valid \(gateway 'demo-gw', 6 devices, \d+ points\)/);
   });
 
   it("run refuses an invalid config and starts nothing", async () => {

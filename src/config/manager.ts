@@ -1,0 +1,176 @@
+/**
+ * The running configuration and every way it changes: reloads (file change, SIGHUP, API) and
+ * edits through the API, which are written back to the file so it stays the source of truth.
+ * Changes are serialized; an invalid result is refused with every error and nothing changes.
+ */
+import { readFile, rename, writeFile } from "node:fs/promises";
+import type { Logger } from "pino";
+import { parseDocument } from "yaml";
+import type { AdapterRegistry } from "../core/registry.js";
+import type { Edit } from "./edit.js";
+import { type ConfigError, formatConfigErrors } from "./errors.js";
+import { type LoadResult, loadConfig, parseConfig } from "./load.js";
+import { maskSecrets } from "./mask.js";
+import type { GatewayConfig, LogLevel } from "./schema.js";
+
+/** Values from flags or the environment that win over the config file. */
+export interface Overrides {
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  logLevel?: LogLevel;
+}
+
+/** Raised when the config file is invalid; carries every error. */
+export class InvalidConfig extends Error {
+  constructor(
+    readonly file: string,
+    readonly errors: ConfigError[],
+  ) {
+    super(formatConfigErrors(file, errors));
+  }
+}
+
+/** A valid config with the paths of the values that came from placeholders. */
+interface Loaded {
+  config: GatewayConfig;
+  substituted: string[];
+}
+
+function lookup(registry: AdapterRegistry) {
+  return {
+    lookup: (type: string) => registry.get(type),
+    knownTypes: () => registry.list().map((d) => d.type),
+  };
+}
+
+function accepted(file: string, result: LoadResult, overrides: Overrides): Loaded {
+  if (!result.ok) throw new InvalidConfig(file, result.errors);
+  const c = result.config;
+  if (overrides.host !== undefined) c.http.host = overrides.host;
+  if (overrides.port !== undefined) c.http.port = overrides.port;
+  if (overrides.dataDir !== undefined) c.dataDir = overrides.dataDir;
+  if (overrides.logLevel !== undefined) c.log.level = overrides.logLevel;
+  return { config: c, substituted: result.substituted };
+}
+
+/** Loads a config file (third-party adapter packages included) and validates it. */
+export async function loadGatewayConfig(
+  file: string,
+  registry: AdapterRegistry,
+  overrides: Overrides = {},
+): Promise<GatewayConfig> {
+  return (await load(file, registry, overrides)).config;
+}
+
+async function load(file: string, registry: AdapterRegistry, overrides: Overrides): Promise<Loaded> {
+  const { lookup: find, knownTypes } = lookup(registry);
+  const result = await loadConfig(file, find, { knownTypes, loadAdapters: (p) => registry.load(p) });
+  return accepted(file, result, overrides);
+}
+
+/** Keys that only take effect when the gateway restarts. */
+const RESTART_KEYS = ["gateway", "dataDir", "http", "auth", "history", "adapters"] as const;
+
+/** Outcome of a reload or an edit. */
+export type ConfigChange = { ok: true } | { ok: false; errors: ConfigError[] };
+
+/** Owns the running config of one service. */
+export class ConfigManager {
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly file: string,
+    private readonly registry: AdapterRegistry,
+    private readonly overrides: Overrides,
+    private running: Loaded,
+    private readonly log: () => Logger,
+    private readonly applyDevices: (next: GatewayConfig) => Promise<void>,
+  ) {}
+
+  /** Loads the file; throws InvalidConfig with every error when it is invalid. */
+  static async open(
+    file: string,
+    registry: AdapterRegistry,
+    overrides: Overrides,
+    log: () => Logger,
+    applyDevices: (next: GatewayConfig) => Promise<void>,
+  ): Promise<ConfigManager> {
+    return new ConfigManager(
+      file,
+      registry,
+      overrides,
+      await load(file, registry, overrides),
+      log,
+      applyDevices,
+    );
+  }
+
+  get current(): GatewayConfig {
+    return this.running.config;
+  }
+
+  /** The running config with secrets masked, for export. */
+  masked(): unknown {
+    return maskSecrets(this.running.config, this.running.substituted);
+  }
+
+  /** Re-reads the file and applies it. */
+  reload(): Promise<ConfigChange> {
+    return this.serialized(async () => {
+      try {
+        await this.apply(await load(this.file, this.registry, this.overrides));
+        return { ok: true };
+      } catch (error) {
+        if (!(error instanceof InvalidConfig)) throw error;
+        this.log().error(`config reload rejected, the running configuration stays:\n${error.message}`);
+        return { ok: false, errors: error.errors };
+      }
+    });
+  }
+
+  /**
+   * Applies an edit to the file's document, validates the result like any config file, and only
+   * then writes it (atomically) and applies it. EditConflict from the edit propagates.
+   */
+  edit(change: Edit): Promise<ConfigChange> {
+    return this.serialized(async () => {
+      const doc = parseDocument(await readFile(this.file, "utf8"));
+      change(doc);
+      const text = doc.toString();
+      const { lookup: find, knownTypes } = lookup(this.registry);
+      const result = parseConfig(text, { file: this.file, lookup: find, knownTypes });
+      if (!result.ok) return { ok: false, errors: result.errors };
+      const tmp = `${this.file}.tagbridge-tmp`;
+      await writeFile(tmp, text);
+      await rename(tmp, this.file);
+      await this.apply(accepted(this.file, result, this.overrides));
+      return { ok: true };
+    });
+  }
+
+  private async apply(next: Loaded): Promise<void> {
+    const log = this.log();
+    const was = this.running.config;
+    for (const key of RESTART_KEYS) {
+      if (JSON.stringify(next.config[key]) !== JSON.stringify(was[key]))
+        log.warn(`config '${key}' changed: takes effect after a restart`);
+    }
+    log.level = next.config.log.level;
+    await this.applyDevices(next.config);
+    const kept = {
+      gateway: was.gateway,
+      dataDir: was.dataDir,
+      http: was.http,
+      auth: was.auth,
+      history: was.history,
+    };
+    this.running = { config: { ...next.config, ...kept }, substituted: next.substituted };
+  }
+
+  private serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(task, task);
+    this.chain = run.catch(() => {});
+    return run;
+  }
+}
