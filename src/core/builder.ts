@@ -24,6 +24,8 @@ interface PointState {
 /** Outcome counters of one `build` call. */
 export interface BuildStats {
   bad: number;
+  /** Status of each non-good sample (`Unknown` without one), in order; empty when all were good. */
+  badStatuses: string[];
 }
 
 /** Builds Readings for one device. */
@@ -57,15 +59,15 @@ export class ReadingBuilder {
    */
   build(samples: readonly Sample[], nowMs: number, out: Reading[]): BuildStats {
     const receivedAt = new Date(nowMs).toISOString();
-    let bad = 0;
+    const badStatuses: string[] = [];
     for (const s of samples) {
       const state = this.points.get(s.point);
       if (!state) {
-        bad++;
+        badStatuses.push("UnknownPoint");
         continue;
       }
       const r = this.toReading(state, s, receivedAt);
-      if (r.quality !== "good") bad++;
+      if (r.quality !== "good") badStatuses.push(r.status ?? "Unknown");
       if (this.shouldPublish(state, r, nowMs)) {
         r.seq = this.sequence.next();
         state.last = r;
@@ -73,7 +75,7 @@ export class ReadingBuilder {
         out.push(r);
       }
     }
-    return { bad };
+    return { bad: badStatuses.length, badStatuses };
   }
 
   /** Readings marking every point bad with `status`, published once per state change. */

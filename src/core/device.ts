@@ -317,7 +317,9 @@ export class DeviceRunner {
     }
     this.counters.reads++;
     this.backoffMs = this.spec.reconnect?.minMs ?? 1000;
-    this.counters.lastReadMs = Math.round((performance.now() - started) * 100) / 100;
+    const ms = performance.now() - started;
+    this.counters.lastReadMs = Math.round(ms * 100) / 100;
+    this.deps.metrics.observeRead(this.definition.type, this.spec.id, ms / 1000);
     this.accept(samples);
   }
 
@@ -355,7 +357,10 @@ export class DeviceRunner {
     if (this.stopped || samples.length === 0) return;
     this.counters.samples += samples.length;
     this.publishWith((out) => {
-      this.counters.badSamples += this.builder.build(samples, this.deps.clock.now(), out).bad;
+      const { badStatuses } = this.builder.build(samples, this.deps.clock.now(), out);
+      this.counters.badSamples += badStatuses.length;
+      for (const status of badStatuses)
+        this.deps.metrics.countBad(this.definition.type, this.spec.id, status);
     });
   }
 

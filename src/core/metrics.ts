@@ -2,7 +2,13 @@
  * Prometheus metrics of a gateway: adapters' own counters and gauges (labelled by adapter and
  * device), plus gauges read from the runtime's counters at scrape time.
  */
-import { Counter as PromCounter, Gauge as PromGauge, Registry } from "prom-client";
+import {
+  collectDefaultMetrics,
+  Counter as PromCounter,
+  Gauge as PromGauge,
+  Histogram as PromHistogram,
+  Registry,
+} from "prom-client";
 import type { Counter, Gauge, Metrics } from "../sdk/adapter.js";
 import type { DeviceInfo, ReadingBus } from "./types.js";
 
@@ -13,6 +19,34 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly counters = new Map<string, PromCounter<"adapter" | "device">>();
   private readonly gauges = new Map<string, PromGauge<"adapter" | "device">>();
+  private readonly readSeconds = new PromHistogram({
+    name: "tagbridge_device_read_seconds",
+    help: "Duration of one poll (read() of a group of points), round trip to the device included",
+    labelNames: ["adapter", "device"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly badSamples = new PromCounter({
+    name: "tagbridge_device_bad_samples_by_status_total",
+    help: "Samples with non-good quality, by status (Timeout, IllegalDataAddress, TypeMismatch, Disconnected, …)",
+    labelNames: ["adapter", "device", "status"],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    // Process memory, CPU, event-loop lag, GC: the standard Node.js set.
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Records how long one poll took. */
+  observeRead(adapter: string, device: string, seconds: number): void {
+    this.readSeconds.observe({ adapter, device }, seconds);
+  }
+
+  /** Counts a non-good sample by its status. */
+  countBad(adapter: string, device: string, status: string): void {
+    this.badSamples.inc({ adapter, device, status });
+  }
 
   /** Metrics handed to one adapter instance through its context. */
   forDevice(adapter: string, device: string): Metrics {
@@ -63,6 +97,16 @@ export class GatewayMetrics {
       "Reconnects after the first connect",
       (d) => d.counters.reconnects,
     );
+    new PromGauge({
+      name: "tagbridge_bus_queued",
+      help: "Readings waiting in a bus consumer's queue",
+      labelNames: ["consumer"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const c of bus.consumers()) this.set({ consumer: c.name }, c.queued);
+      },
+    });
     new PromGauge({
       name: "tagbridge_bus_dropped",
       help: "Readings a bus consumer dropped because its queue was full",
