@@ -91,6 +91,7 @@ describe("device and point management", () => {
     expect(text).toContain("# the press stays untouched by the edits below");
     expect(text).toContain("# inline comment");
     expect(text).toMatch(/id: oven/);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a config placeholder, not a JS template
     expect(text).toContain("${env:TB_TEST_CANARY}"); // the placeholder stays, the secret is never written
     expect(service.gateway.device("press")!.stateSince).toBe(pressSince);
     expect((await call("POST", "/devices", oven)).body.error.code).toBe("TB_ERR_ALREADY_EXISTS");

@@ -44,6 +44,7 @@ describe("/metrics", () => {
     // every sample line parses: name{labels} value
     for (const l of text.split("\n").filter((x) => x && !x.startsWith("#")))
       expect(l).toMatch(/^[a-zA-Z_:][\w:]*(\{[^}]*\})? [-+\d.eE]+|NaN|[+-]Inf$/);
+    probe.close();
   });
 
   it("needs a token", async () => {
