@@ -2,7 +2,11 @@
  * The Modbus adapter definition: Modbus TCP, RTU on a serial line and RTU over TCP, every data type
  * and byte order, gap-filling block reads, confirmed writes, and units demoted on repeated timeouts.
  */
-import { defineAdapter } from "../../src/sdk/index.js";
+import { AddressError } from "../../protocols/modbus/address.js";
+import { makeDecoder } from "../../protocols/modbus/codec.js";
+import { resolvePoint } from "../../protocols/modbus/spec.js";
+import { isBitTable } from "../../protocols/modbus/types.js";
+import { type ConfigProblem, defineAdapter } from "../../src/sdk/index.js";
 import { createModbus } from "./adapter.js";
 import { ModbusConnectionSchema, ModbusPointSchema } from "./config.js";
 
@@ -15,6 +19,19 @@ export const modbusAdapter = defineAdapter({
   connectionSchema: ModbusConnectionSchema,
   pointSchema: ModbusPointSchema,
   capabilities: ["read", "write"],
+  check({ connection, points }) {
+    const problems: ConfigProblem[] = [];
+    points.forEach((point, i) => {
+      try {
+        const spec = resolvePoint(point, connection.unitId ?? 1);
+        if (!isBitTable(spec.table)) makeDecoder(spec);
+      } catch (error) {
+        if (!(error instanceof AddressError)) throw error;
+        problems.push({ path: ["points", i, "address"], message: error.message });
+      }
+    });
+    return problems;
+  },
   create: (ctx) => createModbus(ctx),
   async simulate({ port }) {
     const { startModbusSimulator } = await import("./simulate.js");

@@ -133,12 +133,6 @@ export function createMqtt(ctx: MqttContext, openClient: ClientFactory = openMqt
         ctx.log.warn(
           "TLS server verification is off (serverVerification: insecure): the broker is not authenticated",
         );
-      for (const p of json?.wildcardPoints() ?? [])
-        if (p.publish !== "always")
-          ctx.log.warn(
-            { point: p.id },
-            "wildcard point without publish: always; equal values from different topics are suppressed",
-          );
       const c = openClient(clientOptions(ctx));
       client = c;
       c.onMessage((msg) => onMessage(c, msg.topic, msg.payload));

@@ -2,7 +2,8 @@
  * The MQTT adapter definition: JSON/plain topics with templates and wildcards, Sparkplug B edge
  * nodes, and writes as published commands. A push adapter: nothing is polled.
  */
-import { defineAdapter } from "../../src/sdk/index.js";
+import { compileTemplate } from "../../protocols/mqtt/topic.js";
+import { type ConfigProblem, defineAdapter } from "../../src/sdk/index.js";
 import { createMqtt } from "./adapter.js";
 import { MqttConnectionSchema, MqttPointSchema } from "./config.js";
 
@@ -16,6 +17,28 @@ export const mqttAdapter = defineAdapter({
   pointSchema: MqttPointSchema,
   capabilities: ["subscribe", "write"],
   polled: () => false,
+  check({ connection, points }) {
+    const problems: ConfigProblem[] = [];
+    points.forEach((point, i) => {
+      if (connection.sparkplug) return; // Sparkplug points are named by `metric` (or their id)
+      if (!point.topic) {
+        problems.push({
+          path: ["points", i, "topic"],
+          message: "is required unless the connection is in Sparkplug mode",
+        });
+        return;
+      }
+      try {
+        compileTemplate(point.topic, connection.vars ?? {});
+      } catch (error) {
+        problems.push({
+          path: ["points", i, "topic"],
+          message: error instanceof Error ? error.message : String(error),
+        });
+      }
+    });
+    return problems;
+  },
   create: (ctx) => createMqtt(ctx),
   async simulate({ port }) {
     const { startMqttSimulator } = await import("./simulate.js");

@@ -63,11 +63,6 @@ export class JsonIngest {
     return [...new Set([...this.#exact.keys(), ...this.#wild.map((r) => r.template.filter)])];
   }
 
-  /** Points whose topic has a wildcard (their samples carry the matched topic as `address`). */
-  wildcardPoints(): MqttPoint[] {
-    return this.#wild.map((r) => r.point);
-  }
-
   /** The samples one message yields (none when no point takes it). Never throws. */
   samples(topic: string, payload: Uint8Array): Sample[] {
     const routes: Route[] = [];

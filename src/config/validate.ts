@@ -114,7 +114,14 @@ export function checkDevice(input: unknown, index: number, options: DeviceCheckO
   if (definition) {
     // The SDK's reconnect object has no default of its own; its fields do.
     const device = isObject(input) && input.reconnect === undefined ? { ...input, reconnect: {} } : input;
-    return check(deviceChecker(definition), device, prefix, options.coerced);
+    const checked = check(deviceChecker(definition), device, prefix, options.coerced);
+    // The adapter's own checks run on schema-valid devices only: they may rely on the schema.
+    if (checked.errors.length === 0 && definition.check) {
+      const { connection, points } = checked.value as { connection: never; points: never };
+      for (const p of definition.check({ connection, points }))
+        checked.errors.push({ path: [...prefix, ...p.path], message: p.message });
+    }
+    return checked;
   }
   const checked = check(genericChecker, input, prefix, options.coerced);
   if (typeof type === "string") {

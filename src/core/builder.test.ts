@@ -134,6 +134,15 @@ describe("ReadingBuilder", () => {
     expect(out.every(isReading)).toBe(true);
   });
 
+  it("reports by exception per source address, so a wildcard point's topics do not suppress each other", () => {
+    const { run } = setup([{ id: "state", type: "string", publish: "onChange" } as P]);
+    const at = (topic: string, value: string) => run([{ point: "state", value, address: topic }]).out.length;
+    expect(at("line1/press-1", "running")).toBe(1);
+    expect(at("line1/press-2", "running")).toBe(1); // same value, other topic: published
+    expect(at("line1/press-1", "running")).toBe(0); // unchanged on its own topic: suppressed
+    expect(at("line1/press-2", "stopped")).toBe(1);
+  });
+
   it("null values and unknown points are bad", () => {
     const { run } = setup([{ id: "x", type: "float64" } as P]);
     const { out, stats } = run([

@@ -19,6 +19,11 @@ interface PointState {
   last: Reading | undefined;
   /** Time (ms) the last reading was published. */
   lastPublishedMs: number;
+  /**
+   * Last reading per source address other than the configured one: a wildcard point (one point,
+   * many topics) reports by exception per address, not across them.
+   */
+  others?: Map<string, { last: Reading; at: number }>;
 }
 
 /** Outcome counters of one `build` call. */
@@ -68,12 +73,17 @@ export class ReadingBuilder {
       }
       const r = this.toReading(state, s, receivedAt);
       if (r.quality !== "good") badStatuses.push(r.status ?? "Unknown");
-      if (this.shouldPublish(state, r, nowMs)) {
-        r.seq = this.sequence.next();
+      if (r.address === state.address) {
+        if (!this.shouldPublish(state.config, state.last, state.lastPublishedMs, r, nowMs)) continue;
         state.last = r;
         state.lastPublishedMs = nowMs;
-        out.push(r);
+      } else {
+        const slot = state.others?.get(r.address!);
+        if (!this.shouldPublish(state.config, slot?.last, slot?.at ?? 0, r, nowMs)) continue;
+        (state.others ??= new Map()).set(r.address!, { last: r, at: nowMs });
       }
+      r.seq = this.sequence.next();
+      out.push(r);
     }
     return { bad: badStatuses.length, badStatuses };
   }
@@ -109,7 +119,10 @@ export class ReadingBuilder {
 
   /** Quality of every point's last reading; used to tell connected from degraded. */
   hasBadPoint(): boolean {
-    for (const s of this.points.values()) if (s.last && s.last.quality !== "good") return true;
+    for (const s of this.points.values()) {
+      if (s.last && s.last.quality !== "good") return true;
+      for (const o of s.others?.values() ?? []) if (o.last.quality !== "good") return true;
+    }
     return false;
   }
 
@@ -165,12 +178,16 @@ export class ReadingBuilder {
     return r;
   }
 
-  private shouldPublish(state: PointState, r: Reading, nowMs: number): boolean {
-    const last = state.last;
-    const c = state.config;
+  private shouldPublish(
+    c: PointConfig<Record<string, unknown>>,
+    last: Reading | undefined,
+    lastPublishedMs: number,
+    r: Reading,
+    nowMs: number,
+  ): boolean {
     if (!last || c.publish === "always") return true;
     if (last.quality !== r.quality || last.status !== r.status) return true;
-    if (c.heartbeatMs !== undefined && nowMs - state.lastPublishedMs >= c.heartbeatMs) return true;
+    if (c.heartbeatMs !== undefined && nowMs - lastPublishedMs >= c.heartbeatMs) return true;
     if (typeof r.value === "number" && typeof last.value === "number")
       return exceedsDeadband(last.value, r.value, c);
     return !sameValue(last.value, r.value);

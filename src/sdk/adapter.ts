@@ -147,6 +147,12 @@ export interface Adapter<P = unknown> {
   plan?(): unknown;
 }
 
+/** A problem an adapter's `check` found, at a path relative to the device, e.g. `["points", 2, "address"]`. */
+export interface ConfigProblem {
+  path: (string | number)[];
+  message: string;
+}
+
 /** Where and how a simulated device is started. */
 export interface SimulatorOptions {
   /** TCP port; 0 or omitted picks a free one (or the protocol's usual demo port, as the adapter documents). */
@@ -205,6 +211,12 @@ export interface AdapterDefinition<C extends TObject = TObject, P extends TObjec
    * `read`, none otherwise. Return false for points the adapter pushes itself (subscriptions).
    */
   polled?(point: PointConfig<Static<P>>): boolean;
+  /**
+   * Optional: checks a schema-valid device for what a schema cannot express (address syntax, fields
+   * needed together). Pure. Called when config is loaded, so its problems are reported with every
+   * other error, with their paths, and nothing starts.
+   */
+  check?(device: { connection: Static<C>; points: readonly PointConfig<Static<P>>[] }): ConfigProblem[];
   /** Creates an instance for one device. No I/O here. */
   create(ctx: AdapterContext<Static<C>, Static<P>>): Adapter<Static<P>>;
   /**

@@ -14,6 +14,7 @@ export type {
   CertificateInfo,
   CertificateStore,
   Clock,
+  ConfigProblem,
   Counter,
   DeviceState,
   Gauge,
