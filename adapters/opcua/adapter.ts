@@ -5,6 +5,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import type { DataValue } from "node-opcua";
+import { DataType } from "node-opcua-variant";
 import { chooseEndpoint } from "../../protocols/opcua/endpoint.js";
 import {
   effectiveLimit,
@@ -310,9 +311,11 @@ export function createOpcua(
         const out: BrowseNode = {
           id: n.nodeId,
           name: n.displayName,
+          browseName: n.browseName,
           kind: n.nodeClass,
           hasChildren: n.hasChildren,
         };
+        if (n.dataType !== undefined) out.dataType = DataType[n.dataType] ?? String(n.dataType);
         const type = n.dataType === undefined ? undefined : pointTypeOf(n.dataType, n.isArray);
         if (type) out.type = type;
         if (n.nodeClass === "Variable") out.access = n.writable ? "readwrite" : "read";

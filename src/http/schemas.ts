@@ -124,6 +124,12 @@ export const BrowseNodeSchema = Type.Object(
   {
     id: Type.String({ description: "Address to put in a point's config, or to browse further." }),
     name: Type.String({ description: "Display name." }),
+    browseName: Type.Optional(
+      Type.String({ description: "The protocol's own name of the node (OPC UA BrowseName)." }),
+    ),
+    dataType: Type.Optional(
+      Type.String({ description: "The protocol's data type name of a variable, e.g. Double." }),
+    ),
     kind: Type.String({ description: "Node class, e.g. Object, Variable, Folder." }),
     type: Type.Optional(Type.String({ description: "Point type a variable would have, when known." })),
     access: Type.Optional(Type.Enum(["read", "readwrite"], { description: "Whether it can be written." })),

@@ -107,7 +107,12 @@ export interface WriteResult {
 export interface BrowseNode {
   /** Address to use in a point's config, or to browse further. */
   id: string;
+  /** Display name. */
   name: string;
+  /** The protocol's own name of the node, when it differs from the display name (OPC UA BrowseName). */
+  browseName?: string;
+  /** The protocol's data type name of a variable (e.g. OPC UA `Double`). */
+  dataType?: string;
   /** e.g. `Object`, `Variable`, `Folder`. */
   kind: string;
   /** Point type a variable would have, when known. */

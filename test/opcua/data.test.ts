@@ -224,6 +224,8 @@ describe("browse", () => {
     expect(plant.find((n) => n.name === "count")).toEqual({
       id: "ns=1;s=count",
       name: "count",
+      browseName: "1:count",
+      dataType: "UInt32",
       kind: "Variable",
       type: "uint32",
       access: "readwrite",
