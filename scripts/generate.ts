@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generatedFiles, ROOT } from "./generated.js";
 
-for (const [path, content] of generatedFiles()) {
+for (const [path, content] of await generatedFiles()) {
   writeFileSync(join(ROOT, path), content);
   console.log(`wrote ${path}`);
 }

@@ -49,7 +49,7 @@ function withSections(path: string, sections: Record<string, string>): string {
 }
 
 /** Path (relative to the repository root) → content. */
-export function generatedFiles(): Map<string, string> {
+export async function generatedFiles(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   files.set("config/reading.v1.schema.json", json(ReadingSchema));
   files.set("config/gateway.v1.schema.json", json(gatewaySchemaFor(BUILTIN_ADAPTERS)));
@@ -61,6 +61,7 @@ export function generatedFiles(): Map<string, string> {
       "config-point": fieldTable(CorePointSchema),
       reading: readingTable(),
       "error-codes": errorTable(),
+      routes: await routesTable(),
     }),
   );
   for (const d of BUILTIN_ADAPTERS) {
@@ -71,4 +72,37 @@ export function generatedFiles(): Map<string, string> {
     );
   }
   return files;
+}
+
+/** The API's routes as a markdown table, read from a fully optioned app's route table. */
+export async function routesTable(): Promise<string> {
+  const { buildApp } = await import("../src/http/app.js");
+  const { TokenStore } = await import("../src/http/auth/tokens.js");
+  const { AuditLog } = await import("../src/core/audit.js");
+  const { AdapterRegistry } = await import("../src/core/registry.js");
+  const { testGateway } = await import("../test/helpers/gateway-view.js");
+  const pino = (await import("pino")).default;
+  const { Registry } = await import("prom-client");
+  const none = async () => ({ ok: true as const });
+  const app = await buildApp({
+    gateway: testGateway(),
+    logger: pino({ level: "silent" }),
+    auth: { tokens: TokenStore.memory() },
+    audit: new AuditLog("/nonexistent/audit.jsonl"),
+    history: { query: () => ({ kind: "samples", samples: [], truncated: false }) },
+    config: { masked: () => ({}), reload: none, edit: none },
+    registry: new AdapterRegistry(),
+    certificates: BUILTIN_ADAPTERS.filter((d) => d.certificates).map((d) => ({
+      type: d.type,
+      store: d.certificates!("/nonexistent"),
+    })),
+    metrics: new Registry(),
+    docs: false,
+  });
+  await app.ready();
+  const rows = app.routeTable
+    .filter((r) => r.method !== "HEAD" && !r.url.startsWith("/docs"))
+    .map((r) => `| \`${r.method} ${r.url}\` | ${r.role ?? "admin"} | ${r.summary ?? ""} |`);
+  await app.close();
+  return ["| route | role | what |", "| --- | --- | --- |", ...rows].join("\n");
 }

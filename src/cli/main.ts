@@ -10,6 +10,7 @@ import { type GatewayConfig, LOG_LEVELS, type LogLevel } from "../config/schema.
 import { AdapterRegistry } from "../core/registry.js";
 import { packageRoot, packageVersion } from "../paths.js";
 import { InvalidConfig, loadGatewayConfig, type Overrides, type Service, startService } from "../service.js";
+import { registerAdapterCommand } from "./scaffold.js";
 import { type StartedSimulator, startDemoSimulators, startSimulator } from "./simulators.js";
 
 function port(value: string): number {
@@ -202,5 +203,7 @@ program
       `${file}: valid (gateway '${config.gateway}', ${config.devices.length} devices, ${points} points)`,
     );
   });
+
+registerAdapterCommand(program);
 
 await program.parseAsync(process.argv);

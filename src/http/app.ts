@@ -71,6 +71,8 @@ export interface RouteAccess {
   method: string;
   url: string;
   role: Access | undefined;
+  /** The route schema's summary, for docs. */
+  summary?: string;
 }
 
 declare module "fastify" {
@@ -170,8 +172,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook("onRoute", (route) => {
     // Swagger UI's own routes carry no config: the docs are public, like the document they show.
     if (route.url.startsWith("/docs")) route.config = { ...route.config, role: "public" };
+    // CORS preflights carry no credentials by design; the request that follows is checked.
+    if (route.method === "OPTIONS") route.config = { ...route.config, role: "public" };
     const role = (route.config as { role?: Access } | undefined)?.role;
-    for (const method of [route.method].flat()) table.push({ method, url: route.url, role });
+    const summary = (route.schema as { summary?: string } | undefined)?.summary;
+    for (const method of [route.method].flat())
+      table.push({ method, url: route.url, role, ...(summary ? { summary } : {}) });
     if (role !== "public" && route.schema) route.schema = { ...route.schema, security: [{ bearerAuth: [] }] };
   });
   await registerProtections(app, limits, options.https !== undefined);

@@ -2,6 +2,8 @@
  * The tagbridge adapter SDK: the only module an adapter (built-in or third-party) imports from the core.
  */
 
+/** TypeBox, re-exported so an adapter package can declare its schemas with `tagbridge` as its only dependency. */
+export { default as Type, type Static, type TObject, type TSchema } from "typebox";
 export type { PointType, Quality, Reading, ScalarType } from "../schema/reading.js";
 export { POINT_TYPES, QUALITIES } from "../schema/reading.js";
 export type { SampleValue } from "../schema/values.js";
