@@ -101,17 +101,5 @@ export function resolveHistoryConfig(config: HistoryConfig = {}): ResolvedHistor
   };
 }
 
-/** The optional per-point `history:` field. */
-export const PointHistorySchema = Type.Object(
-  {
-    retentionMs: Type.Integer({
-      minimum: 0,
-      description:
-        "How long this point's readings are kept, in ms, instead of the gateway's `history.retentionMs`; 0: the point is not stored (and what was stored is deleted at the next sweep).",
-    }),
-  },
-  { additionalProperties: false, description: "History settings of this point." },
-);
-
-/** The per-point `history:` field. */
-export type PointHistory = Static<typeof PointHistorySchema>;
+/** The per-point `history:` field; declared with the core point fields in the SDK. */
+export { type PointHistory, PointHistorySchema } from "../sdk/point.js";

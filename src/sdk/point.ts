@@ -3,7 +3,6 @@
  * settings are merged into the same object in config (flat), so a point reads as one record.
  */
 import Type, { type Static, type TObject } from "typebox";
-import { PointHistorySchema } from "../history/config.js";
 import { POINT_TYPES } from "../schema/reading.js";
 
 /** How a point's readings are published. */
@@ -20,6 +19,21 @@ export const DeadbandSchema = Type.Object(
   },
   { additionalProperties: false, description: "Suppress changes smaller than a threshold." },
 );
+
+/** The optional per-point `history:` field (the store itself is configured at the top level). */
+export const PointHistorySchema = Type.Object(
+  {
+    retentionMs: Type.Integer({
+      minimum: 0,
+      description:
+        "How long this point's readings are kept, in ms, instead of the gateway's `history.retentionMs`; 0: the point is not stored (and what was stored is deleted at the next sweep).",
+    }),
+  },
+  { additionalProperties: false, description: "History settings of this point." },
+);
+
+/** The per-point `history:` field. */
+export type PointHistory = Static<typeof PointHistorySchema>;
 
 /** Fields every point has, whatever its adapter. */
 export const corePointProperties = {
