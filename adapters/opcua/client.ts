@@ -4,6 +4,7 @@
  * Unit tests fake `OpcuaClientFactory`; integration tests run this against a real server.
  */
 import { readFile } from "node:fs/promises";
+import { format } from "node:util";
 import type * as Opcua from "node-opcua";
 import type { ClientSession, ClientSubscription, DataValue, OPCUAClient } from "node-opcua";
 import type { Logger } from "pino";
@@ -14,11 +15,29 @@ import type { OpcuaIdentity } from "./config.js";
 export const APPLICATION_NAME = "tagbridge";
 
 let loaded: Promise<typeof Opcua> | undefined;
-/** node-opcua, imported once on first use (it takes 1–2 s). */
-export const loadOpcua = (): Promise<typeof Opcua> => {
-  loaded ??= import("node-opcua");
+/** node-opcua, imported once on first use (it takes 1–2 s); its console output goes to `log`. */
+export const loadOpcua = (log?: Logger): Promise<typeof Opcua> => {
+  const ready = routeLibraryLogs(log);
+  loaded ??= ready.then(() => import("node-opcua"));
   return loaded;
 };
+
+let routed: Promise<void> | undefined;
+let libraryLog: Logger | undefined;
+/**
+ * node-opcua prints warnings and errors straight to the console, some while its modules load. Send
+ * them to pino instead (warnings at debug, errors at warn), before anything of it is imported. The
+ * library's loggers are process-wide: they write to the first logger given (dropped until then).
+ */
+export function routeLibraryLogs(log?: Logger): Promise<void> {
+  libraryLog ??= log?.child({ lib: "node-opcua" });
+  routed ??= import("node-opcua-debug").then((debug) => {
+    debug.setWarningLogger((...args: unknown[]) => libraryLog?.debug(format(...args)));
+    debug.setErrorLogger((...args: unknown[]) => libraryLog?.warn(format(...args)));
+    debug.setTraceLogger((...args: unknown[]) => libraryLog?.trace(format(...args)));
+  });
+  return routed;
+}
 
 /** What `connect` needs. */
 export interface ConnectOptions {
@@ -137,7 +156,7 @@ export const nodeOpcuaFactory: OpcuaClientFactory = {
   },
 
   async connect(options, events) {
-    const ua = await loadOpcua();
+    const ua = await loadOpcua(options.log);
     const certificateManager = new ua.OPCUACertificateManager({
       rootFolder: options.pkiDir,
       automaticallyAcceptUnknownCertificate: options.acceptServerCertificate,

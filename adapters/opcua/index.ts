@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { defineAdapter } from "../../src/sdk/index.js";
 import { createOpcua, isPolled } from "./adapter.js";
+import { routeLibraryLogs } from "./client.js";
 import { OpcuaConnectionSchema, OpcuaPointSchema } from "./config.js";
 
 import { listCertificates, pkiFolder, removeCertificate, trustCertificate } from "./pki.js";
@@ -23,6 +24,7 @@ export const opcuaAdapter = defineAdapter({
   polled: isPolled,
   create: (ctx) => createOpcua(ctx),
   async simulate({ port, dataDir }) {
+    await routeLibraryLogs(); // keep node-opcua's console output out of the demo's terminal
     const { startOpcuaSimulator } = await import("./simulate.js");
     const s = await startOpcuaSimulator({ port: port ?? 4840, pkiDir: join(dataDir, "pki") });
     return { url: s.endpointUrl, port: s.port, stop: () => s.stop() };
