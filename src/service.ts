@@ -14,6 +14,7 @@ import { AdapterRegistry } from "./core/registry.js";
 import { type History, startHistory } from "./history/index.js";
 import { type Listening, serveHttp } from "./http/serve.js";
 import { createLogger } from "./log.js";
+import { startNorth } from "./north/index.js";
 
 export { InvalidConfig, loadGatewayConfig, type Overrides } from "./config/manager.js";
 
@@ -58,6 +59,15 @@ export async function startService(file: string, overrides: Overrides = {}, log?
     log: logger,
   });
   history = startHistory(config.history, config.dataDir, gateway.bus, config.devices, logger);
+  const running = gateway;
+  const north = await startNorth(config.north ?? [], {
+    gateway: config.gateway,
+    dataDir: config.dataDir,
+    bus: running.bus,
+    log: logger,
+    registry: running.metrics.registry,
+    deviceState: (d) => running.device(d)?.state,
+  });
   gateway.start();
   let listening: Listening;
   try {
@@ -78,7 +88,6 @@ export async function startService(file: string, overrides: Overrides = {}, log?
   }
   const { app, url } = listening;
   const watcher: ConfigWatcher = watchConfig(file, () => void manager.reload());
-  const running = gateway;
 
   return {
     gateway: running,
@@ -94,6 +103,7 @@ export async function startService(file: string, overrides: Overrides = {}, log?
       watcher.close();
       await app.close();
       await running.stop();
+      await north.close();
       history?.close();
     },
   };

@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { isSeq, LineCounter, parseDocument } from "yaml";
+import { sinkIdErrors as duplicateSinks, type SinkConfig } from "../north/config.js";
 import { type ConfigError, formatPath, locateErrors, type RawError } from "./errors.js";
 import type { GatewayConfig } from "./schema.js";
 import { semanticErrors } from "./semantic.js";
@@ -98,6 +99,8 @@ export function parseConfig(text: string, options: ParseOptions): LoadResult {
     devices[i] = checked.value;
   });
   add(semanticErrors(devices));
+  if (top.errors.length === 0 && isObject(config) && Array.isArray(config.north))
+    add(duplicateSinks(config.north as SinkConfig[]));
 
   if (raw.length > 0) return { ok: false, errors: locateErrors(raw, doc, lines) };
   const valid = config as GatewayConfig;

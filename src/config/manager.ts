@@ -70,7 +70,7 @@ async function load(file: string, registry: AdapterRegistry, overrides: Override
 }
 
 /** Keys that only take effect when the gateway restarts. */
-const RESTART_KEYS = ["gateway", "dataDir", "http", "auth", "history", "adapters"] as const;
+const RESTART_KEYS = ["gateway", "dataDir", "http", "auth", "history", "north", "adapters"] as const;
 
 /** Outcome of a reload or an edit. */
 export type ConfigChange = { ok: true } | { ok: false; errors: ConfigError[] };

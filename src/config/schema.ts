@@ -7,6 +7,7 @@
 import Type, { type Static, type TObject, type TSchema } from "typebox";
 import { type HistoryConfig, HistoryConfigSchema } from "../history/config.js";
 import { type AuthConfig, AuthConfigSchema, type HttpConfig, HttpConfigSchema } from "../http/config.js";
+import { type NorthConfig, NorthConfigSchema } from "../north/config.js";
 import type { AdapterDefinition } from "../sdk/adapter.js";
 import {
   type CorePoint,
@@ -60,6 +61,7 @@ function gatewayProperties(deviceItems: TSchema) {
     http: Type.Optional(HttpConfigSchema),
     auth: Type.Optional(AuthConfigSchema),
     history: Type.Optional(HistoryConfigSchema),
+    north: Type.Optional(NorthConfigSchema),
     log: Type.Optional(LogSchema),
     adapters: Type.Optional(
       Type.Array(
@@ -184,6 +186,7 @@ export interface GatewayConfig {
   http: HttpConfig;
   auth: AuthConfig;
   history?: HistoryConfig;
+  north?: NorthConfig;
   log: LogConfig;
   adapters: string[];
   devices: DeviceConfig[];

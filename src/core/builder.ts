@@ -80,7 +80,8 @@ export class ReadingBuilder {
       } else {
         const slot = state.others?.get(r.address!);
         if (!this.shouldPublish(state.config, slot?.last, slot?.at ?? 0, r, nowMs)) continue;
-        (state.others ??= new Map()).set(r.address!, { last: r, at: nowMs });
+        state.others ??= new Map();
+        state.others.set(r.address!, { last: r, at: nowMs });
       }
       r.seq = this.sequence.next();
       out.push(r);

@@ -15,6 +15,7 @@ import type { Registry } from "prom-client";
 import type { AuditLog } from "../core/audit.js";
 import type { GatewayView } from "../core/types.js";
 import type { HistoryReader } from "../history/types.js";
+import type { SinkStatus } from "../north/sink.js";
 import { ReadingSchema } from "../schema/reading.js";
 import type { AdapterDefinition } from "../sdk/adapter.js";
 import { type Access, type AuthOptions, registerAuth } from "./auth/guard.js";
@@ -22,11 +23,13 @@ import type { HttpConfig } from "./config.js";
 import { CodedError, registerErrorHandling } from "./errors.js";
 import { type CertificateRoutesOptions, certificateRoutes } from "./routes/certificates.js";
 import { type ConfigAccess, configRoutes } from "./routes/config.js";
+import { consoleRoutes } from "./routes/console.js";
 import { devicesRoutes } from "./routes/devices.js";
 import { eventsRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
 import { historyRoutes } from "./routes/history.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { northRoutes } from "./routes/north.js";
 import { readingsRoutes } from "./routes/readings.js";
 import { streamRoutes } from "./routes/stream.js";
 import { tokenRoutes } from "./routes/tokens.js";
@@ -50,6 +53,10 @@ export interface AppOptions {
   config?: ConfigAccess;
   /** Adapter types, for `GET /api/v1/adapters`. */
   registry?: { list(): readonly AdapterDefinition[] };
+  /** Folder of the built web console; `dist/console` of the package by default. */
+  consoleRoot?: string;
+  /** North sinks, for `GET /api/v1/north`. */
+  north?: { status(): SinkStatus[] };
   /** Peer certificate trust lists per adapter type (OPC UA). */
   certificates?: CertificateRoutesOptions["stores"];
   /** Stored readings; the history route exists only when it is given. */
@@ -202,6 +209,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.audit) await app.register(writeRoutes, { gateway, audit: options.audit, prefix: "/api/v1" });
   if (options.history)
     await app.register(historyRoutes, { gateway, history: options.history, prefix: "/api/v1" });
+  if (options.north) await app.register(northRoutes, { north: options.north, prefix: "/api/v1" });
+  await app.register(consoleRoutes, options.consoleRoot ? { root: options.consoleRoot } : {});
   const { config, registry } = options;
   if (config && registry)
     await app.register(configRoutes, { gateway, config, adapters: () => registry.list(), prefix: "/api/v1" });

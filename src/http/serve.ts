@@ -37,7 +37,7 @@ export async function serveHttp(
   config: { http: HttpConfig; auth: AuthConfig; dataDir: string },
   configFile: string,
   logger: Logger,
-  extras: Pick<AppOptions, "certificates" | "config" | "registry"> & {
+  extras: Pick<AppOptions, "certificates" | "config" | "registry" | "north"> & {
     history?: HistoryReader | undefined;
   } = {},
 ): Promise<Listening> {
@@ -76,6 +76,7 @@ export async function serveHttp(
     ...(extras.certificates ? { certificates: extras.certificates } : {}),
     ...(extras.config ? { config: extras.config } : {}),
     ...(extras.registry ? { registry: extras.registry } : {}),
+    ...(extras.north ? { north: extras.north } : {}),
     ...(https ? { https } : {}),
   });
   await app.listen({ host: http.host, port: http.port });

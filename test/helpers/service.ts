@@ -11,7 +11,7 @@ import { AuditLog } from "../../src/core/audit.js";
 import { type DeviceSpec, sharedDirOf } from "../../src/core/device.js";
 import { Gateway } from "../../src/core/gateway.js";
 import { AdapterRegistry } from "../../src/core/registry.js";
-import { buildApp } from "../../src/http/app.js";
+import { type AppOptions, buildApp } from "../../src/http/app.js";
 import { TokenStore } from "../../src/http/auth/tokens.js";
 
 export interface ApiFixture {
@@ -52,7 +52,10 @@ export function pressDevice(overrides: Partial<DeviceSpec> = {}): DeviceSpec {
   } as DeviceSpec;
 }
 
-export async function apiFixture(devices: DeviceSpec[] = [pressDevice()]): Promise<ApiFixture> {
+export async function apiFixture(
+  devices: DeviceSpec[] = [pressDevice()],
+  more: Partial<AppOptions> = {},
+): Promise<ApiFixture> {
   const dataDir = mkdtempSync(join(tmpdir(), "tagbridge-api-"));
   const log = pino({ level: "silent" });
   const gateway = new Gateway({ id: "api-gw", dataDir, devices, registry: new AdapterRegistry(), log });
@@ -63,13 +66,21 @@ export async function apiFixture(devices: DeviceSpec[] = [pressDevice()]): Promi
     admin: store.create("ada", "admin"),
   };
   const audit = new AuditLog(join(dataDir, "audit.jsonl"));
+  const certificates = [{ type: "opcua", store: opcuaAdapter.certificates!(sharedDirOf(dataDir, "opcua")) }];
   const app = await buildApp({
     gateway,
     logger: log,
     auth: { tokens: store },
     audit,
+    certificates,
+    // Config routes are exercised for real in test/api/config.test.ts; here they only need to exist.
+    config: { masked: () => ({}), reload: async () => ({ ok: true }), edit: async () => ({ ok: true }) },
+    registry: new AdapterRegistry(),
+    north: { status: () => [] },
+    history: { query: () => ({ kind: "samples", samples: [], truncated: false }) },
     metrics: gateway.metrics.registry,
     docs: true,
+    ...more,
   });
   gateway.start();
   return {

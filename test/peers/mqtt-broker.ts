@@ -20,6 +20,8 @@ export interface BrokerOptions {
   tls?: boolean;
   /** Require this user name and password (Mosquitto only); anonymous clients are refused. */
   auth?: { username: string; password: string };
+  /** Keep sessions and queued QoS 1 messages across `restart()` (Mosquitto only). */
+  persistence?: boolean;
   /** Force the in-process aedes broker (no MQTT 5). */
   aedes?: boolean;
 }
@@ -163,6 +165,8 @@ async function startMosquitto(options: BrokerOptions): Promise<Broker> {
     });
     lines.push("allow_anonymous false", `password_file ${file}`);
   } else lines.push("allow_anonymous true");
+  if (options.persistence)
+    lines.push("persistence true", `persistence_location ${dir}/`, "max_queued_messages 0");
   const conf = join(dir, "mosquitto.conf");
   writeFileSync(conf, `${lines.join("\n")}\n`);
 
@@ -250,7 +254,7 @@ async function startAedes(): Promise<Broker> {
 /** Finds or starts a broker: `MQTT_URL`, then Mosquitto, then aedes in process. */
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
   const env = process.env.MQTT_URL;
-  if (env && !options.aedes && !options.tls && !options.auth) {
+  if (env && !options.aedes && !options.tls && !options.auth && !options.persistence) {
     const port = Number(new URL(env).port || 1883);
     return {
       kind: "env",

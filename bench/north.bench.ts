@@ -1,0 +1,228 @@
+/**
+ * North sink benchmark: an in-process source offers 100,000 readings/s (100 devices × 10 points,
+ * one bus publish per device every 10 ms) for BENCH_SECONDS, into Mosquitto through the real Bus
+ * and a north sink: MQTT one message per reading, MQTT batches, Sparkplug DDATA; and, as the
+ * baseline, a bare mqtt.js loop publishing the same readings one message each (no bus, no sink).
+ * A sink that cannot keep up buffers (SQLite) and drains after the source stops; the figures cover
+ * the whole run until every reading is acknowledged. QoS 0 throughout, so the sinks and the
+ * baseline do comparable work. Messages and bytes are counted by a subscriber in a child process;
+ * CPU is this process's (process.cpuUsage) over the run, in % of one core. Median of BENCH_ROUNDS.
+ *
+ * `npx tsx bench/north.bench.ts [--write]`
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import mqtt from "mqtt";
+import { pino } from "pino";
+import { createBus } from "../src/core/bus.js";
+import type { SinkConfig } from "../src/north/config.js";
+import { startNorth } from "../src/north/index.js";
+import type { Reading } from "../src/schema/reading.js";
+import { startBroker } from "../test/peers/mqtt-broker.js";
+import { writeResults } from "./results.js";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const RATE = 100_000;
+const DEVICES = 100;
+const POINTS = 10;
+const TICK_MS = 10;
+const DRAIN_LIMIT_MS = 30_000;
+
+const SUBSCRIBER = `
+import mqtt from "mqtt";
+const c = await mqtt.connectAsync(process.argv[1], { reconnectPeriod: 0 });
+let messages = 0, bytes = 0;
+c.on("message", (t, p) => { messages++; bytes += p.length; });
+await c.subscribeAsync(["bench/#", "spBv1.0/#"], { qos: 0 });
+console.log("ready");
+process.stdin.on("data", () => console.log(JSON.stringify({ messages, bytes })));
+`;
+
+/** A subscriber process; `count()` asks it for messages and bytes received so far. */
+async function subscriber(url: string) {
+  const child = spawn(process.execPath, ["--input-type=module", "-e", SUBSCRIBER, url], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const next = () => new Promise<string>((resolve) => lines.once("line", resolve));
+  await next();
+  return {
+    async count(): Promise<{ messages: number; bytes: number }> {
+      const line = next();
+      child.stdin!.write("\n");
+      return JSON.parse(await line) as { messages: number; bytes: number };
+    },
+    stop: () => child.kill("SIGTERM"),
+  };
+}
+
+let seq = 1;
+const ts = new Date().toISOString();
+function deviceReadings(d: number): Reading[] {
+  const out: Reading[] = [];
+  for (let p = 0; p < POINTS; p++) {
+    const s = seq++;
+    out.push({
+      gateway: "bench",
+      device: `dev${d}`,
+      point: `p${p}`,
+      value: s * 0.5,
+      type: "float64",
+      quality: "good",
+      ts,
+      receivedAt: ts,
+      protocol: "simulator",
+      seq: s,
+    });
+  }
+  return out;
+}
+
+/** Offers RATE readings/s for SECONDS: one call of `emit` per device per tick. */
+async function source(emit: (batch: Reading[]) => void): Promise<number> {
+  const perTick = (RATE * TICK_MS) / 1000 / POINTS; // device batches per tick
+  const ticks = (SECONDS * 1000) / TICK_MS;
+  const start = performance.now();
+  let sent = 0;
+  for (let t = 0; t < ticks; t++) {
+    for (let i = 0; i < perTick; i++) {
+      const batch = deviceReadings(i % DEVICES);
+      emit(batch);
+      sent += batch.length;
+    }
+    const wait = start + (t + 1) * TICK_MS - performance.now();
+    await new Promise((r) => (wait > 0 ? setTimeout(r, wait) : setImmediate(r)));
+  }
+  return sent;
+}
+
+interface Row {
+  mode: string;
+  "readings/s": number;
+  "messages/s": number;
+  "MB/s": number;
+  "CPU %": number;
+  "readings/s per CPU %": number;
+}
+
+async function measure(
+  mode: string,
+  sub: Awaited<ReturnType<typeof subscriber>>,
+  run: () => Promise<number>,
+): Promise<Row> {
+  const before = await sub.count();
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  const readings = await run();
+  const seconds = (performance.now() - t0) / 1000;
+  const used = process.cpuUsage(cpu);
+  await new Promise((r) => setTimeout(r, 300)); // let the subscriber catch up
+  const after = await sub.count();
+  const cpuPct = ((used.user + used.system) / 1e6 / seconds) * 100;
+  const rate = readings / seconds;
+  return {
+    mode,
+    "readings/s": Math.round(rate),
+    "messages/s": Math.round((after.messages - before.messages) / seconds),
+    "MB/s": Math.round(((after.bytes - before.bytes) / seconds / 1e6) * 100) / 100,
+    "CPU %": Math.round(cpuPct),
+    "readings/s per CPU %": Math.round(rate / cpuPct),
+  };
+}
+
+async function viaSink(sink: SinkConfig): Promise<number> {
+  const dataDir = mkdtempSync(join(tmpdir(), "tb-north-bench-"));
+  const bus = createBus();
+  const north = await startNorth([sink], { gateway: "bench", dataDir, bus, log: pino({ level: "silent" }) });
+  try {
+    for (let i = 0; i < 500 && !north.status()[0]!.connected; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    const sent = await source((b) => bus.publish(b));
+    const deadline = Date.now() + DRAIN_LIMIT_MS;
+    while (Date.now() < deadline) {
+      const s = north.status()[0]!;
+      if (s.published + s.dropped >= sent && s.buffered === 0) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return north.status()[0]!.published;
+  } finally {
+    await north.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function bare(url: string): Promise<number> {
+  const c = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
+  const sent = await source((batch) => {
+    for (const r of batch) c.publish(`bench/raw/${r.device}/${r.point}`, JSON.stringify(r), { qos: 0 });
+  });
+  await c.endAsync(); // flushes what is queued in the socket
+  return sent;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main() {
+  const broker = await startBroker();
+  const sub = await subscriber(broker.url);
+  const common = { url: broker.url, qos: "0" as const };
+  const modes: [string, () => Promise<number>][] = [
+    ["mqtt.js publish loop, 1 msg/reading (baseline)", () => bare(broker.url)],
+    [
+      "mqtt sink, 1 msg/reading",
+      () =>
+        viaSink({
+          type: "mqtt",
+          id: "one",
+          payload: "reading",
+          topic: "bench/{device}/{point}",
+          ...common,
+        }),
+    ],
+    [
+      "mqtt sink, batches (per device, ≤500)",
+      () =>
+        viaSink({
+          type: "mqtt",
+          id: "batch",
+          payload: "batch",
+          batchTopic: "bench/{device}",
+          ...common,
+        }),
+    ],
+    [
+      "sparkplug sink, DDATA",
+      () => viaSink({ type: "sparkplug", id: "spb", groupId: "bench", edgeNodeId: "n1", ...common }),
+    ],
+  ];
+  const results = new Map<string, Row[]>();
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, run] of modes) {
+        const row = await measure(name, sub, run);
+        results.set(name, [...(results.get(name) ?? []), row]);
+        console.log(JSON.stringify(row));
+      }
+    }
+  } finally {
+    sub.stop();
+    await broker.stop();
+  }
+  const rows = [...results.entries()].map(([mode, rs]) => {
+    const out: Record<string, unknown> = { mode };
+    for (const k of Object.keys(rs[0]!).filter((k) => k !== "mode"))
+      out[k] = median(rs.map((r) => r[k as keyof Row] as number));
+    return out;
+  });
+  console.table(rows);
+  if (process.argv.includes("--write")) {
+    const machine = `${cpus()[0]?.model ?? "cpu"} ×${cpus().length}, Node ${process.versions.node}, ${broker.kind}`;
+    await writeResults("north", machine, rows, ROUNDS);
+  }
+}
+
+await main();

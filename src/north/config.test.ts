@@ -1,0 +1,52 @@
+import { Compile } from "typebox/compile";
+import { describe, expect, it } from "vitest";
+import { duplicateSinkIds, globMatcher, NorthConfigSchema } from "./config.js";
+
+const check = Compile(NorthConfigSchema);
+
+describe("north config", () => {
+  it("accepts each sink type and refuses unknown fields", () => {
+    const ok = [
+      {
+        type: "mqtt",
+        id: "uns",
+        url: "mqtts://broker:8883",
+        tls: { caFile: "/ca.pem" },
+        username: "u",
+        password: "p",
+        payload: "reading",
+        qos: "0",
+        select: { devices: ["press-*"] },
+        buffer: { maxSizeMb: 64, overflow: "drop-newest", syncIntervalMs: 500 },
+      },
+      { type: "sparkplug", id: "spb", url: "mqtt://b:1883", groupId: "Plant1", primaryHostId: "scada" },
+      { type: "nats", id: "js", servers: ["nats://n:4222"], stream: { name: "S", create: "never" } },
+    ];
+    expect([...check.Errors(ok)]).toEqual([]);
+    expect(check.Check([{ ...ok[0], topci: "x" }])).toBe(false);
+    expect(check.Check([{ ...ok[0], type: "kafka" }])).toBe(false);
+    expect(check.Check([{ ...ok[1], groupId: "a/b" }])).toBe(false);
+    expect(check.Check([{ ...ok[0], buffer: { syncIntervalMs: 120_000 } }])).toBe(false);
+  });
+
+  it("has a description on every field", () => {
+    const missing: string[] = [];
+    const walk = (s: Record<string, unknown>, path: string) => {
+      for (const [k, v] of Object.entries((s.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+        if (typeof v.description !== "string") missing.push(`${path}.${k}`);
+        walk(v, `${path}.${k}`);
+      }
+      for (const v of (s.anyOf ?? []) as Record<string, unknown>[]) walk(v, path);
+    };
+    walk(NorthConfigSchema.items as unknown as Record<string, unknown>, "north[]");
+    expect(missing).toEqual([]);
+  });
+
+  it("globs match * and ? only, anchored", () => {
+    const m = globMatcher(["press-*", "oven?", "a.b"]);
+    expect(["press-1", "press-", "oven1", "a.b"].map(m)).toEqual([true, true, true, true]);
+    expect(["xpress-1", "oven12", "axb", "oven"].map(m)).toEqual([false, false, false, false]);
+    expect(globMatcher(undefined)("anything")).toBe(true);
+    expect(duplicateSinkIds([{ id: "a" }, { id: "b" }, { id: "a" }] as never)).toEqual(["a"]);
+  });
+});

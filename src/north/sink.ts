@@ -1,0 +1,242 @@
+/**
+ * The common sink runner: a bus consumer feeding one transport (MQTT, Sparkplug, NATS), with the
+ * store-and-forward buffer between them.
+ *
+ * - While the transport is up, the buffer is empty and the bus queue is less than half full,
+ *   each bus batch is published directly and awaited (acknowledged per the transport's QoS).
+ * - Otherwise (down, failed or timed-out publish, or not keeping up) the batch goes to the buffer,
+ *   and as long as the buffer holds anything, live readings go to its tail: one FIFO, so the order
+ *   per point (and overall) is the bus order, i.e. seq order.
+ * - A separate drain loop publishes the backlog oldest-first while the transport is up, and
+ *   removes each batch only after it was acknowledged: at-least-once. A publish that failed after
+ *   reaching the server may be sent again; `seq` (and NATS msg ids) tell duplicates apart.
+ */
+import type { Logger } from "pino";
+import Type, { type Static } from "typebox";
+import type { Consumer, ReadingBus } from "../core/types.js";
+import type { Reading } from "../schema/reading.js";
+import type { SinkBuffer } from "./buffer.js";
+import { globMatcher, NORTH_DEFAULTS, type SinkConfig } from "./config.js";
+
+/** What the runner needs of a transport. */
+export interface Transport {
+  /** Starts connecting in the background; never rejects because the server is down. */
+  start(): Promise<void>;
+  /** True while publishing can succeed (connected, and for Sparkplug born and allowed by STATE). */
+  readonly up: boolean;
+  /** Publishes and resolves once acknowledged; `historical` marks readings replayed from the buffer. */
+  publish(readings: readonly Reading[], historical: boolean): Promise<void>;
+  /** Called whenever `up` may have changed. */
+  onChange(handler: () => void): void;
+  /** Last connection or publish error, for the status. */
+  readonly lastError: string | undefined;
+  /** Closes (a clean disconnect: status offline, NDEATH, …); idempotent. */
+  close(): Promise<void>;
+}
+
+/** Status and counters of one sink, as `GET /api/v1/north` shows them. */
+export const SinkStatusSchema = Type.Object(
+  {
+    id: Type.String({ description: "Sink id from config." }),
+    type: Type.Enum(["mqtt", "sparkplug", "nats"], { description: "Sink type." }),
+    connected: Type.Boolean({
+      description: "True while the sink can publish (for Sparkplug: connected, born and allowed by STATE).",
+    }),
+    published: Type.Integer({ description: "Readings published and acknowledged since start." }),
+    buffered: Type.Integer({ description: "Readings waiting in the store-and-forward buffer now." }),
+    dropped: Type.Integer({
+      description: "Readings lost since start: buffer size/age bounds plus bus queue overflow.",
+    }),
+    droppedForSize: Type.Integer({ description: "Dropped by the buffer's size bound (overflow policy)." }),
+    droppedForAge: Type.Integer({ description: "Dropped by the buffer's age bound." }),
+    droppedInQueue: Type.Integer({ description: "Dropped by the sink's in-memory bus queue overflowing." }),
+    oldestBufferedAgeMs: Type.Union([Type.Integer(), Type.Null()], {
+      description: "How long the oldest buffered reading has waited, in ms; null when the buffer is empty.",
+    }),
+    publishErrors: Type.Integer({
+      description: "Failed or timed-out publishes (their readings were buffered).",
+    }),
+    lastError: Type.Optional(Type.String({ description: "The last connection or publish error." })),
+  },
+  { additionalProperties: false, description: "Status and counters of one north sink." },
+);
+
+/** Status and counters of one sink. */
+export type SinkStatus = Static<typeof SinkStatusSchema>;
+
+/** Dependencies of a runner. */
+export interface RunnerDeps {
+  bus: ReadingBus;
+  buffer: SinkBuffer;
+  transport: Transport;
+  log: Logger;
+  now?: () => number;
+}
+
+const DRAIN_BATCH = 2_000;
+const RETRY_MS = 500;
+const CLOSE_WAIT_MS = 3_000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/** Runs one sink: consumer, direct publishing, buffering and draining. */
+export class SinkRunner {
+  private consumer: Consumer | undefined;
+  private readonly matches: (r: Reading) => boolean;
+  private readonly capacity: number;
+  private readonly timeoutMs: number;
+  private readonly now: () => number;
+  private draining: Promise<void> | undefined;
+  private handling = false;
+  private closing = false;
+  private published = 0;
+  private publishErrors = 0;
+  private lastError: string | undefined;
+  /** Fails publishes in flight when the transport goes down, so their readings are buffered at once. */
+  private readonly inFlight = new Set<() => void>();
+
+  constructor(
+    private readonly config: SinkConfig,
+    private readonly deps: RunnerDeps,
+  ) {
+    const devices = globMatcher(config.select?.devices);
+    const points = globMatcher(config.select?.points);
+    this.matches = (r) => devices(r.device) && points(r.point);
+    this.capacity = config.queueCapacity ?? NORTH_DEFAULTS.queueCapacity;
+    this.timeoutMs = config.publishTimeoutMs ?? NORTH_DEFAULTS.publishTimeoutMs;
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Subscribes to the bus and starts the transport; a backlog from a previous run drains once up. */
+  async start(): Promise<void> {
+    this.deps.transport.onChange(() => {
+      if (!this.deps.transport.up) for (const abort of this.inFlight) abort();
+      this.kick();
+    });
+    this.consumer = this.deps.bus.subscribe({
+      name: `north:${this.config.id}`,
+      capacity: this.capacity,
+      overflow: "drop-oldest",
+      maxBatch: NORTH_DEFAULTS.maxBatch,
+      handle: (batch) => this.handle(batch),
+    });
+    await this.deps.transport.start();
+    this.kick();
+  }
+
+  status(): SinkStatus {
+    const b = this.deps.buffer.stats();
+    const droppedInQueue = this.consumer?.stats().dropped ?? 0;
+    const s: SinkStatus = {
+      id: this.config.id,
+      type: this.config.type,
+      connected: this.deps.transport.up,
+      published: this.published,
+      buffered: b.buffered,
+      dropped: b.droppedForSize + b.droppedForAge + droppedInQueue,
+      droppedForSize: b.droppedForSize,
+      droppedForAge: b.droppedForAge,
+      droppedInQueue,
+      oldestBufferedAgeMs: b.oldestAt === null ? null : Math.max(0, this.now() - b.oldestAt),
+      publishErrors: this.publishErrors,
+    };
+    const err = this.lastError ?? this.deps.transport.lastError;
+    if (err !== undefined) s.lastError = err;
+    return s;
+  }
+
+  /**
+   * Stops: lets the bus queue empty into the buffer (bounded wait), stops draining, closes the
+   * transport, syncs and closes the buffer. What is buffered is sent after the next start.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const deadline = this.now() + CLOSE_WAIT_MS;
+    for (let i = 0; i < 300 && this.now() < deadline; i++) {
+      if (!this.handling && (this.consumer?.stats().queued ?? 0) === 0) break;
+      await sleep(10);
+    }
+    this.consumer?.close();
+    await Promise.race([this.draining, sleep(CLOSE_WAIT_MS)]);
+    await this.deps.transport.close();
+    this.deps.buffer.close();
+  }
+
+  private async handle(batch: Reading[]): Promise<void> {
+    const selected = batch.filter(this.matches);
+    if (selected.length === 0) return;
+    const { buffer, transport } = this.deps;
+    const behind = (this.consumer?.stats().queued ?? 0) > this.capacity / 2;
+    if (this.closing || buffer.size > 0 || this.draining || !transport.up || behind) {
+      buffer.append(selected);
+      this.kick();
+      return;
+    }
+    this.handling = true;
+    try {
+      await this.publish(selected, false);
+    } catch (error) {
+      this.failed(error);
+      buffer.append(selected);
+      this.kick();
+    } finally {
+      this.handling = false;
+    }
+  }
+
+  /** Starts the drain loop unless it runs. */
+  private kick(): void {
+    if (this.draining || this.closing || this.deps.buffer.size === 0 || !this.deps.transport.up) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      // Readings may have been buffered between the loop's last check and here.
+      if (!this.closing) queueMicrotask(() => this.kick());
+    });
+  }
+
+  private async drain(): Promise<void> {
+    const { buffer, transport, log } = this.deps;
+    log.debug({ sink: this.config.id, buffered: buffer.size }, "north sink draining its buffer");
+    // A live publish may still be in flight: wait so the backlog goes out after it, in order.
+    for (let i = 0; i < 1000 && this.handling; i++) await sleep(5);
+    while (!this.closing && buffer.size > 0 && transport.up) {
+      const read = buffer.read(DRAIN_BATCH);
+      if (read.readings.length === 0) break;
+      try {
+        await this.publish(read.readings, true);
+        buffer.ack(read);
+      } catch (error) {
+        this.failed(error);
+        await sleep(RETRY_MS);
+      }
+    }
+  }
+
+  private async publish(readings: readonly Reading[], historical: boolean): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    let abort = () => {};
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`publish not acknowledged within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+      abort = () => reject(new Error("connection lost while publishing"));
+    });
+    this.inFlight.add(abort);
+    try {
+      await Promise.race([this.deps.transport.publish(readings, historical), timeout]);
+    } finally {
+      clearTimeout(timer);
+      this.inFlight.delete(abort);
+    }
+    this.published += readings.length;
+  }
+
+  private failed(error: unknown): void {
+    this.publishErrors++;
+    const message = error instanceof Error ? error.message : String(error);
+    if (message !== this.lastError)
+      this.deps.log.warn({ sink: this.config.id, err: message }, "north publish failed; buffering");
+    this.lastError = message;
+  }
+}

@@ -1,0 +1,134 @@
+/** The MQTT UNS sink against a real Mosquitto: payloads, status topic, a broker outage under load, overflow. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createBus } from "../../src/core/bus.js";
+import type { MqttSinkConfig } from "../../src/north/config.js";
+import { type North, startNorth } from "../../src/north/index.js";
+import { type Broker, startBroker } from "../peers/mqtt-broker.js";
+import {
+  Collector,
+  firstArrivalsByPoint,
+  Generator,
+  isIncreasing,
+  quiet,
+  reading,
+  until,
+} from "./helpers.js";
+
+let broker: Broker;
+const cleanups: (() => unknown)[] = [];
+
+beforeAll(async () => {
+  broker = await startBroker({ persistence: true });
+});
+afterAll(async () => {
+  await broker?.stop();
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(sink: Partial<MqttSinkConfig>, bus = createBus()) {
+  const dataDir = mkdtempSync(join(tmpdir(), "tb-north-"));
+  const collector = await Collector.open(broker.url);
+  const north: North = await startNorth(
+    [{ type: "mqtt", id: "uns", url: broker.url, reconnectPeriodMs: 500, ...sink } as MqttSinkConfig],
+    { gateway: "gw1", dataDir, bus, log: quiet },
+  );
+  cleanups.push(
+    () => rmSync(dataDir, { recursive: true, force: true }),
+    () => collector.close(),
+    () => north.close(),
+  );
+  await until(() => north.status()[0]!.connected);
+  return { bus, north, collector, dataDir };
+}
+
+describe("MQTT UNS sink", () => {
+  it("publishes one message per reading on the topic template, with selection", async () => {
+    const { bus, north, collector } = await setup({
+      payload: "reading",
+      select: { devices: ["press-*"], points: ["t?"] },
+    });
+    bus.publish([reading(1, "press-1", "t1"), reading(2, "press-1", "temp"), reading(3, "oven", "t1")]);
+    bus.publish([reading(4, "press-2", "t2")]);
+    expect(await until(() => collector.readings.length >= 2)).toBe(true);
+    expect(collector.readings.map((r) => r.seq).sort()).toEqual([1, 4]);
+    expect(collector.readings[0]).toEqual(reading(1, "press-1", "t1"));
+    expect(await until(() => north.status()[0]!.published === 2)).toBe(true);
+    expect(north.status()[0]).toMatchObject({ buffered: 0, dropped: 0 });
+  });
+
+  it("batches per device, and keeps a retained online/offline status with a last will", async () => {
+    const { bus, north, collector } = await setup({ payload: "batch", batchMaxReadings: 3 });
+    const seen: string[] = [];
+    collector.client.on("message", (topic) => seen.push(topic));
+    bus.publish([1, 2, 3, 4, 5].map((s) => reading(s, "d1", `p${s}`)));
+    bus.publish([reading(6, "d2", "p1")]);
+    expect(await until(() => collector.readings.length >= 6)).toBe(true);
+    expect(seen.filter((t) => t !== "tagbridge/gw1/status")).toEqual([
+      "tagbridge/gw1/d1",
+      "tagbridge/gw1/d1",
+      "tagbridge/gw1/d2",
+    ]);
+    expect(collector.status).toContain("online");
+    await north.close();
+    expect(await until(() => collector.status.at(-1) === "offline")).toBe(true);
+  });
+
+  it("broker stopped for a while under load: every reading arrives, in seq order per point", async () => {
+    const { bus, north, collector } = await setup({ payload: "batch" });
+    const gen = new Generator(bus, 5, 4);
+    const run = gen.run(5); // 20 readings every 5 ms: ~4,000 readings/s
+    await new Promise((r) => setTimeout(r, 500));
+    let sawBuffering = false;
+    const watch = setInterval(() => {
+      const s = north.status()[0]!;
+      if (!s.connected && s.buffered > 0) sawBuffering = true;
+    }, 20);
+    await broker.restart(1_500);
+    await new Promise((r) => setTimeout(r, 700));
+    run.stop();
+    clearInterval(watch);
+    const total = gen.seq - 1;
+    expect(await until(() => collector.seqs().size >= total, 20_000)).toBe(true);
+    expect(sawBuffering).toBe(true);
+    expect([...collector.seqs()].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: total }, (_, i) => i + 1),
+    );
+    for (const [point, seqs] of firstArrivalsByPoint(collector.readings)) {
+      expect(isIncreasing(seqs), point).toBe(true);
+    }
+    await until(() => north.status()[0]!.buffered === 0);
+    expect(north.status()[0]).toMatchObject({ connected: true, buffered: 0, dropped: 0 });
+  }, 40_000);
+
+  it("overflow during an outage: the drop counter equals what was lost, the oldest go first", async () => {
+    const { bus, north, collector } = await setup({
+      payload: "batch",
+      buffer: { maxSizeMb: 0.05, overflow: "drop-oldest" },
+    });
+    bus.publish([reading(1, "d1", "p1")]);
+    expect(await until(() => collector.readings.length === 1)).toBe(true);
+    const outage = broker.restart(2_000);
+    expect(await until(() => !north.status()[0]!.connected)).toBe(true);
+    const gen = new Generator(bus, 4, 5, 2);
+    for (let i = 0; i < 100; i++) gen.cycle(); // 2,000 readings, far more than 50 KiB of JSON
+    await until(() => north.status()[0]!.buffered > 0 && north.status()[0]!.dropped > 0, 2_000);
+    await outage;
+    expect(await until(() => north.status()[0]!.connected && north.status()[0]!.buffered === 0, 15_000)).toBe(
+      true,
+    );
+    const total = gen.seq - 1;
+    const dropped = north.status()[0]!.dropped;
+    expect(await until(() => collector.seqs().size >= total - dropped, 10_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    const got = collector.seqs();
+    expect(dropped).toBeGreaterThan(1_000);
+    expect(total - got.size).toBe(dropped);
+    const lost = Array.from({ length: total }, (_, i) => i + 1).filter((s) => !got.has(s));
+    expect(Math.max(...lost)).toBeLessThan(Math.min(...[...got].filter((s) => s > 1))); // drop-oldest
+  }, 40_000);
+});
