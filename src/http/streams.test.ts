@@ -152,6 +152,44 @@ describe("WebSocket slow client", () => {
   });
 });
 
+describe("slow and fast clients", () => {
+  it("a stalled client neither slows a fast one nor loses track: it is told how many readings it missed", async () => {
+    await start({ maxBufferedBytes: 64 * 1024, capacity: 100, keepaliveMs: 60_000 });
+    const slow = await wsClient("?device=press-1&snapshot=false");
+    const fast = await wsClient("?device=press-1&snapshot=false");
+    slow.ws.pause();
+    const big = "y".repeat(8 * 1024);
+    const total = 600;
+    for (let i = 0; i < total; i++) {
+      gateway.bus.publish([reading("press-1", "temp", `${i}:${big}`)]);
+      if (i % 20 === 19) await new Promise((r) => setImmediate(r));
+    }
+    const values = (m: unknown[][]) =>
+      m
+        .flat()
+        .filter(
+          (r) => Array.isArray(r) === false && typeof r === "object" && r !== null && "value" in r,
+        ) as Reading[];
+    await until("the fast client got everything", () => values(fast.messages).length === total, 10_000);
+    expect(values(fast.messages).map((r) => Number(String(r.value).split(":")[0]))).toEqual([
+      ...Array(total).keys(),
+    ]);
+    expect(fast.messages.some((m) => !Array.isArray(m))).toBe(false); // no drop notice for the fast one
+    slow.ws.resume();
+    // Once its socket drained, the next reading reaches it (sent again until one does, bounded).
+    let extra = 0;
+    for (; extra < 100 && values(slow.messages).at(-1)?.value !== "last"; extra++) {
+      gateway.bus.publish([reading("press-1", "temp", "last")]);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await until("the slow client's last reading", () => values(slow.messages).at(-1)?.value === "last");
+    const notices = slow.messages.filter((m) => !Array.isArray(m)) as unknown as { dropped: number }[];
+    const missed = notices.reduce((n, x) => n + x.dropped, 0);
+    expect(missed).toBeGreaterThan(0);
+    expect(values(slow.messages).length + missed).toBe(total + extra);
+  });
+});
+
 describe("SSE stream", () => {
   it("sends `event: reading` frames, latest first, then live readings matching the filter", async () => {
     await start();
