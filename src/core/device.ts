@@ -15,7 +15,7 @@ import type {
   Sample,
   WriteResult,
 } from "../sdk/adapter.js";
-import type { PointConfig } from "../sdk/point.js";
+import { corePointProperties, type PointConfig } from "../sdk/point.js";
 import { ReadingBuilder } from "./builder.js";
 import type { Bus } from "./bus.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -25,6 +25,8 @@ import type { DeviceCounters, DeviceInfo, PointInfo } from "./types.js";
 import { checkWrite } from "./write.js";
 
 type Point = PointConfig<Record<string, unknown>>;
+
+const CORE_POINT_KEYS = Object.keys(corePointProperties) as (keyof typeof corePointProperties)[];
 
 /** Longest a stop waits for an adapter's start() that ignores the stop. */
 const STOP_WAIT_MS = 5000;
@@ -191,33 +193,10 @@ export class DeviceRunner {
 
   points(): PointInfo[] {
     return this.spec.points.map((p) => {
-      const {
-        id,
-        type,
-        description,
-        unit,
-        access,
-        pollIntervalMs,
-        scale,
-        offset,
-        deadband,
-        publish,
-        heartbeatMs,
-      } = p;
-      const info: PointInfo = {
-        id,
-        type,
-        description,
-        unit,
-        access,
-        pollIntervalMs,
-        scale,
-        offset,
-        deadband,
-        publish,
-        heartbeatMs,
-      };
-      for (const k of Object.keys(info) as (keyof PointInfo)[]) if (info[k] === undefined) delete info[k];
+      // The core fields as configured (adapter fields stay out: the API shows one shape for all).
+      const info: PointInfo = { id: p.id, type: p.type };
+      const fields = info as unknown as Record<string, unknown>;
+      for (const key of CORE_POINT_KEYS) if (p[key] !== undefined) fields[key] = p[key];
       if (typeof p.address === "string") info.address = p.address;
       const latest = this.deps.bus.latestOf(this.spec.id, p.id);
       if (latest) info.latest = latest;
