@@ -80,9 +80,11 @@ export async function startService(file: string, overrides: Overrides = {}, log?
       certificates,
       config: manager,
       registry,
+      north,
     });
   } catch (error) {
     await gateway.stop();
+    await north.close();
     history?.close();
     throw error;
   }

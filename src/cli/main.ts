@@ -105,6 +105,7 @@ function demoBanner(s: Service, simulators: StartedSimulator[]): void {
       "",
       `tagbridge demo is running: gateway '${s.config.gateway}' with ${s.config.devices.length} simulated devices.`,
       ...simulators.map((sim) => `  ${`${sim.type} simulator`.padEnd(18)}${sim.url}`),
+      `  web console       ${u}/`,
       `  latest readings   ${u}/api/v1/readings/latest`,
       `  devices           ${u}/api/v1/devices`,
       `  reading schema    ${u}/api/v1/schema/reading`,

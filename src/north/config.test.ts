@@ -1,6 +1,6 @@
 import { Compile } from "typebox/compile";
 import { describe, expect, it } from "vitest";
-import { duplicateSinkIds, globMatcher, NorthConfigSchema } from "./config.js";
+import { duplicateSinkIds, globMatcher, NorthConfigSchema, sinkIdErrors } from "./config.js";
 
 const check = Compile(NorthConfigSchema);
 
@@ -27,6 +27,30 @@ describe("north config", () => {
     expect(check.Check([{ ...ok[0], type: "kafka" }])).toBe(false);
     expect(check.Check([{ ...ok[1], groupId: "a/b" }])).toBe(false);
     expect(check.Check([{ ...ok[0], buffer: { syncIntervalMs: 120_000 } }])).toBe(false);
+  });
+
+  it("batch options: enums and bounds; a gateway batch topic cannot name a device", () => {
+    const mqtt = { type: "mqtt", id: "uns", url: "mqtt://b:1883", payload: "batch" };
+    const batch = {
+      by: "gateway",
+      topic: "plant/{gateway}/all",
+      maxReadings: 2_000,
+      maxBytes: 262_144,
+      lingerMs: 0,
+    };
+    expect([...check.Errors([{ ...mqtt, batch }])]).toEqual([]);
+    expect(check.Check([{ ...mqtt, batch: { by: "site" } }])).toBe(false);
+    expect(check.Check([{ ...mqtt, batch: { maxBytes: 100 } }])).toBe(false);
+    expect(check.Check([{ ...mqtt, batch: { lingerMs: -1 } }])).toBe(false);
+    expect(check.Check([{ ...mqtt, batchMaxReadings: 10 }])).toBe(false);
+    expect(sinkIdErrors([{ ...mqtt, batch } as never])).toEqual([]);
+    expect(sinkIdErrors([{ ...mqtt, batch: { by: "device", topic: "t/{device}" } } as never])).toEqual([]);
+    expect(sinkIdErrors([{ ...mqtt, batch: { by: "gateway", topic: "t/{device}" } } as never])).toEqual([
+      {
+        path: ["north", 0, "batch", "topic"],
+        message: "a batch by: gateway holds readings of many devices: its topic can use {gateway} only",
+      },
+    ]);
   });
 
   it("has a description on every field", () => {

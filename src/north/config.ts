@@ -5,6 +5,7 @@
  */
 import Type, { type Static } from "typebox";
 import { MqttCredentialFields, TlsSchema } from "../../protocols/mqtt/options.js";
+import { BATCH_GROUPINGS } from "./batcher.js";
 
 /** Defaults applied by the sink code when a field is absent. */
 export const NORTH_DEFAULTS = {
@@ -15,6 +16,14 @@ export const NORTH_DEFAULTS = {
   queueCapacity: 50_000,
   maxBatch: 1_000,
   publishTimeoutMs: 10_000,
+} as const;
+
+/** Defaults of the MQTT sink's `batch` fields. */
+export const MQTT_BATCH_DEFAULTS = {
+  by: "device",
+  maxReadings: 500,
+  maxBytes: 131_072,
+  lingerMs: 100,
 } as const;
 
 const Id = Type.String({
@@ -143,6 +152,57 @@ const MqttFieldsSchema = Type.Object(mqttConnection);
 /** The MQTT connection fields of the mqtt and sparkplug sinks. */
 export type MqttFields = Static<typeof MqttFieldsSchema>;
 
+/** How the MQTT sink batches (payload: batch). */
+export const MqttBatchSchema = Type.Object(
+  {
+    by: Type.Optional(
+      Type.Enum(BATCH_GROUPINGS, {
+        default: MQTT_BATCH_DEFAULTS.by,
+        description:
+          "device (default): a batch holds Readings of one device, on a per-device topic. gateway: a batch holds Readings of any devices of the gateway, on one topic; fewest and largest messages at high rates.",
+      }),
+    ),
+    topic: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "Topic of a batch; {gateway} is filled in, and {device} when by: device. Default tagbridge/{gateway}/{device} (by: device) or tagbridge/{gateway}/batch (by: gateway).",
+      }),
+    ),
+    maxReadings: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100_000,
+        default: MQTT_BATCH_DEFAULTS.maxReadings,
+        description: "A batch is sent once it holds this many Readings. Default 500.",
+      }),
+    ),
+    maxBytes: Type.Optional(
+      Type.Integer({
+        minimum: 1_024,
+        maximum: 268_435_455,
+        default: MQTT_BATCH_DEFAULTS.maxBytes,
+        description:
+          "Most bytes of a batch's JSON array; a batch is sent before a Reading would take it past this (a single larger Reading goes alone). Keep it under the broker's message size limit. Default 131072 (128 KiB).",
+      }),
+    ),
+    lingerMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 60_000,
+        default: MQTT_BATCH_DEFAULTS.lingerMs,
+        description:
+          "Longest a Reading waits for its batch to fill, in ms: at low rates every Reading is published within this time, at high rates batches fill up to maxReadings/maxBytes first. 0: a batch is whatever arrived since the previous publish. Default 100.",
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Batching of payload: batch, by size and time. Backlog replayed from the buffer is batched the same way (without waiting).",
+  },
+);
+
 /** MQTT unified-namespace JSON sink. */
 export const MqttSinkSchema = Type.Object(
   {
@@ -161,24 +221,10 @@ export const MqttSinkSchema = Type.Object(
       Type.Enum(["batch", "reading"], {
         default: "batch",
         description:
-          "batch (default): one message holds a JSON array of Readings of one device (per cycle, split at batchMaxReadings). reading: one message per Reading; cannot keep up with tens of thousands of readings/s.",
+          "batch (default): one message holds a JSON array of Readings, grouped and sized by `batch`. reading: one message per Reading on `topic`; cannot keep up with tens of thousands of readings/s.",
       }),
     ),
-    batchTopic: Type.Optional(
-      Type.String({
-        minLength: 1,
-        default: "tagbridge/{gateway}/{device}",
-        description: "Topic of a batch (payload: batch); {gateway} and {device} are filled in.",
-      }),
-    ),
-    batchMaxReadings: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        maximum: 10_000,
-        default: 500,
-        description: "Most Readings in one batch message. Default 500.",
-      }),
-    ),
+    batch: Type.Optional(MqttBatchSchema),
     qos: Type.Optional(
       Type.Enum(["0", "1"], {
         default: "1",
@@ -304,6 +350,7 @@ export type NatsSinkConfig = Static<typeof NatsSinkSchema>;
 export type SinkConfig = Static<typeof SinkConfigSchema>;
 export type NorthConfig = Static<typeof NorthConfigSchema>;
 export type BufferConfig = Static<typeof BufferSchema>;
+export type MqttBatchConfig = Static<typeof MqttBatchSchema>;
 
 /** Compiles `*`/`?` globs into one predicate; an empty list matches everything. */
 export function globMatcher(globs: readonly string[] | undefined): (s: string) => boolean {
@@ -329,7 +376,11 @@ export function duplicateSinkIds(sinks: readonly SinkConfig[]): string[] {
   return [...dup];
 }
 
-/** Each repeated sink id as a config error at its path (the second and later occurrences). */
+/**
+ * Config errors of the `north:` array that its schema cannot express: each repeated sink id (the
+ * second and later occurrences), and a `{device}` or `{point}` in the topic of an MQTT sink
+ * batching `by: gateway` (a batch then holds many devices).
+ */
 export function sinkIdErrors(sinks: readonly SinkConfig[]): { path: (string | number)[]; message: string }[] {
   const first = new Map<string, number>();
   const errors: { path: (string | number)[]; message: string }[] = [];
@@ -340,6 +391,11 @@ export function sinkIdErrors(sinks: readonly SinkConfig[]): { path: (string | nu
       errors.push({
         path: ["north", i, "id"],
         message: `duplicate sink id '${s.id}' (first at north[${at}])`,
+      });
+    if (s?.type === "mqtt" && s.batch?.by === "gateway" && /\{(device|point)\}/.test(s.batch.topic ?? ""))
+      errors.push({
+        path: ["north", i, "batch", "topic"],
+        message: "a batch by: gateway holds readings of many devices: its topic can use {gateway} only",
       });
   });
   return errors;

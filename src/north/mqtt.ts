@@ -1,32 +1,29 @@
 /**
- * The MQTT unified-namespace sink: Readings as JSON, one per message or in per-device batches,
- * QoS 0/1, optional retain, and a retained gateway status topic (`online` on connect, `offline`
- * on a clean close and as the last will).
+ * The MQTT unified-namespace sink: Readings as JSON, one per message or in batches (JSON arrays,
+ * per device or for the whole gateway, closed by size or after `lingerMs`; see batcher.ts), QoS
+ * 0/1, optional retain, and a retained gateway status topic (`online` on connect, `offline` on a
+ * clean close and as the last will).
  */
 import type { MqttClient } from "mqtt";
 import type { Logger } from "pino";
-import type { Reading } from "../schema/reading.js";
-import type { MqttSinkConfig } from "./config.js";
+import { type Batch, type BatchPolicy, batchJson, splitBatches } from "./batcher.js";
+import { MQTT_BATCH_DEFAULTS, type MqttSinkConfig } from "./config.js";
 import { connectMqtt, fillTemplate, mqttLevel, mqttOptions } from "./mqtt-connect.js";
 import type { Transport } from "./sink.js";
 
-/** Groups readings by device in first-seen order, in chunks of at most `max`. */
-export function batchesByDevice(readings: readonly Reading[], max: number): Reading[][] {
-  const byDevice = new Map<string, Reading[][]>();
-  for (const r of readings) {
-    let chunks = byDevice.get(r.device);
-    if (!chunks) {
-      chunks = [[]];
-      byDevice.set(r.device, chunks);
-    }
-    let last = chunks[chunks.length - 1]!;
-    if (last.length >= max) {
-      last = [];
-      chunks.push(last);
-    }
-    last.push(r);
-  }
-  return [...byDevice.values()].flat();
+/** The batch policy and topic template of a sink with payload: batch. */
+export function mqttBatching(config: MqttSinkConfig): { policy: BatchPolicy; topic: string } {
+  const b = config.batch ?? {};
+  const by = b.by ?? MQTT_BATCH_DEFAULTS.by;
+  return {
+    policy: {
+      by,
+      maxReadings: b.maxReadings ?? MQTT_BATCH_DEFAULTS.maxReadings,
+      maxBytes: b.maxBytes ?? MQTT_BATCH_DEFAULTS.maxBytes,
+      lingerMs: b.lingerMs ?? MQTT_BATCH_DEFAULTS.lingerMs,
+    },
+    topic: b.topic ?? (by === "device" ? "tagbridge/{gateway}/{device}" : "tagbridge/{gateway}/batch"),
+  };
 }
 
 /** Creates the transport; nothing connects before `start()`. */
@@ -34,9 +31,19 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
   const qos = config.qos === "0" ? 0 : 1;
   const retain = config.retain ?? false;
   const topicOf = config.topic ?? "tagbridge/{gateway}/{device}/{point}";
-  const batchTopicOf = config.batchTopic ?? "tagbridge/{gateway}/{device}";
-  const max = config.batchMaxReadings ?? 500;
   const perReading = config.payload === "reading";
+  const { policy, topic: batchTopicOf } = mqttBatching(config);
+  const gatewayTopic = fillTemplate(batchTopicOf, { gateway }, mqttLevel);
+  const deviceTopics = new Map<string, string>();
+  const batchTopic = (b: Batch): string => {
+    if (policy.by === "gateway") return gatewayTopic;
+    let t = deviceTopics.get(b.key);
+    if (t === undefined) {
+      t = fillTemplate(batchTopicOf, { gateway, device: b.key }, mqttLevel);
+      if (deviceTopics.size < 100_000) deviceTopics.set(b.key, t);
+    }
+    return t;
+  };
   const statusTopic = fillTemplate(
     config.statusTopic ?? "tagbridge/{gateway}/status",
     { gateway },
@@ -51,7 +58,18 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
   const send = (topic: string, payload: string, retainIt = retain) =>
     client!.publishAsync(topic, payload, { qos, retain: retainIt });
 
+  /** One message per batch, all in flight at once (one connection keeps them in order). */
+  const publishBatches = async (batches: readonly Batch[]): Promise<void> => {
+    if (!client || !up || !client.connected) throw new Error("MQTT sink not connected");
+    if (batches.length === 1) {
+      await send(batchTopic(batches[0]!), batchJson(batches[0]!));
+      return;
+    }
+    await Promise.all(batches.map((b) => send(batchTopic(b), batchJson(b))));
+  };
+
   return {
+    ...(perReading ? {} : { batching: { policy, publish: publishBatches } }),
     get up() {
       return up;
     },
@@ -85,9 +103,9 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
     },
 
     async publish(readings) {
-      if (!client || !up || !client.connected) throw new Error("MQTT sink not connected");
-      const sends: Promise<unknown>[] = [];
       if (perReading) {
+        if (!client || !up || !client.connected) throw new Error("MQTT sink not connected");
+        const sends: Promise<unknown>[] = [];
         for (const r of readings)
           sends.push(
             send(
@@ -95,13 +113,8 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
               JSON.stringify(r),
             ),
           );
-      } else {
-        for (const chunk of batchesByDevice(readings, max)) {
-          const topic = fillTemplate(batchTopicOf, { gateway, device: chunk[0]!.device }, mqttLevel);
-          sends.push(send(topic, JSON.stringify(chunk)));
-        }
-      }
-      await Promise.all(sends);
+        await Promise.all(sends);
+      } else await publishBatches(splitBatches(readings, policy));
     },
 
     async close() {

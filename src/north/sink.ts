@@ -10,11 +10,19 @@
  * - A separate drain loop publishes the backlog oldest-first while the transport is up, and
  *   removes each batch only after it was acknowledged: at-least-once. A publish that failed after
  *   reaching the server may be sent again; `seq` (and NATS msg ids) tell duplicates apart.
+ * - A transport that batches by size and time (`batching`, the MQTT sink's payload: batch) gets
+ *   live readings through a {@link Batcher}: the consumer hands readings over without waiting,
+ *   and one flush at a time publishes the batches that are full or have lingered; what arrives
+ *   meanwhile keeps filling the next ones. Before anything is put in the buffer, the flush in
+ *   flight settles (a failed one is buffered first) and the held readings follow it, so the buffer
+ *   stays one FIFO in bus order per point. More than half a queue held waits for the flush, so a
+ *   slow transport backs the bus queue up and diverts to the buffer as above.
  */
 import type { Logger } from "pino";
 import Type, { type Static } from "typebox";
 import type { Consumer, ReadingBus } from "../core/types.js";
 import type { Reading } from "../schema/reading.js";
+import { type Batch, Batcher, type BatchPolicy, readingsOf } from "./batcher.js";
 import type { SinkBuffer } from "./buffer.js";
 import { globMatcher, NORTH_DEFAULTS, type SinkConfig } from "./config.js";
 
@@ -32,6 +40,15 @@ export interface Transport {
   readonly lastError: string | undefined;
   /** Closes (a clean disconnect: status offline, NDEATH, …); idempotent. */
   close(): Promise<void>;
+  /**
+   * Present when the transport sends batches by size and time: live readings are then held in a
+   * {@link Batcher} with this policy and published as whole batches, one message each.
+   */
+  readonly batching?: {
+    readonly policy: BatchPolicy;
+    /** Publishes the batches and resolves once all are acknowledged. */
+    publish(batches: readonly Batch[], historical: boolean): Promise<void>;
+  };
 }
 
 /** Status and counters of one sink, as `GET /api/v1/north` shows them. */
@@ -74,6 +91,8 @@ export interface RunnerDeps {
 }
 
 const DRAIN_BATCH = 2_000;
+/** Most readings read from the buffer at once by a batching transport (a few full batches). */
+const DRAIN_BATCH_MAX = 20_000;
 const RETRY_MS = 500;
 const CLOSE_WAIT_MS = 3_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -82,6 +101,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
 export class SinkRunner {
   private consumer: Consumer | undefined;
   private readonly matches: (r: Reading) => boolean;
+  private readonly selectsAll: boolean;
   private readonly capacity: number;
   private readonly timeoutMs: number;
   private readonly now: () => number;
@@ -93,6 +113,13 @@ export class SinkRunner {
   private lastError: string | undefined;
   /** Fails publishes in flight when the transport goes down, so their readings are buffered at once. */
   private readonly inFlight = new Set<() => void>();
+  /** Live readings waiting for their batch (batching transports only). */
+  private readonly batcher: Batcher | undefined;
+  /** The publish of ready batches in flight, if any. */
+  private flushing: Promise<void> | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private lingerDue = 0;
+  private readonly drainBatch: number;
 
   constructor(
     private readonly config: SinkConfig,
@@ -100,10 +127,16 @@ export class SinkRunner {
   ) {
     const devices = globMatcher(config.select?.devices);
     const points = globMatcher(config.select?.points);
+    this.selectsAll = !config.select?.devices?.length && !config.select?.points?.length;
     this.matches = (r) => devices(r.device) && points(r.point);
     this.capacity = config.queueCapacity ?? NORTH_DEFAULTS.queueCapacity;
     this.timeoutMs = config.publishTimeoutMs ?? NORTH_DEFAULTS.publishTimeoutMs;
     this.now = deps.now ?? Date.now;
+    const batching = deps.transport.batching;
+    this.batcher = batching ? new Batcher(batching.policy) : undefined;
+    this.drainBatch = batching
+      ? Math.min(DRAIN_BATCH_MAX, Math.max(DRAIN_BATCH, batching.policy.maxReadings * 4))
+      : DRAIN_BATCH;
   }
 
   /** Subscribes to the bus and starts the transport; a backlog from a previous run drains once up. */
@@ -157,19 +190,27 @@ export class SinkRunner {
       await sleep(10);
     }
     this.consumer?.close();
+    await this.settleBatches();
     await Promise.race([this.draining, sleep(CLOSE_WAIT_MS)]);
     await this.deps.transport.close();
     this.deps.buffer.close();
   }
 
   private async handle(batch: Reading[]): Promise<void> {
-    const selected = batch.filter(this.matches);
+    const selected = this.selectsAll ? batch : batch.filter(this.matches);
     if (selected.length === 0) return;
     const { buffer, transport } = this.deps;
     const behind = (this.consumer?.stats().queued ?? 0) > this.capacity / 2;
     if (this.closing || buffer.size > 0 || this.draining || !transport.up || behind) {
+      if (this.batcher) await this.spill();
       buffer.append(selected);
       this.kick();
+      return;
+    }
+    if (this.batcher) {
+      this.batcher.add(selected, this.now());
+      this.pump();
+      if (this.flushing && this.batcher.size >= this.capacity / 2) await this.flushing;
       return;
     }
     this.handling = true;
@@ -199,8 +240,9 @@ export class SinkRunner {
     log.debug({ sink: this.config.id, buffered: buffer.size }, "north sink draining its buffer");
     // A live publish may still be in flight: wait so the backlog goes out after it, in order.
     for (let i = 0; i < 1000 && this.handling; i++) await sleep(5);
+    if (this.batcher) await this.spill();
     while (!this.closing && buffer.size > 0 && transport.up) {
-      const read = buffer.read(DRAIN_BATCH);
+      const read = buffer.read(this.drainBatch);
       if (read.readings.length === 0) break;
       try {
         await this.publish(read.readings, true);
@@ -212,7 +254,79 @@ export class SinkRunner {
     }
   }
 
-  private async publish(readings: readonly Reading[], historical: boolean): Promise<void> {
+  /**
+   * Publishes the batches that are ready, one flush at a time; when none is, arms a timer for the
+   * oldest group's linger. Anything that cannot be published directly goes to the buffer.
+   */
+  private pump(): void {
+    const batcher = this.batcher;
+    if (!batcher || this.flushing || this.closing || batcher.size === 0) return;
+    const now = this.now();
+    const ready = batcher.take(now);
+    if (ready.length === 0) {
+      const due = batcher.dueAt(now) ?? now;
+      if (this.lingerTimer && this.lingerDue === due) return;
+      clearTimeout(this.lingerTimer);
+      this.lingerDue = due;
+      this.lingerTimer = setTimeout(
+        () => {
+          this.lingerTimer = undefined;
+          this.pump();
+        },
+        Math.max(0, due - now),
+      );
+      return;
+    }
+    this.flushing = this.flush(ready).finally(() => {
+      this.flushing = undefined;
+      this.pump();
+    });
+  }
+
+  private async flush(batches: Batch[]): Promise<void> {
+    const { buffer, transport } = this.deps;
+    const readings = readingsOf(batches);
+    if (buffer.size === 0 && !this.draining && transport.up) {
+      try {
+        await this.publish(readings, false, batches);
+        return;
+      } catch (error) {
+        this.failed(error);
+      }
+    }
+    // Failed, or the buffer took over meanwhile: these readings, then the held ones, go to it.
+    buffer.append(readings);
+    this.moveHeld();
+    this.kick();
+  }
+
+  /** Waits for the flush in flight, then moves the held readings to the buffer (its tail). */
+  private async spill(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    this.moveHeld();
+  }
+
+  private moveHeld(): void {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    if (!this.batcher || this.batcher.size === 0) return;
+    this.deps.buffer.append(readingsOf(this.batcher.take(this.now(), true)));
+  }
+
+  /** On close: publishes what is held if the transport is up and has no backlog, else buffers it. */
+  private async settleBatches(): Promise<void> {
+    if (!this.batcher) return;
+    while (this.flushing) await this.flushing;
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    if (this.batcher.size > 0) await this.flush(this.batcher.take(this.now(), true));
+  }
+
+  private async publish(
+    readings: readonly Reading[],
+    historical: boolean,
+    batches?: readonly Batch[],
+  ): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     let abort = () => {};
     const timeout = new Promise<never>((_, reject) => {
@@ -224,7 +338,12 @@ export class SinkRunner {
     });
     this.inFlight.add(abort);
     try {
-      await Promise.race([this.deps.transport.publish(readings, historical), timeout]);
+      const { transport } = this.deps;
+      const sent =
+        batches && transport.batching
+          ? transport.batching.publish(batches, historical)
+          : transport.publish(readings, historical);
+      await Promise.race([sent, timeout]);
     } finally {
       clearTimeout(timer);
       this.inFlight.delete(abort);

@@ -124,6 +124,15 @@ describe("tagbridge demo", () => {
         protocol,
       ).toBe(true);
     }
+    // …and publishes them north to the demo broker
+    type Sink = { id: string; connected: boolean; published: number };
+    let sinks: Sink[] = [];
+    for (let i = 0; i < 100 && !(sinks[0]?.published ?? 0); i++) {
+      sinks = (await (await fetch(`${base}/api/v1/north`)).json()) as Sink[];
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(sinks[0]).toMatchObject({ id: "uns", connected: true });
+    expect(sinks[0]!.published).toBeGreaterThan(0);
     const bad = await fetch(`${base}/api/v1/readings/latest?device=../etc`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("TB_ERR_BAD_REQUEST");

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createBus } from "../../src/core/bus.js";
 import type { MqttSinkConfig } from "../../src/north/config.js";
 import { type North, startNorth } from "../../src/north/index.js";
+import type { Reading } from "../../src/schema/reading.js";
 import { type Broker, startBroker } from "../peers/mqtt-broker.js";
 import {
   Collector,
@@ -46,6 +47,17 @@ async function setup(sink: Partial<MqttSinkConfig>, bus = createBus()) {
   return { bus, north, collector, dataDir };
 }
 
+/** Data messages as they arrive: topic, size, readings and arrival time. */
+function listen(collector: Collector) {
+  const out: { topic: string; bytes: number; readings: Reading[]; at: number }[] = [];
+  collector.client.on("message", (topic, payload) => {
+    if (topic.endsWith("/status")) return;
+    const v = JSON.parse(payload.toString()) as Reading | Reading[];
+    out.push({ topic, bytes: payload.length, readings: Array.isArray(v) ? v : [v], at: Date.now() });
+  });
+  return out;
+}
+
 describe("MQTT UNS sink", () => {
   it("publishes one message per reading on the topic template, with selection", async () => {
     const { bus, north, collector } = await setup({
@@ -62,7 +74,10 @@ describe("MQTT UNS sink", () => {
   });
 
   it("batches per device, and keeps a retained online/offline status with a last will", async () => {
-    const { bus, north, collector } = await setup({ payload: "batch", batchMaxReadings: 3 });
+    const { bus, north, collector } = await setup({
+      payload: "batch",
+      batch: { maxReadings: 3, lingerMs: 0 },
+    });
     const seen: string[] = [];
     collector.client.on("message", (topic) => seen.push(topic));
     bus.publish([1, 2, 3, 4, 5].map((s) => reading(s, "d1", `p${s}`)));
@@ -78,32 +93,116 @@ describe("MQTT UNS sink", () => {
     expect(await until(() => collector.status.at(-1) === "offline")).toBe(true);
   });
 
-  it("broker stopped for a while under load: every reading arrives, in seq order per point", async () => {
-    const { bus, north, collector } = await setup({ payload: "batch" });
+  it("batches by gateway on one topic; neither maxReadings nor maxBytes is passed", async () => {
+    const { bus, north, collector } = await setup({
+      batch: { by: "gateway", maxReadings: 50, maxBytes: 4_096, lingerMs: 60_000 },
+    });
+    const messages = listen(collector);
     const gen = new Generator(bus, 5, 4);
-    const run = gen.run(5); // 20 readings every 5 ms: ~4,000 readings/s
-    await new Promise((r) => setTimeout(r, 500));
-    let sawBuffering = false;
-    const watch = setInterval(() => {
-      const s = north.status()[0]!;
-      if (!s.connected && s.buffered > 0) sawBuffering = true;
-    }, 20);
-    await broker.restart(1_500);
-    await new Promise((r) => setTimeout(r, 700));
-    run.stop();
-    clearInterval(watch);
+    for (let i = 0; i < 20; i++) gen.cycle(); // 400 readings of ~190 bytes: batches close at 4 KiB
     const total = gen.seq - 1;
-    expect(await until(() => collector.seqs().size >= total, 20_000)).toBe(true);
-    expect(sawBuffering).toBe(true);
-    expect([...collector.seqs()].sort((a, b) => a - b)).toEqual(
-      Array.from({ length: total }, (_, i) => i + 1),
-    );
+    // Every batch but the last is full and sent; the last lingers (60 s) until close.
+    expect(await until(() => north.status()[0]!.published >= total - 25)).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    const early = north.status()[0]!.published;
+    expect(early).toBeLessThan(total);
+    expect(await until(() => collector.readings.length === early)).toBe(true);
+    await north.close(); // a clean close publishes what is held
+    expect(await until(() => collector.seqs().size === total)).toBe(true);
+    const data = messages.filter((m) => m.topic !== "tagbridge/gw1/status");
+    expect(new Set(data.map((m) => m.topic))).toEqual(new Set(["tagbridge/gw1/batch"]));
+    for (const m of data) {
+      expect(m.bytes).toBeLessThanOrEqual(4_096);
+      expect(m.readings.length).toBeLessThanOrEqual(50);
+    }
+    for (const m of data.slice(0, -1)) expect(m.bytes).toBeGreaterThan(4_096 - 250); // full
+    expect(new Set(data[0]!.readings.map((r) => r.device)).size).toBe(5);
+    expect(collector.readings.map((r) => r.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+
+    // maxReadings closes per-device batches before the byte limit.
+    const small = await setup({ batch: { maxReadings: 7, lingerMs: 60_000 } });
+    const seen = listen(small.collector);
+    small.bus.publish(Array.from({ length: 20 }, (_, i) => reading(1_000 + i, "d1", `p${i % 3}`)));
+    expect(await until(() => small.collector.readings.length >= 14)).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen.filter((m) => m.topic === "tagbridge/gw1/d1").map((m) => m.readings.length)).toEqual([7, 7]);
+    await small.north.close();
+    expect(await until(() => small.collector.readings.length === 20)).toBe(true);
+  });
+
+  it("lingerMs: a partial batch is published once its oldest reading has waited that long", async () => {
+    const { bus, collector } = await setup({ batch: { by: "gateway", lingerMs: 400 } });
+    const messages = listen(collector);
+    const t0 = Date.now();
+    bus.publish([reading(1, "d1", "p1"), reading(2, "d2", "p1")]);
+    await new Promise((r) => setTimeout(r, 150));
+    bus.publish([reading(3, "d1", "p1")]);
+    expect(await until(() => collector.readings.length >= 3, 3_000)).toBe(true);
+    const data = messages.filter((m) => m.topic === "tagbridge/gw1/batch");
+    expect(data.length).toBe(1); // the third reading joined the lingering batch
+    expect(data[0]!.readings.map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(data[0]!.at - t0).toBeGreaterThanOrEqual(380);
+    expect(data[0]!.at - t0).toBeLessThan(1_500);
+  });
+
+  it("QoS 0 gateway batches under load: every reading, in seq order per point", async () => {
+    const { bus, north, collector } = await setup({
+      qos: "0",
+      batch: { by: "gateway", maxReadings: 64, lingerMs: 20 },
+    });
+    const messages = listen(collector);
+    const gen = new Generator(bus, 10, 10);
+    const run = gen.run(2); // 100 readings every 2 ms
+    await new Promise((r) => setTimeout(r, 1_000));
+    run.stop();
+    const total = gen.seq - 1;
+    expect(await until(() => collector.seqs().size >= total)).toBe(true);
     for (const [point, seqs] of firstArrivalsByPoint(collector.readings)) {
       expect(isIncreasing(seqs), point).toBe(true);
     }
-    await until(() => north.status()[0]!.buffered === 0);
-    expect(north.status()[0]).toMatchObject({ connected: true, buffered: 0, dropped: 0 });
-  }, 40_000);
+    const data = messages.filter((m) => m.topic === "tagbridge/gw1/batch");
+    expect(Math.max(...data.map((m) => m.readings.length))).toBe(64);
+    expect(total / data.length).toBeGreaterThan(30);
+    expect(north.status()[0]).toMatchObject({ published: total, buffered: 0, dropped: 0 });
+  });
+
+  it.each([
+    ["per device (defaults)", {}],
+    ["by gateway", { by: "gateway" as const, maxReadings: 200, lingerMs: 50 }],
+  ])(
+    "broker stopped for a while under load, batches %s: every reading arrives, in seq order per point",
+    async (_, batch) => {
+      const { bus, north, collector } = await setup({ payload: "batch", batch });
+      const messages = listen(collector);
+      const gen = new Generator(bus, 5, 4);
+      const run = gen.run(5); // 20 readings every 5 ms: ~4,000 readings/s
+      await new Promise((r) => setTimeout(r, 500));
+      let sawBuffering = false;
+      const watch = setInterval(() => {
+        const s = north.status()[0]!;
+        if (!s.connected && s.buffered > 0) sawBuffering = true;
+      }, 20);
+      await broker.restart(1_500);
+      await new Promise((r) => setTimeout(r, 700));
+      run.stop();
+      clearInterval(watch);
+      const total = gen.seq - 1;
+      expect(await until(() => collector.seqs().size >= total, 20_000)).toBe(true);
+      expect(sawBuffering).toBe(true);
+      expect([...collector.seqs()].sort((a, b) => a - b)).toEqual(
+        Array.from({ length: total }, (_, i) => i + 1),
+      );
+      for (const [point, seqs] of firstArrivalsByPoint(collector.readings)) {
+        expect(isIncreasing(seqs), point).toBe(true);
+      }
+      await until(() => north.status()[0]!.buffered === 0);
+      expect(north.status()[0]).toMatchObject({ connected: true, buffered: 0, dropped: 0 });
+      // The backlog went out in batches too.
+      const data = messages.filter((m) => !m.topic.endsWith("/status"));
+      expect(collector.readings.length / data.length).toBeGreaterThan(4);
+    },
+    40_000,
+  );
 
   it("overflow during an outage: the drop counter equals what was lost, the oldest go first", async () => {
     const { bus, north, collector } = await setup({

@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import type { Reading } from "../schema/reading.js";
+import { Batcher, type BatchPolicy, batchJson, readingsOf, splitBatches } from "./batcher.js";
+
+const r = (seq: number, device = "d1", point = `p${seq % 3}`, value: Reading["value"] = seq): Reading => ({
+  gateway: "gw",
+  device,
+  point,
+  value,
+  type: typeof value === "number" ? "float64" : "string",
+  quality: "good",
+  ts: "2025-01-01T00:00:00.000Z",
+  receivedAt: "2025-01-01T00:00:00.000Z",
+  protocol: "simulator",
+  seq,
+});
+
+const policy = (p: Partial<BatchPolicy>): BatchPolicy => ({
+  by: "device",
+  maxReadings: 500,
+  maxBytes: 1 << 20,
+  lingerMs: 100,
+  ...p,
+});
+
+describe("Batcher", () => {
+  it("closes a batch at maxReadings and keeps the rest lingering", () => {
+    const b = new Batcher(policy({ maxReadings: 4 }));
+    b.add(
+      [1, 2, 3, 4, 5, 6].map((s) => r(s)),
+      1_000,
+    );
+    expect(b.size).toBe(6);
+    const first = b.take(1_000);
+    expect(first.map((x) => x.readings.map((y) => y.seq))).toEqual([[1, 2, 3, 4]]);
+    expect(b.dueAt(1_000)).toBe(1_100);
+    expect(b.take(1_099)).toEqual([]);
+    expect(b.take(1_100).map((x) => x.readings.map((y) => y.seq))).toEqual([[5, 6]]);
+    expect(b.size).toBe(0);
+    expect(b.dueAt(1_200)).toBeUndefined();
+  });
+
+  it("never lets a batch's JSON pass maxBytes, and counts UTF-8 bytes exactly", () => {
+    const readings = Array.from({ length: 200 }, (_, i) =>
+      r(i + 1, "d1", "p", i % 7 === 0 ? "é€😀".repeat(i) : i),
+    );
+    const batches = splitBatches(readings, policy({ maxBytes: 2_048, maxReadings: 10_000 }));
+    expect(batches.length).toBeGreaterThan(5);
+    for (const [i, x] of batches.entries()) {
+      const json = batchJson(x);
+      expect(Buffer.byteLength(json)).toBe(x.bytes);
+      expect(x.bytes).toBeLessThanOrEqual(2_048);
+      expect(JSON.parse(json)).toEqual(x.readings);
+      // Full: the next batch's first reading would not have fitted.
+      const next = batches[i + 1];
+      if (next)
+        expect(x.bytes + 1 + Buffer.byteLength(JSON.stringify(next.readings[0]))).toBeGreaterThan(2_048);
+    }
+    expect(readingsOf(batches)).toEqual(readings);
+  });
+
+  it("sends a single reading larger than maxBytes alone", () => {
+    const big = r(2, "d1", "p", "x".repeat(5_000));
+    const batches = splitBatches([r(1), big, r(3)], policy({ maxBytes: 1_024 }));
+    expect(batches.map((x) => x.readings.map((y) => y.seq))).toEqual([[1], [2], [3]]);
+  });
+
+  it("groups by device or for the whole gateway, keeping the order per point", () => {
+    const readings = [r(1, "a"), r(2, "b"), r(3, "a"), r(4, "c"), r(5, "b"), r(6, "a")];
+    const byDevice = splitBatches(readings, policy({ maxReadings: 2 }));
+    expect(byDevice.map((x) => [x.key, ...x.readings.map((y) => y.seq)])).toEqual([
+      ["a", 1, 3],
+      ["b", 2, 5],
+      ["c", 4],
+      ["a", 6],
+    ]);
+    const byGateway = splitBatches(readings, policy({ by: "gateway", maxReadings: 4 }));
+    expect(byGateway.map((x) => [x.key, ...x.readings.map((y) => y.seq)])).toEqual([
+      ["", 1, 2, 3, 4],
+      ["", 5, 6],
+    ]);
+  });
+
+  it("groups become due in the order they started; a group restarted after closing is due later", () => {
+    const b = new Batcher(policy({ maxReadings: 2, lingerMs: 50 }));
+    b.add([r(1, "a")], 0);
+    b.add([r(2, "b")], 10);
+    b.add([r(3, "a")], 20); // closes a
+    b.add([r(4, "a")], 30); // a starts again, due at 80
+    expect(b.dueAt(30)).toBe(30);
+    expect(b.take(30).map((x) => x.key)).toEqual(["a"]);
+    expect(b.dueAt(30)).toBe(60);
+    expect(b.take(60).map((x) => [x.key, x.readings.length])).toEqual([["b", 1]]);
+    expect(b.take(79)).toEqual([]);
+    expect(b.take(80).map((x) => [x.key, x.readings[0]!.seq])).toEqual([["a", 4]]);
+  });
+
+  it("lingerMs 0 hands out everything at once; take(all) empties it", () => {
+    const b = new Batcher(policy({ lingerMs: 0 }));
+    b.add([r(1, "a"), r(2, "b")], 5);
+    expect(b.take(5).length).toBe(2);
+    const c = new Batcher(policy({ lingerMs: 60_000 }));
+    c.add([r(1, "a"), r(2, "b")], 5);
+    expect(c.take(6)).toEqual([]);
+    expect(readingsOf(c.take(6, true)).map((x) => x.seq)).toEqual([1, 2]);
+    expect(c.size).toBe(0);
+  });
+});
