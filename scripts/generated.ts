@@ -96,6 +96,7 @@ export async function routesTable(): Promise<string> {
       type: d.type,
       store: d.certificates!("/nonexistent"),
     })),
+    north: { status: () => [] },
     metrics: new Registry(),
     docs: false,
   });

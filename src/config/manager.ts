@@ -164,6 +164,7 @@ export class ConfigManager {
       http: was.http,
       auth: was.auth,
       history: was.history,
+      north: was.north,
     };
     this.running = { config: { ...next.config, ...kept }, substituted: next.substituted };
   }
