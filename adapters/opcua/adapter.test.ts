@@ -25,7 +25,7 @@ function fake() {
       return StatusCodes.Good;
     },
     browse: async () => [],
-    maxItemsPerSubscription: async () => 2,
+    subscriptionLimits: async () => ({ itemsPerSubscription: 2 }),
     subscribe: async (spec, onData) => {
       const n = subscribed.push(spec);
       pushes.push(onData);

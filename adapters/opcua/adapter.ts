@@ -255,8 +255,8 @@ export function createOpcua(
         const found = all.length > 0 ? await bounded(conn.meta(all), "read node attributes", timeout) : [];
         metas = new Map(ctx.points.map((p, i) => [p.id, found[i]!]));
         if (items.length > 0) {
-          const serverMax = await conn.maxItemsPerSubscription().catch(() => undefined);
-          const limit = effectiveLimit(s.maxItemsPerSubscription ?? 1000, serverMax);
+          const server = await conn.subscriptionLimits().catch(() => ({}));
+          const limit = effectiveLimit(s.maxItemsPerSubscription ?? 1000, server, items.length);
           if (!abort.signal.aborted) phase = "running";
           await bounded(subscribeAll(conn, layoutSubscriptions(items, limit)), "subscribe", timeout);
         }

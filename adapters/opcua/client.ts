@@ -9,6 +9,7 @@ import type * as Opcua from "node-opcua";
 import type { ClientSession, ClientSubscription, DataValue, OPCUAClient } from "node-opcua";
 import type { Logger } from "pino";
 import type { EndpointInfo, SecurityChoice } from "../../protocols/opcua/endpoint.js";
+import type { ServerLimits as ServerLimitsOfLayout } from "../../protocols/opcua/layout.js";
 import type { OpcuaIdentity } from "./config.js";
 
 /** Application name of the gateway's OPC UA client; its certificate's URI is derived from it. */
@@ -106,6 +107,21 @@ export interface SubscriptionHandle {
   close(): Promise<void>;
 }
 
+/** The subscription limits a server states; undefined where it states none. */
+export type SubscriptionLimits = ServerLimitsOfLayout;
+
+/** Server limits read from ServerCapabilities; undefined when the server gives none. */
+interface ServerLimits {
+  /** OperationLimits.MaxNodesPerRead. */
+  read?: number;
+  /** OperationLimits.MaxNodesPerTranslateBrowsePathsToNodeIds. */
+  translate?: number;
+  /** MaxMonitoredItemsPerSubscription. */
+  itemsPerSubscription?: number;
+  /** MaxSubscriptionsPerSession. */
+  subscriptionsPerSession?: number;
+}
+
 /** A connected session. */
 export interface OpcuaConnection {
   read(nodeIds: readonly string[]): Promise<DataValue[]>;
@@ -113,7 +129,8 @@ export interface OpcuaConnection {
   write(nodeId: string, value: Opcua.Variant): Promise<Opcua.StatusCode>;
   browse(nodeId: string): Promise<BrowsedNode[]>;
   /** The server's MaxMonitoredItemsPerSubscription, when it reports one. */
-  maxItemsPerSubscription(): Promise<number | undefined>;
+  /** The server's subscription limits (ServerCapabilities), read once per session. */
+  subscriptionLimits(): Promise<SubscriptionLimits>;
   /** `onData(groupIndex, itemIndex, value)` for every change. */
   subscribe(
     spec: SubscriptionSpec,
@@ -222,25 +239,66 @@ class NodeOpcuaConnection implements OpcuaConnection {
     private readonly certificates: Opcua.OPCUACertificateManager,
   ) {}
 
+  private limitsRead: Promise<ServerLimits> | undefined;
+
+  /** The server's operation limits that matter here, read once per session (undefined = none given). */
+  private limits(): Promise<ServerLimits> {
+    const ids = this.ua.VariableIds;
+    const nodes = [
+      ids.Server_ServerCapabilities_OperationLimits_MaxNodesPerRead,
+      ids.Server_ServerCapabilities_OperationLimits_MaxNodesPerTranslateBrowsePathsToNodeIds,
+      ids.Server_ServerCapabilities_MaxMonitoredItemsPerSubscription,
+      ids.Server_ServerCapabilities_MaxSubscriptionsPerSession,
+    ].map((i) => ({ nodeId: `ns=0;i=${i}`, attributeId: this.ua.AttributeIds.Value }));
+    this.limitsRead ??= this.session.read(nodes).then(
+      (dvs) => {
+        const n = (i: number) => {
+          const v = dvs[i]?.statusCode.value === 0 ? dvs[i]?.value.value : undefined;
+          return typeof v === "number" && v > 0 ? v : undefined;
+        };
+        return { read: n(0), translate: n(1), itemsPerSubscription: n(2), subscriptionsPerSession: n(3) };
+      },
+      () => ({}),
+    );
+    return this.limitsRead;
+  }
+
+  /** Calls `op` on slices of `all` no longer than `max` (all at once when there is no limit). */
+  private async chunked<T, R>(all: readonly T[], max: number | undefined, op: (part: T[]) => Promise<R[]>) {
+    if (!max || all.length <= max) return op([...all]);
+    const out: R[] = [];
+    for (let i = 0; i < all.length; i += max) out.push(...(await op(all.slice(i, i + max))));
+    return out;
+  }
+
+  /** A Read service call split by the server's MaxNodesPerRead. */
+  private async readAll(nodes: readonly Opcua.ReadValueIdOptions[]): Promise<DataValue[]> {
+    const { read } = await this.limits();
+    return this.chunked(nodes, read, (part) => this.session.read(part));
+  }
+
   read(nodeIds: readonly string[]): Promise<DataValue[]> {
     const { AttributeIds } = this.ua;
-    return this.session.read(nodeIds.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
+    return this.readAll(nodeIds.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
   }
 
   async meta(nodeIds: readonly string[]): Promise<NodeMeta[]> {
     const { AttributeIds, makeBrowsePath } = this.ua;
     const attrs = [AttributeIds.DataType, AttributeIds.ValueRank, AttributeIds.UserAccessLevel];
-    const values = await this.session.read(
+    const values = await this.readAll(
       nodeIds.flatMap((nodeId) => attrs.map((attributeId) => ({ nodeId, attributeId }))),
     );
-    const paths = await this.session.translateBrowsePath(
+    const { translate } = await this.limits();
+    const paths = await this.chunked(
       nodeIds.map((n) => makeBrowsePath(n, ".EngineeringUnits")),
+      translate,
+      (part) => this.session.translateBrowsePath(part),
     );
     const euNodes = paths.map((p) => p.targets?.[0]?.targetId?.toString());
     const euRead = euNodes.filter((n): n is string => !!n);
     const euValues =
       euRead.length > 0
-        ? await this.session.read(euRead.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })))
+        ? await this.readAll(euRead.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })))
         : [];
     let eu = 0;
     const out: NodeMeta[] = [];
@@ -322,13 +380,9 @@ class NodeOpcuaConnection implements OpcuaConnection {
     return refs;
   }
 
-  async maxItemsPerSubscription(): Promise<number | undefined> {
-    const { AttributeIds } = this.ua;
-    const [dv] = await this.session.read([
-      { nodeId: "ns=0;i=24101", attributeId: AttributeIds.Value }, // MaxMonitoredItemsPerSubscription
-    ]);
-    const n = dv?.statusCode.value === 0 ? dv.value.value : undefined;
-    return typeof n === "number" && n > 0 ? n : undefined;
+  async subscriptionLimits(): Promise<SubscriptionLimits> {
+    const { itemsPerSubscription, subscriptionsPerSession } = await this.limits();
+    return { itemsPerSubscription, subscriptionsPerSession };
   }
 
   async subscribe(

@@ -29,9 +29,23 @@ describe("layoutSubscriptions", () => {
   });
 
   it("lowers the limit to the server's", () => {
-    expect([effectiveLimit(1000, 100), effectiveLimit(1000, 0), effectiveLimit(50, undefined)]).toEqual([
-      100, 1000, 50,
-    ]);
+    expect([
+      effectiveLimit(1000, { itemsPerSubscription: 100 }),
+      effectiveLimit(1000, { itemsPerSubscription: 0 }),
+      effectiveLimit(50, {}),
+    ]).toEqual([100, 1000, 50]);
+  });
+
+  it("raises it, within the server's per-subscription maximum, when the session would need too many subscriptions", () => {
+    const cases: [number, Parameters<typeof effectiveLimit>[1], number, number][] = [
+      // configured, server limits, items → items per subscription
+      [1000, { subscriptionsPerSession: 10 }, 20_000, 2000], // node-opcua's server: 10 subscriptions a session
+      [1000, { subscriptionsPerSession: 10 }, 5_000, 1000], // fits as configured
+      [1000, { subscriptionsPerSession: 10, itemsPerSubscription: 1500 }, 20_000, 1500], // cannot pass the item maximum
+      [1000, { subscriptionsPerSession: 0 }, 20_000, 1000], // 0: no limit stated
+    ];
+    for (const [configured, server, items, expected] of cases)
+      expect(effectiveLimit(configured, server, items)).toBe(expected);
   });
 });
 

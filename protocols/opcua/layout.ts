@@ -59,7 +59,25 @@ export function layoutSubscriptions<T extends ItemSpec>(
   return subs;
 }
 
-/** The effective per-subscription limit: the configured one, lowered to the server's when it has one (0 = none). */
-export function effectiveLimit(configured: number, serverMax: number | undefined): number {
-  return serverMax && serverMax > 0 ? Math.min(configured, serverMax) : configured;
+/** Limits a server states in its ServerCapabilities (absent or 0: none stated). */
+export interface ServerLimits {
+  itemsPerSubscription?: number | undefined;
+  subscriptionsPerSession?: number | undefined;
+}
+
+/**
+ * Items per subscription: the configured number, lowered to the server's per-subscription maximum,
+ * and raised (never past that maximum) when `itemCount` items would otherwise need more
+ * subscriptions than the server allows one session.
+ */
+export function effectiveLimit(configured: number, server: ServerLimits, itemCount = 0): number {
+  const itemsMax =
+    server.itemsPerSubscription && server.itemsPerSubscription > 0 ? server.itemsPerSubscription : undefined;
+  let limit = itemsMax ? Math.min(configured, itemsMax) : configured;
+  const subsMax = server.subscriptionsPerSession;
+  if (subsMax && subsMax > 0 && Math.ceil(itemCount / limit) > subsMax) {
+    const needed = Math.ceil(itemCount / subsMax);
+    limit = itemsMax ? Math.min(needed, itemsMax) : needed;
+  }
+  return limit;
 }

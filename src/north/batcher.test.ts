@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Reading } from "../schema/reading.js";
-import { Batcher, type BatchPolicy, batchJson, readingsOf, splitBatches } from "./batcher.js";
+import { Batcher, type BatchPolicy, batchJson, batchPayload, readingsOf, splitBatches } from "./batcher.js";
 
 const r = (seq: number, device = "d1", point = `p${seq % 3}`, value: Reading["value"] = seq): Reading => ({
   gateway: "gw",
@@ -104,5 +104,16 @@ describe("Batcher", () => {
     expect(c.take(6)).toEqual([]);
     expect(readingsOf(c.take(6, true)).map((x) => x.seq)).toEqual([1, 2]);
     expect(c.size).toBe(0);
+  });
+});
+
+describe("batchPayload", () => {
+  it("is the UTF-8 of the JSON array, exactly `bytes` long", () => {
+    const readings = [r(1), r(2, "d1", "p", "é€😀"), r(3, "d1", "p", 'a"\\\n')];
+    const [b] = splitBatches(readings, policy({}));
+    const buf = batchPayload(b!);
+    expect(buf.length).toBe(b!.bytes);
+    expect(buf.toString("utf8")).toBe(batchJson(b!));
+    expect(JSON.parse(buf.toString("utf8"))).toEqual(readings);
   });
 });

@@ -42,6 +42,22 @@ export interface Batch {
 /** The JSON array a batch is sent as. */
 export const batchJson = (b: Batch): string => `[${b.parts.join(",")}]`;
 
+/**
+ * The JSON array as a Buffer of exactly `bytes`, written part by part: no joined string in between
+ * (a socket would encode that to UTF-8 again), so one copy of each reading's JSON.
+ */
+export function batchPayload(b: Batch): Buffer {
+  const buf = Buffer.allocUnsafe(b.bytes);
+  buf[0] = 0x5b; // [
+  let at = 1;
+  for (let i = 0; i < b.parts.length; i++) {
+    if (i > 0) buf[at++] = 0x2c; // ,
+    at += buf.write(b.parts[i]!, at, "utf8");
+  }
+  buf[at] = 0x5d; // ]
+  return buf;
+}
+
 /** The readings of batches, in order. */
 export function readingsOf(batches: readonly Batch[]): Reading[] {
   if (batches.length === 1) return batches[0]!.readings;

@@ -6,7 +6,7 @@
  */
 import type { MqttClient } from "mqtt";
 import type { Logger } from "pino";
-import { type Batch, type BatchPolicy, batchJson, splitBatches } from "./batcher.js";
+import { type Batch, type BatchPolicy, batchPayload, splitBatches } from "./batcher.js";
 import { MQTT_BATCH_DEFAULTS, type MqttSinkConfig } from "./config.js";
 import { connectMqtt, fillTemplate, mqttLevel, mqttOptions } from "./mqtt-connect.js";
 import type { Transport } from "./sink.js";
@@ -55,17 +55,17 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
   let lastError: string | undefined;
   let onChange = () => {};
 
-  const send = (topic: string, payload: string, retainIt = retain) =>
+  const send = (topic: string, payload: string | Buffer, retainIt = retain) =>
     client!.publishAsync(topic, payload, { qos, retain: retainIt });
 
   /** One message per batch, all in flight at once (one connection keeps them in order). */
   const publishBatches = async (batches: readonly Batch[]): Promise<void> => {
     if (!client || !up || !client.connected) throw new Error("MQTT sink not connected");
     if (batches.length === 1) {
-      await send(batchTopic(batches[0]!), batchJson(batches[0]!));
+      await send(batchTopic(batches[0]!), batchPayload(batches[0]!));
       return;
     }
-    await Promise.all(batches.map((b) => send(batchTopic(b), batchJson(b))));
+    await Promise.all(batches.map((b) => send(batchTopic(b), batchPayload(b))));
   };
 
   return {
