@@ -92,6 +92,7 @@ function safeParse(text: string): unknown {
 export const api = {
   get: <T>(path: string) => request<T>("GET", path),
   put: <T>(path: string, body: unknown) => request<T>("PUT", path, body),
+  post: <T>(path: string, body: unknown) => request<T>("POST", path, body),
 };
 
 /** `encodeURIComponent` for path segments. */

@@ -18,6 +18,7 @@ import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Service, startService } from "../../src/service.js";
 import { ROOT } from "../helpers/cli.js";
+import { type OpcuaPeer, startOpcuaPeer } from "../peers/opcua-server.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -27,6 +28,7 @@ if (!HAVE_CHROMIUM)
     `\ntest/console/console.test.ts SKIPPED: ${CHROMIUM} is not installed (apt-get install chromium); the browser tests did not run.\n\n`,
   );
 
+let opcuaUrl = "";
 const config = (ovenDown: boolean) => `
 version: 1
 gateway: console-gw
@@ -54,6 +56,13 @@ devices:
 ${ovenDown ? "      outage: { everyMs: 86400000, durationMs: 86400000 }\n" : ""}    points:
       - { id: zone_temperature, type: float64, unit: °C,
           generator: { kind: sine, periodMs: 10000, amplitude: 5, offset: 180 } }
+  - id: plc
+    type: opcua
+    description: OPC UA server whose address space the test browses
+    reconnect: { minMs: 200, maxMs: 1000 }
+    connection: { endpointUrl: "${opcuaUrl}", acceptServerCertificate: true }
+    points:
+      - { id: temp, type: float64, address: "ns=1;s=temp" }
 `;
 
 describe.skipIf(!HAVE_CHROMIUM)("web console in headless Chromium", () => {
@@ -61,6 +70,7 @@ describe.skipIf(!HAVE_CHROMIUM)("web console in headless Chromium", () => {
   let service: Service;
   let browser: Browser;
   let page: Page;
+  let opcua: OpcuaPeer | undefined;
   const problems: string[] = [];
 
   beforeAll(async () => {
@@ -68,6 +78,11 @@ describe.skipIf(!HAVE_CHROMIUM)("web console in headless Chromium", () => {
     // Build the console (into dist/console, as `npm run build` does) from the current source, so
     // the test never runs against a stale build.
     await build({ configFile: join(ROOT, "src/console/vite.config.ts"), logLevel: "warn" });
+    opcua = await startOpcuaPeer([
+      { name: "temp", dataType: "Double", value: 21.5 },
+      { name: "speed", dataType: "Double", value: 1200, writable: true },
+    ]);
+    opcuaUrl = opcua.endpointUrl;
     writeFileSync(join(dir, "gateway.yaml"), config(false));
     service = await startService(join(dir, "gateway.yaml"), {}, pino({ level: "silent" }));
 
@@ -95,6 +110,7 @@ describe.skipIf(!HAVE_CHROMIUM)("web console in headless Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await service?.close();
+    await opcua?.stop();
   });
 
   async function screenshot(name: string): Promise<void> {
@@ -208,6 +224,25 @@ describe.skipIf(!HAVE_CHROMIUM)("web console in headless Chromium", () => {
       expect(text).toContain(expected);
     expect(await card.getAttribute("data-connected")).toBe("false");
     await page.unroute("**/api/v1/north");
+  });
+
+  it("browses an OPC UA device and adds a selected variable as a point", { timeout: 40_000 }, async () => {
+    await page.locator('nav a[data-device="plc"][data-state="connected"]').waitFor({ timeout: 20_000 });
+    await page.locator('nav a[data-device="plc"]').click();
+    await page.locator('[data-tab="browse"]').click();
+    await page.locator('button[aria-label="expand Test"]').click();
+    await page.locator('input[aria-label="add speed"]').check();
+    expect(await page.inputValue("[data-testid=browse-yaml]")).toContain('address: "ns=1;s=speed"');
+    await page.locator("[data-testid=browse-add]").click();
+    await expect.poll(() => page.textContent("[data-testid=browse-result]")).toMatch(/✓ added speed/);
+    await expect.poll(() => service.gateway.points("plc")?.map((p) => p.id)).toEqual(["temp", "speed"]);
+    expect(readFileSync(join(dir, "gateway.yaml"), "utf8")).toMatch(/id: speed[\s\S]*address: ns=1;s=speed/);
+    await expect
+      .poll(() => service.gateway.points("plc")?.find((p) => p.id === "speed")?.latest?.value, {
+        timeout: 10_000,
+      })
+      .toBe(1200);
+    await screenshot("plc-browse-add");
   });
 
   it("ran without script errors or Content-Security-Policy violations", () => {

@@ -1,15 +1,15 @@
 /**
- * The address space of a device that can browse (OPC UA): a lazily expanded tree. Variables can be
- * selected; the gateway has no device/point write API yet, so selected nodes become a YAML snippet
- * to paste into the device's `points:` in the config file (the gateway reloads the file on save).
+ * The address space of a device that can browse (OPC UA): a lazily expanded tree. Selected variables
+ * are added as points through the API (admin: validated, written to the config file, applied at
+ * once); the YAML of the same entries is shown for anyone who edits the file by hand.
  */
-import { api, seg } from "../api.js";
+import { ApiError, api, type Role, roleAtLeast, seg } from "../api.js";
 import { h, replace } from "../dom.js";
 import type { BrowseNode } from "../types.js";
 
 const ID_START = /^[A-Za-z0-9_]/;
 
-export function browseView(body: HTMLElement, device: string): void {
+export function browseView(body: HTMLElement, device: string, session: { role: Role }): void {
   const selected = new Map<string, BrowseNode>();
   const snippet = h("textarea", {
     class: "yaml",
@@ -28,20 +28,26 @@ export function browseView(body: HTMLElement, device: string): void {
     snippet.value = yamlFor(device, [...selected.values()]);
   };
   const tree = h("ul", { class: "tree", role: "tree" });
+  const result = h("p", { class: "muted", "data-testid": "browse-result" });
+  const add = h("button", { type: "button", "data-testid": "browse-add" }, "Add selected as points");
+  add.addEventListener("click", () => void addPoints(device, [...selected.values()], result));
+  const admin = roleAtLeast(session.role, "admin");
   replace(
     body,
     h(
       "p",
       { class: "notice" },
-      "Select variables to add them as points. Adding points from the console is not possible yet (the gateway has no device/point API): copy the YAML below under this device's ",
-      h("code", {}, "points:"),
-      " in the config file; the gateway reloads it on save.",
+      admin
+        ? "Select variables and add them as points: the gateway validates them, writes them to its config file and starts reading them. The same entries as YAML are on the right."
+        : "Select variables to get their point entries. Adding them needs an admin token; or copy the YAML under this device's ",
+      admin ? "" : h("code", {}, "points:"),
+      admin ? "" : " in the config file; the gateway reloads it on save.",
     ),
     h(
       "div",
       { class: "browse" },
       h("div", { class: "tree-pane" }, tree),
-      h("div", { class: "yaml-pane" }, snippet, copy),
+      h("div", { class: "yaml-pane" }, snippet, copy, admin ? add : "", result),
     ),
   );
   refresh();
@@ -111,18 +117,58 @@ function item(
 }
 
 /** Point entries for the selected nodes; ids come from display names, made unique and valid. */
-export function yamlFor(device: string, nodes: BrowseNode[]): string {
-  if (!nodes.length)
-    return `# Select variables in the tree to get their point entries for device "${device}".`;
+export function pointsFor(
+  nodes: BrowseNode[],
+): { id: string; type: string; address: string; access?: "readwrite" }[] {
   const used = new Set<string>();
-  const lines = nodes.map((n) => {
+  return nodes.map((n) => {
     let id = n.name.replace(/[^A-Za-z0-9_.:-]+/g, "_");
     if (!ID_START.test(id)) id = `_${id}`;
     for (let i = 2; used.has(id); i++) id = `${id.replace(/_\d+$/, "")}_${i}`;
     used.add(id);
-    const fields = [`id: ${id}`, `type: ${n.type ?? "float64"}`, `address: ${JSON.stringify(n.id)}`];
-    if (n.access === "readwrite") fields.push("access: readwrite");
-    return `      - { ${fields.join(", ")} }${n.type ? "" : "  # type unknown: check it"}`;
+    return {
+      id,
+      type: n.type ?? "float64",
+      address: n.id,
+      ...(n.access === "readwrite" ? { access: "readwrite" as const } : {}),
+    };
+  });
+}
+
+/** The same entries as YAML, for the config file. */
+export function yamlFor(device: string, nodes: BrowseNode[]): string {
+  if (!nodes.length)
+    return `# Select variables in the tree to get their point entries for device "${device}".`;
+  const lines = pointsFor(nodes).map((p, i) => {
+    const fields = [`id: ${p.id}`, `type: ${p.type}`, `address: ${JSON.stringify(p.address)}`];
+    if (p.access) fields.push("access: readwrite");
+    return `      - { ${fields.join(", ")} }${nodes[i]?.type ? "" : "  # type unknown: check it"}`;
   });
   return [`# under devices: - id: ${device} … points:`, ...lines].join("\n");
+}
+
+/** Adds each entry with `POST /devices/:device/points`; reports what was added and what was refused. */
+async function addPoints(device: string, nodes: BrowseNode[], result: HTMLElement): Promise<void> {
+  if (!nodes.length) {
+    result.textContent = "Select variables first.";
+    return;
+  }
+  const added: string[] = [];
+  const refused: string[] = [];
+  for (const point of pointsFor(nodes)) {
+    try {
+      await api.post(`devices/${seg(device)}/points`, point);
+      added.push(point.id);
+    } catch (error) {
+      const detail = error instanceof ApiError ? error.describe() : String(error);
+      refused.push(`${point.id} (${detail})`);
+    }
+  }
+  result.className = refused.length ? "error" : "ok";
+  result.textContent = [
+    added.length ? `✓ added ${added.join(", ")}` : "",
+    refused.length ? `✗ refused ${refused.join("; ")}` : "",
+  ]
+    .filter(Boolean)
+    .join(" · ");
 }

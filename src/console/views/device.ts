@@ -36,7 +36,7 @@ export class DeviceView {
   constructor(
     pane: HTMLElement,
     readonly device: string,
-    session: Session,
+    private readonly session: Session,
     link: HTMLElement,
   ) {
     replace(pane, this.header, this.tabs, this.body);
@@ -77,7 +77,7 @@ export class DeviceView {
     this.tab = tab;
     this.renderTabs();
     if (tab === "plan") planView(this.body, this.device);
-    else if (tab === "browse") browseView(this.body, this.device);
+    else if (tab === "browse") browseView(this.body, this.device, this.session);
     else replace(this.body, this.points.element);
   }
 
