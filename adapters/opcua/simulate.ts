@@ -4,7 +4,7 @@
  * writable setpoints) for `tagbridge demo`. Security None is offered next to Basic256Sha256 and
  * Aes128_Sha256_RsaOaep Sign/SignAndEncrypt; the server accepts any client certificate.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -23,6 +23,7 @@ import {
   Variant,
   VariantArrayType,
 } from "node-opcua";
+import { convertPEMtoDER } from "node-opcua-crypto";
 
 /** One variable the server holds, at `ns=1;s=<name>`. */
 export interface ServedVariable {
@@ -57,6 +58,11 @@ export interface ServerOptions {
   allowAnonymous?: boolean;
   /** user name → password, for username/password logins. */
   users?: Record<string, string>;
+  /**
+   * PEM files of the user certificates the server trusts for X.509 logins. When given, any other user
+   * certificate is refused (BadIdentityTokenRejected); when omitted, every user certificate is accepted.
+   */
+  trustedUserCertificates?: readonly string[];
 }
 
 /** A running server. */
@@ -83,7 +89,7 @@ export async function startOpcuaServer(options: ServerOptions = {}): Promise<Run
   });
   const userCertificateManager = new OPCUACertificateManager({
     rootFolder: join(pkiDir, "user"),
-    automaticallyAcceptUnknownCertificate: true,
+    automaticallyAcceptUnknownCertificate: options.trustedUserCertificates === undefined,
   });
   const users = options.users ?? {};
   const allowNone = options.allowNone ?? true;
@@ -108,6 +114,8 @@ export async function startOpcuaServer(options: ServerOptions = {}): Promise<Run
     buildInfo: { productName: "tagbridge-opcua-simulator", buildNumber: "1" },
   });
   await server.initialize();
+  for (const file of options.trustedUserCertificates ?? [])
+    await userCertificateManager.trustCertificate(convertPEMtoDER(await readFile(file, "utf8")));
   const namespace = server.engine.addressSpace!.getOwnNamespace();
   const vars = new Map<string, UAVariable>();
   const folders = new Map<string, UAObject>();

@@ -1,7 +1,8 @@
 /**
  * An MQTT broker for tests, found or started in this order: `MQTT_URL` from the environment; the
  * Mosquitto binary on free loopback ports (a temp config, optionally a TLS listener with an
- * openssl-made CA and a password file); aedes in process. No testcontainers branch: this machine
+ * openssl-made CA, a WebSocket listener (ws, and wss with `tls`), a TLS listener that requires a
+ * client certificate, and a password file); aedes in process (ws only). No testcontainers branch: this machine
  * has no container engine, and Mosquitto or aedes always cover it. `stop()` ends what was started.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -24,6 +25,13 @@ export interface BrokerOptions {
   persistence?: boolean;
   /** Force the in-process aedes broker (no MQTT 5). */
   aedes?: boolean;
+  /** Also listen for MQTT over WebSocket (`wsUrl`); with `tls` and Mosquitto, over TLS too (`wssUrl`). */
+  websockets?: boolean;
+  /**
+   * Also a TLS listener that requires a client certificate signed by the run's CA (`mtlsUrl`), with a
+   * client certificate signed by that CA and one signed by another CA (Mosquitto only).
+   */
+  clientCertificates?: boolean;
 }
 
 /** A running broker. */
@@ -38,6 +46,18 @@ export interface Broker {
   caFile?: string;
   /** PEM of a CA that did not sign it, for wrong-CA tests. */
   otherCaFile?: string;
+  /** ws://127.0.0.1:PORT when `websockets` was asked for. */
+  wsUrl?: string;
+  /** wss://localhost:PORT when `websockets` and `tls` were asked for and Mosquitto runs. */
+  wssUrl?: string;
+  /** mqtts://localhost:PORT of the listener that requires a client certificate (`clientCertificates`). */
+  mtlsUrl?: string;
+  /** A client certificate and key signed by the CA of `caFile` (`clientCertificates`). */
+  clientCertFile?: string;
+  clientKeyFile?: string;
+  /** A client certificate and key signed by the CA of `otherCaFile`, which the broker refuses. */
+  otherClientCertFile?: string;
+  otherClientKeyFile?: string;
   /** Whether the broker speaks MQTT 5 (aedes does not). */
   mqtt5: boolean;
   /** Stops and starts the broker again on the same ports (a broker outage). */
@@ -71,6 +91,37 @@ async function waitForPort(port: number, timeoutMs = 5_000): Promise<void> {
 
 function openssl(dir: string, args: string[]): void {
   execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
+}
+
+/** Makes `<name>.pem`/`<name>.key`, a client certificate signed by the CA `<ca>.pem`/`<ca>.key` in `dir`. */
+function makeClientCert(dir: string, name: string, ca: string): void {
+  openssl(dir, [
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    `/CN=${name}`,
+  ]);
+  openssl(dir, [
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    `${ca}.pem`,
+    "-CAkey",
+    `${ca}.key`,
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-out",
+    `${name}.pem`,
+  ]);
 }
 
 /** Makes a CA, a server certificate for localhost/127.0.0.1 signed by it, and an unrelated CA. */
@@ -158,6 +209,37 @@ async function startMosquitto(options: BrokerOptions): Promise<Broker> {
       `keyfile ${certs.key}`,
     );
   }
+  let wsPort: number | undefined;
+  let wssPort: number | undefined;
+  if (options.websockets) {
+    // Mosquitto 2.0.11 refuses to start with websockets listeners only; the plain listener above avoids that.
+    wsPort = await freePort();
+    lines.push(`listener ${wsPort} 127.0.0.1`, "protocol websockets");
+    if (certs) {
+      wssPort = await freePort();
+      lines.push(
+        `listener ${wssPort} 127.0.0.1`,
+        "protocol websockets",
+        `cafile ${certs.ca}`,
+        `certfile ${certs.cert}`,
+        `keyfile ${certs.key}`,
+      );
+    }
+  }
+  let mtlsPort: number | undefined;
+  if (options.clientCertificates) {
+    certs ??= makeCerts(dir);
+    makeClientCert(dir, "client", "ca");
+    makeClientCert(dir, "stranger", "other");
+    mtlsPort = await freePort();
+    lines.push(
+      `listener ${mtlsPort} 127.0.0.1`,
+      `cafile ${certs.ca}`,
+      `certfile ${certs.cert}`,
+      `keyfile ${certs.key}`,
+      "require_certificate true",
+    );
+  }
   if (options.auth) {
     const file = join(dir, "passwd");
     execFileSync("mosquitto_passwd", ["-c", "-b", file, options.auth.username, options.auth.password], {
@@ -175,7 +257,7 @@ async function startMosquitto(options: BrokerOptions): Promise<Broker> {
     const c = spawn(MOSQUITTO!, ["-c", conf], { stdio: "ignore" });
     child = c;
     await waitForPort(port);
-    if (tlsPort) await waitForPort(tlsPort);
+    for (const p of [tlsPort, wsPort, wssPort, mtlsPort]) if (p) await waitForPort(p);
   };
   const kill = async () => {
     const c = child;
@@ -213,34 +295,58 @@ async function startMosquitto(options: BrokerOptions): Promise<Broker> {
     broker.caFile = certs.ca;
     broker.otherCaFile = certs.other;
   }
+  if (wsPort) broker.wsUrl = `ws://127.0.0.1:${wsPort}`;
+  if (wssPort) broker.wssUrl = `wss://localhost:${wssPort}`;
+  if (mtlsPort && certs) {
+    broker.mtlsUrl = `mqtts://localhost:${mtlsPort}`;
+    broker.caFile = certs.ca;
+    broker.otherCaFile = certs.other;
+    broker.clientCertFile = join(dir, "client.pem");
+    broker.clientKeyFile = join(dir, "client.key");
+    broker.otherClientCertFile = join(dir, "stranger.pem");
+    broker.otherClientKeyFile = join(dir, "stranger.key");
+  }
   return broker;
 }
 
-async function startAedes(): Promise<Broker> {
+async function startAedes(options: BrokerOptions): Promise<Broker> {
   const { Aedes } = await import("aedes");
   const { createServer: createBrokerServer } = await import("aedes-server-factory");
   const port = await freePort();
+  const wsPort = options.websockets ? await freePort() : undefined;
   let aedes: Awaited<ReturnType<typeof Aedes.createBroker>> | undefined;
   let server: Server | undefined;
+  let wsServer: Server | undefined;
   const launch = async () => {
     aedes = await Aedes.createBroker();
     server = createBrokerServer(aedes) as Server;
     await new Promise<void>((resolve) => server!.listen(port, "127.0.0.1", resolve));
+    if (wsPort) {
+      wsServer = createBrokerServer(aedes, { ws: true }) as Server;
+      await new Promise<void>((resolve) => wsServer!.listen(wsPort, "127.0.0.1", resolve));
+    }
   };
   const close = async () => {
     const s = server;
+    const w = wsServer;
     const a = aedes;
     server = undefined;
+    wsServer = undefined;
     aedes = undefined;
     if (!s || !a) return;
     await new Promise<void>((resolve) => a.close(() => resolve()));
     await new Promise((resolve) => s.close(resolve));
+    if (w) {
+      (w as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await new Promise((resolve) => w.close(resolve));
+    }
   };
   await launch();
   return {
     kind: "aedes",
     url: `mqtt://127.0.0.1:${port}`,
     port,
+    ...(wsPort ? { wsUrl: `ws://127.0.0.1:${wsPort}` } : {}),
     mqtt5: false,
     async restart(downMs = 300) {
       await close();
@@ -254,7 +360,15 @@ async function startAedes(): Promise<Broker> {
 /** Finds or starts a broker: `MQTT_URL`, then Mosquitto, then aedes in process. */
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
   const env = process.env.MQTT_URL;
-  if (env && !options.aedes && !options.tls && !options.auth && !options.persistence) {
+  if (
+    env &&
+    !options.aedes &&
+    !options.tls &&
+    !options.auth &&
+    !options.persistence &&
+    !options.websockets &&
+    !options.clientCertificates
+  ) {
     const port = Number(new URL(env).port || 1883);
     return {
       kind: "env",
@@ -268,6 +382,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
     };
   }
   if (MOSQUITTO && !options.aedes) return startMosquitto(options);
-  if (options.tls || options.auth) throw new Error("TLS and authentication tests need the mosquitto binary");
-  return startAedes();
+  if (options.tls || options.auth || options.clientCertificates)
+    throw new Error("TLS and authentication tests need the mosquitto binary");
+  return startAedes(options);
 }

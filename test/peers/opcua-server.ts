@@ -22,6 +22,8 @@ export interface OpcuaPeer {
   endpointUrl: string;
   /** False for an external server from OPCUA_URL. */
   local: boolean;
+  /** The local server's PKI folder (`server/` and `user/` trust lists); undefined with OPCUA_URL. */
+  pkiDir?: string;
   set(name: string, value: unknown, status?: Parameters<RunningServer["set"]>[2]): void;
   get(name: string): unknown;
   /** Stops the server (it can be started again with `restart`). */
@@ -62,6 +64,7 @@ export async function startOpcuaPeer(
   return {
     endpointUrl: server.endpointUrl,
     local: true,
+    pkiDir,
     set: (name, value, status) => live().set(name, value, status),
     get: (name) => live().get(name),
     async halt() {
