@@ -1,7 +1,8 @@
 /**
  * North sink benchmark: an in-process source offers 100,000 readings/s (100 devices × 10 points,
  * one bus publish per device every 10 ms) for BENCH_SECONDS, into Mosquitto through the real Bus
- * and a north sink: MQTT one message per reading, MQTT batches, Sparkplug DDATA; and, as the
+ * and a north sink: MQTT one message per reading, MQTT batches (JSON arrays of Readings, and
+ * compact Reading batches v1 with `batch.encoding: compact`), Sparkplug DDATA; and, as the
  * baseline, a bare mqtt.js loop publishing the same readings one message each (no bus, no sink);
  * and the floor: the source and bus alone, into a consumer that does nothing.
  * A sink that cannot keep up buffers (SQLite) and drains after the source stops; the figures cover
@@ -9,7 +10,7 @@
  * baseline do comparable work. Messages and bytes are counted by a subscriber in a child process;
  * CPU is this process's (process.cpuUsage) over the run, in % of one core. Median of BENCH_ROUNDS.
  *
- * `npx tsx bench/north.bench.ts [--write]`; BENCH_MODES=<substring> runs only the matching modes.
+ * `npx tsx bench/north.bench.ts [--write]`; BENCH_MODES=<substring>[,<substring>…] runs only the matching modes.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -233,12 +234,33 @@ async function main() {
         }),
     ],
     [
+      "mqtt sink, compact batches per device (encoding: compact, defaults)",
+      () =>
+        viaSink({
+          type: "mqtt",
+          id: "cdevice",
+          batch: { topic: "bench/{device}", encoding: "compact" },
+          ...common,
+        }),
+    ],
+    [
+      "mqtt sink, compact batches by gateway (encoding: compact, ≤500, ≤128 KiB, 100 ms)",
+      () =>
+        viaSink({
+          type: "mqtt",
+          id: "cgateway",
+          batch: { by: "gateway", topic: "bench/{gateway}", encoding: "compact" },
+          ...common,
+        }),
+    ],
+    [
       "sparkplug sink, DDATA",
       () => viaSink({ type: "sparkplug", id: "spb", groupId: "bench", edgeNodeId: "n1", ...common }),
     ],
   ];
-  const only = process.env.BENCH_MODES; // a substring of mode names, to run (or profile) a few
-  const run = only ? modes.filter(([name]) => name.includes(only)) : modes;
+  // Substrings of mode names, comma-separated, to run (or profile) a few.
+  const only = process.env.BENCH_MODES?.split(",");
+  const run = only ? modes.filter(([name]) => only.some((o) => name.includes(o))) : modes;
   const results = new Map<string, Row[]>();
   try {
     for (let round = 0; round < ROUNDS; round++) {

@@ -9,6 +9,7 @@ import { GatewayTopSchema, gatewaySchemaFor } from "../src/config/schema.js";
 import { BUILTIN_ADAPTERS } from "../src/core/builtin-adapters.js";
 import { errorCodeTable } from "../src/http/errors.js";
 import { ReadingSchema } from "../src/schema/reading.js";
+import { CompactBatchSchema } from "../src/schema/reading-batch.js";
 import { CorePointSchema, coreDeviceProperties } from "../src/sdk/point.js";
 import { fieldRows, fieldTable, replaceSection, unionTables } from "./docs.js";
 
@@ -52,6 +53,7 @@ function withSections(path: string, sections: Record<string, string>): string {
 export async function generatedFiles(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   files.set("config/reading.v1.schema.json", json(ReadingSchema));
+  files.set("config/reading-batch.v1.schema.json", json(CompactBatchSchema));
   files.set("config/gateway.v1.schema.json", json(gatewaySchemaFor(BUILTIN_ADAPTERS)));
   files.set(
     "README.md",

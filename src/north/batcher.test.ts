@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Reading } from "../schema/reading.js";
+import { decodeCompactBatch } from "../schema/reading-batch.js";
 import { Batcher, type BatchPolicy, batchJson, batchPayload, readingsOf, splitBatches } from "./batcher.js";
 
 const r = (seq: number, device = "d1", point = `p${seq % 3}`, value: Reading["value"] = seq): Reading => ({
@@ -115,5 +116,42 @@ describe("batchPayload", () => {
     expect(buf.length).toBe(b!.bytes);
     expect(buf.toString("utf8")).toBe(batchJson(b!));
     expect(JSON.parse(buf.toString("utf8"))).toEqual(readings);
+  });
+});
+
+describe("compact encoding", () => {
+  it("sends compact Reading batches v1 within maxBytes, exact UTF-8 size, decoding to the readings", () => {
+    const readings = Array.from({ length: 300 }, (_, i) =>
+      r(i + 1, `d${i % 3}`, `p${i % 5}`, i % 7 === 0 ? "é€😀".repeat(i % 40) : i / 4),
+    );
+    for (const by of ["device", "gateway"] as const) {
+      const batches = splitBatches(readings, policy({ by, encoding: "compact", maxBytes: 2_048 }));
+      expect(batches.length).toBeGreaterThan(5);
+      for (const x of batches) {
+        const buf = batchPayload(x);
+        expect(buf.length).toBe(x.bytes);
+        expect(x.bytes).toBeLessThanOrEqual(2_048);
+        expect(buf.toString("utf8")).toBe(batchJson(x));
+        expect(decodeCompactBatch(JSON.parse(buf.toString("utf8")))).toEqual(x.readings);
+      }
+      expect(readingsOf(batches).sort((a, b) => a.seq - b.seq)).toEqual(readings);
+    }
+    const plain = splitBatches(readings, policy({ by: "gateway", maxBytes: 1 << 20 }))[0]!;
+    const compact = splitBatches(
+      readings,
+      policy({ by: "gateway", encoding: "compact", maxBytes: 1 << 20 }),
+    )[0]!;
+    expect(compact.bytes).toBeLessThan(plain.bytes * 0.6);
+  });
+
+  it("a compact batch holds one gateway's readings: another gateway starts a new batch", () => {
+    const other = { ...r(2), gateway: "gw2" };
+    const batches = splitBatches([r(1), other, r(3)], policy({ by: "gateway", encoding: "compact" }));
+    expect(batches.map((x) => x.readings.map((y) => y.seq))).toEqual([[1], [2], [3]]);
+    expect(batches.map((x) => (JSON.parse(batchJson(x)) as { gateway: string }).gateway)).toEqual([
+      "gw",
+      "gw2",
+      "gw",
+    ]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import Type, { type Static } from "typebox";
 import { MqttCredentialFields, TlsSchema } from "../../protocols/mqtt/options.js";
-import { BATCH_GROUPINGS } from "./batcher.js";
+import { BATCH_ENCODINGS, BATCH_GROUPINGS } from "./batcher.js";
 
 /** Defaults applied by the sink code when a field is absent. */
 export const NORTH_DEFAULTS = {
@@ -24,6 +24,7 @@ export const MQTT_BATCH_DEFAULTS = {
   maxReadings: 500,
   maxBytes: 131_072,
   lingerMs: 100,
+  encoding: "readings",
 } as const;
 
 const Id = Type.String({
@@ -193,6 +194,13 @@ export const MqttBatchSchema = Type.Object(
         default: MQTT_BATCH_DEFAULTS.lingerMs,
         description:
           "Longest a Reading waits for its batch to fill, in ms: at low rates every Reading is published within this time, at high rates batches fill up to maxReadings/maxBytes first. 0: a batch is whatever arrived since the previous publish. Default 100.",
+      }),
+    ),
+    encoding: Type.Optional(
+      Type.Enum(BATCH_ENCODINGS, {
+        default: MQTT_BATCH_DEFAULTS.encoding,
+        description:
+          "readings (default): a batch is a JSON array of Readings. compact: a compact Reading batch v1 (config/reading-batch.v1.schema.json), {v, gateway, columns, rows}: the gateway once and each Reading as an array of values in column order; about half the bytes and less CPU per reading. maxBytes applies to the encoded message.",
       }),
     ),
   },

@@ -1,6 +1,7 @@
 /**
- * The MQTT unified-namespace sink: Readings as JSON, one per message or in batches (JSON arrays,
- * per device or for the whole gateway, closed by size or after `lingerMs`; see batcher.ts), QoS
+ * The MQTT unified-namespace sink: Readings as JSON, one per message or in batches (JSON arrays of
+ * Readings, or compact Reading batches with `batch.encoding: compact`; per device or for the whole
+ * gateway, closed by size or after `lingerMs`; see batcher.ts), QoS
  * 0/1, optional retain, and a retained gateway status topic (`online` on connect, `offline` on a
  * clean close and as the last will).
  */
@@ -21,6 +22,7 @@ export function mqttBatching(config: MqttSinkConfig): { policy: BatchPolicy; top
       maxReadings: b.maxReadings ?? MQTT_BATCH_DEFAULTS.maxReadings,
       maxBytes: b.maxBytes ?? MQTT_BATCH_DEFAULTS.maxBytes,
       lingerMs: b.lingerMs ?? MQTT_BATCH_DEFAULTS.lingerMs,
+      encoding: b.encoding ?? MQTT_BATCH_DEFAULTS.encoding,
     },
     topic: b.topic ?? (by === "device" ? "tagbridge/{gateway}/{device}" : "tagbridge/{gateway}/batch"),
   };

@@ -3,6 +3,14 @@ import mqtt, { type MqttClient } from "mqtt";
 import { pino } from "pino";
 import type { Bus } from "../../src/core/bus.js";
 import type { Reading } from "../../src/schema/reading.js";
+import { decodeCompactBatch } from "../../src/schema/reading-batch.js";
+
+/** The Readings of a data message: one Reading, a JSON array of them, or a compact Reading batch. */
+export function readingsOfMessage(payload: Buffer): Reading[] {
+  const v = JSON.parse(payload.toString()) as Reading | Reading[] | { rows?: unknown };
+  if (Array.isArray(v)) return v;
+  return "rows" in v ? decodeCompactBatch(v) : [v as Reading];
+}
 
 export const quiet = pino({ level: process.env.LOG_LEVEL ?? "silent" });
 
@@ -53,7 +61,7 @@ export class Generator {
   }
 }
 
-/** Collects Readings (single or batched JSON) and status messages from an MQTT broker. */
+/** Collects Readings (single, JSON arrays or compact batches) and status messages from an MQTT broker. */
 export class Collector {
   readonly readings: Reading[] = [];
   readonly status: string[] = [];
@@ -69,10 +77,7 @@ export class Collector {
     const c = new Collector(client);
     client.on("message", (topic, payload) => {
       if (topic.endsWith("/status")) c.status.push(payload.toString());
-      else {
-        const v = JSON.parse(payload.toString()) as Reading | Reading[];
-        c.readings.push(...(Array.isArray(v) ? v : [v]));
-      }
+      else c.readings.push(...readingsOfMessage(payload));
     });
     await client.subscribeAsync(filter, { qos: 1 });
     return c;

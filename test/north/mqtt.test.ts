@@ -15,6 +15,7 @@ import {
   isIncreasing,
   quiet,
   reading,
+  readingsOfMessage,
   until,
 } from "./helpers.js";
 
@@ -52,8 +53,7 @@ function listen(collector: Collector) {
   const out: { topic: string; bytes: number; readings: Reading[]; at: number }[] = [];
   collector.client.on("message", (topic, payload) => {
     if (topic.endsWith("/status")) return;
-    const v = JSON.parse(payload.toString()) as Reading | Reading[];
-    out.push({ topic, bytes: payload.length, readings: Array.isArray(v) ? v : [v], at: Date.now() });
+    out.push({ topic, bytes: payload.length, readings: readingsOfMessage(payload), at: Date.now() });
   });
   return out;
 }
@@ -166,9 +166,45 @@ describe("MQTT UNS sink", () => {
     expect(north.status()[0]).toMatchObject({ published: total, buffered: 0, dropped: 0 });
   });
 
+  it("encoding: compact, by gateway under load: compact Reading batches v1 that decode to exactly the readings", async () => {
+    const { bus, north, collector } = await setup({
+      qos: "0",
+      batch: { by: "gateway", maxReadings: 64, lingerMs: 20, encoding: "compact" },
+    });
+    const raw: Buffer[] = [];
+    collector.client.on("message", (topic, payload) => {
+      if (topic === "tagbridge/gw1/batch") raw.push(payload);
+    });
+    const gen = new Generator(bus, 10, 10);
+    const sent: Reading[] = [];
+    for (let i = 0; i < 50; i++) {
+      sent.push(...gen.cycle());
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const last: Reading = {
+      ...reading(gen.seq, "dev0", "p0", 'é "x"'),
+      status: "Good",
+      unit: "°C",
+      address: "40001",
+    };
+    bus.publish([last]);
+    sent.push(last);
+    expect(await until(() => collector.readings.length >= sent.length)).toBe(true);
+    const first = JSON.parse(raw[0]!.toString()) as Record<string, unknown>;
+    expect(Object.keys(first)).toEqual(["v", "gateway", "t0", "columns", "rows"]);
+    expect(first).toMatchObject({ v: 1, gateway: "gw1" });
+    expect(Math.max(...raw.map((p) => readingsOfMessage(p).length))).toBe(64);
+    expect(collector.readings).toEqual(sent); // one connection, QoS 0: in order, none twice
+    expect(north.status()[0]).toMatchObject({ published: sent.length, buffered: 0, dropped: 0 });
+  });
+
   it.each([
     ["per device (defaults)", {}],
     ["by gateway", { by: "gateway" as const, maxReadings: 200, lingerMs: 50 }],
+    [
+      "compact, by gateway",
+      { by: "gateway" as const, maxReadings: 200, lingerMs: 50, encoding: "compact" as const },
+    ],
   ])(
     "broker stopped for a while under load, batches %s: every reading arrives, in seq order per point",
     async (_, batch) => {

@@ -179,4 +179,75 @@ describe("Sparkplug B edge node sink", () => {
     expect(num(metric(births[1]!, "bdSeq")!.value)).toBe((num(metric(births[0]!, "bdSeq")!.value) + 1) % 256);
     expectNoSeqGaps(msgs.slice(msgs.indexOf(births[1]!)));
   }, 30_000);
+
+  it("primary host STATE gating: nothing is published until spBv1.0/STATE/<host> is online; offline stops it again", async () => {
+    const hostId = `scada-${process.pid}-${Date.now()}`;
+    const stateTopic = `spBv1.0/STATE/${hostId}`;
+    const { bus, north, msgs, host } = await setup({ primaryHostId: hostId, qos: "1" });
+    const state = (online: boolean) =>
+      host.publishAsync(stateTopic, JSON.stringify({ online, timestamp: Date.now() }), {
+        qos: 1,
+        retain: true,
+      });
+    cleanups.push(() => host.publishAsync(stateTopic, "", { qos: 1, retain: true })); // clear the retained STATE
+
+    // Connected to the broker, but no host yet: no birth, the data waits in the buffer.
+    bus.publish([reading(1, "d1", "t", 1)]);
+    bus.publish([reading(2, "d1", "t", 2)]);
+    expect(await until(() => north.status()[0]!.buffered === 2, 5_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(msgs).toEqual([]);
+    expect(north.status()[0]!.connected).toBe(false);
+
+    // A host that says offline changes nothing.
+    await state(false);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(msgs).toEqual([]);
+
+    // Host online: NBIRTH, DBIRTH, then the buffered data replayed as historical.
+    await state(true);
+    expect(await until(() => north.status()[0]!.connected && north.status()[0]!.buffered === 0, 10_000)).toBe(
+      true,
+    );
+    expect(await until(() => msgs.some((m) => m.type === "DDATA"))).toBe(true);
+    expect(msgs[0]!.type).toBe("NBIRTH");
+    expect(msgs.filter((m) => m.type === "DBIRTH").map((m) => m.device)).toEqual(["d1"]);
+    const replayed = msgs.filter((m) => m.type === "DDATA").flatMap((m) => m.payload.metrics ?? []);
+    expect(replayed.map((m) => [m.value, m.isHistorical])).toEqual([
+      [1, true],
+      [2, true],
+    ]);
+    bus.publish([reading(3, "d1", "t", 3)]); // live
+    expect(
+      await until(() =>
+        msgs.some(
+          (m) => m.type === "DDATA" && m.payload.metrics?.some((x) => x.value === 3 && !x.isHistorical),
+        ),
+      ),
+    ).toBe(true);
+
+    // Host offline: the node stops publishing and buffers; no new messages.
+    await state(false);
+    expect(await until(() => !north.status()[0]!.connected, 5_000)).toBe(true);
+    const before = msgs.length;
+    bus.publish([reading(4, "d1", "t", 4)]);
+    expect(await until(() => north.status()[0]!.buffered === 1, 5_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(msgs.length).toBe(before);
+
+    // Back online: births again (same session, same bdSeq; seq restarts at 0), then the backlog.
+    await state(true);
+    expect(await until(() => msgs.filter((m) => m.type === "NBIRTH").length === 2, 5_000)).toBe(true);
+    expect(
+      await until(() =>
+        msgs.some(
+          (m) => m.type === "DDATA" && m.payload.metrics?.some((x) => x.value === 4 && x.isHistorical),
+        ),
+      ),
+    ).toBe(true);
+    const births = msgs.filter((m) => m.type === "NBIRTH");
+    expect(num(metric(births[1]!, "bdSeq")!.value)).toBe(num(metric(births[0]!, "bdSeq")!.value));
+    expect(msgs.slice(before).map((m) => m.type)).toEqual(["NBIRTH", "DBIRTH", "DDATA"]);
+    expectNoSeqGaps(msgs);
+  }, 30_000);
 });
