@@ -146,22 +146,35 @@ export function createModbus(
 
   async function execute(c: ModbusClient, b: BatchRequest, out: Sample[]): Promise<void> {
     const data = await fetch(c, b);
-    const base = b.request.address;
-    b.points.forEach((cp, i) => {
-      const slot = b.slots[i]!;
-      if (typeof data === "string") {
-        out[slot] = { point: cp.point.id, value: null, quality: "bad", status: data, address: cp.address };
-        return;
+    const { points, slots } = b;
+    if (typeof data === "string") {
+      for (let i = 0; i < points.length; i++) {
+        const cp = points[i]!;
+        out[slots[i]!] = {
+          point: cp.point.id,
+          value: null,
+          quality: "bad",
+          status: data,
+          address: cp.address,
+        };
       }
+      return;
+    }
+    const base = b.request.address;
+    if (data instanceof Uint8Array) {
+      for (let i = 0; i < points.length; i++) {
+        const cp = points[i]!;
+        const value = cp.decode!(data, (cp.spec.address - base) * 2);
+        out[slots[i]!] = { point: cp.point.id, value, quality: "good", address: cp.address };
+      }
+      return;
+    }
+    for (let i = 0; i < points.length; i++) {
+      const cp = points[i]!;
       const at = cp.spec.address - base;
-      const value =
-        data instanceof Uint8Array
-          ? cp.decode!(data, at * 2)
-          : cp.spec.count === undefined
-            ? data[at]!
-            : data.slice(at, at + cp.spec.count);
-      out[slot] = { point: cp.point.id, value, quality: "good", address: cp.address };
-    });
+      const value = cp.spec.count === undefined ? data[at]! : data.slice(at, at + cp.spec.count);
+      out[slots[i]!] = { point: cp.point.id, value, quality: "good", address: cp.address };
+    }
   }
 
   return {

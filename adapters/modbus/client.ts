@@ -163,22 +163,35 @@ export class SerialLibClient implements ModbusClient {
     return mb;
   }
 
-  async readRegisters(
+  readRegisters(
     unitId: number,
     table: "holding" | "input",
     address: number,
     count: number,
   ): Promise<Uint8Array> {
-    const mb = this.#client();
-    const res = await call<{ buffer: Buffer }>((next) =>
-      table === "holding"
-        ? mb.writeFC3(unitId, address, count, next)
-        : mb.writeFC4(unitId, address, count, next),
-    );
-    if (!res?.buffer || res.buffer.length !== count * 2) {
-      throw new ModbusError("malformed", `expected ${count * 2} data bytes, got ${res?.buffer?.length ?? 0}`);
+    // The hot path of a poll: one promise per request, settled straight from modbus-serial's callback.
+    let mb: Mb;
+    try {
+      mb = this.#client();
+    } catch (err) {
+      return Promise.reject(err);
     }
-    return res.buffer;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const next = (err: unknown, res: { buffer?: Buffer } | undefined) => {
+        if (err) reject(classify(err));
+        else if (!res?.buffer || res.buffer.length !== count * 2)
+          reject(
+            new ModbusError("malformed", `expected ${count * 2} data bytes, got ${res?.buffer?.length ?? 0}`),
+          );
+        else resolve(res.buffer);
+      };
+      try {
+        if (table === "holding") mb.writeFC3(unitId, address, count, next as never);
+        else mb.writeFC4(unitId, address, count, next as never);
+      } catch (err) {
+        reject(classify(err));
+      }
+    });
   }
 
   async readBits(

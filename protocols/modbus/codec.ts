@@ -57,55 +57,55 @@ function scalarDecoder(spec: CodecSpec): Decoder {
   const perm = permutation(spec.byteOrder, n);
   const scratch = new Uint8Array(8);
   const view = new DataView(scratch.buffer);
-  const LOADED: [DataView, number] = [view, 0];
-  // Copies the value's bytes into most-significant-first order; at most 8 bytes, no allocation.
-  const load = (bytes: Uint8Array, off: number): [DataView, number] => {
+  // Copies the value's bytes into `view` in most-significant-first order; at most 8 bytes, no
+  // allocation (the decoders then read it at offset 0).
+  const load = (bytes: Uint8Array, off: number): DataView => {
     for (let i = 0; i < n; i++) scratch[perm[i]!] = bytes[off + i]!;
-    return LOADED;
+    return view;
   };
   switch (type) {
     case "bool": {
       const mask = 1 << (spec.bit ?? 0);
       return (b, o) => {
-        const [v, p] = load(b, o);
-        return (v.getUint16(p) & mask) !== 0;
+        const v = load(b, o);
+        return (v.getUint16(0) & mask) !== 0;
       };
     }
     case "int16":
       return (b, o) => {
-        const [v, p] = load(b, o);
-        return v.getInt16(p);
+        const v = load(b, o);
+        return v.getInt16(0);
       };
     case "uint16":
       return (b, o) => {
-        const [v, p] = load(b, o);
-        return v.getUint16(p);
+        const v = load(b, o);
+        return v.getUint16(0);
       };
     case "int32":
       return (b, o) => {
-        const [v, p] = load(b, o);
-        return v.getInt32(p);
+        const v = load(b, o);
+        return v.getInt32(0);
       };
     case "uint32":
       return (b, o) => {
-        const [v, p] = load(b, o);
-        return v.getUint32(p);
+        const v = load(b, o);
+        return v.getUint32(0);
       };
     case "float32":
       return (b, o) => {
-        const [v, p] = load(b, o);
-        return v.getFloat32(p);
+        const v = load(b, o);
+        return v.getFloat32(0);
       };
     case "float64":
       return (b, o) => {
-        const [v, p] = load(b, o);
-        return v.getFloat64(p);
+        const v = load(b, o);
+        return v.getFloat64(0);
       };
     case "int64":
     case "uint64":
       return (b, o) => {
-        const [v, p] = load(b, o);
-        const big = type === "int64" ? v.getBigInt64(p) : v.getBigUint64(p);
+        const v = load(b, o);
+        const big = type === "int64" ? v.getBigInt64(0) : v.getBigUint64(0);
         return big > SAFE || big < -SAFE ? big : Number(big);
       };
   }

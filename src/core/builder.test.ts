@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isReading, type Reading, readingErrors } from "../schema/reading.js";
+import { isReading, type PointType, type Reading, readingErrors } from "../schema/reading.js";
+import { normalizeValue, type SampleValue } from "../schema/values.js";
 import type { Sample } from "../sdk/adapter.js";
 import type { PointConfig } from "../sdk/point.js";
 import { ReadingBuilder } from "./builder.js";
@@ -152,5 +153,89 @@ describe("ReadingBuilder", () => {
     expect(out).toHaveLength(1);
     expect(out[0]).toMatchObject({ quality: "bad", status: "Timeout", value: null });
     expect(stats.bad).toBe(2);
+  });
+  it("numbers on its fast path (floats, 16/32-bit integers) get exactly normalizeValue's value or status", () => {
+    const types: PointType[] = ["float32", "float64", "int16", "uint16", "int32", "uint32"];
+    const raws: SampleValue[] = [
+      0,
+      -0,
+      1.5,
+      -1.5,
+      1234.00390625,
+      32767,
+      32768,
+      -32768,
+      -32769,
+      65535,
+      65536,
+      -1,
+      2147483647,
+      2147483648,
+      -2147483648,
+      -2147483649,
+      4294967295,
+      4294967296,
+      Number.MAX_VALUE,
+      Number.MIN_VALUE,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      7n,
+      "7",
+      true,
+    ];
+    for (const type of types) {
+      const { run } = setup(raws.map((_, i) => ({ id: `p${i}`, type, publish: "always" }) as P));
+      const { out } = run(raws.map((value, i) => ({ point: `p${i}`, value })));
+      raws.forEach((raw, i) => {
+        const n = normalizeValue(type, raw);
+        const r = out[i]!;
+        const what = `${type} ${String(raw)}`;
+        if (n.ok) {
+          expect(Object.is(r.value, n.value), what).toBe(true);
+          expect(r.quality, what).toBe("good");
+        } else {
+          expect(r.value, what).toBeNull();
+          expect([r.quality, r.status], what).toEqual(["bad", n.status]);
+        }
+      });
+    }
+  });
+
+  it("builds every reading with the same keys in the same order, with or without status, unit and address", () => {
+    const { run } = setup([
+      { id: "a", type: "float32", address: "hr:0", publish: "always" } as P,
+      { id: "b", type: "float32", publish: "always" } as P,
+      { id: "c", type: "float32", address: "hr:2", unit: "bar", publish: "always" } as P,
+      { id: "d", type: "float32", address: "hr:4", publish: "always" } as P,
+    ]);
+    const { out } = run([
+      { point: "a", value: 1.5 },
+      { point: "b", value: 1.5 },
+      { point: "c", value: 1.5 },
+      { point: "d", value: null, quality: "bad", status: "Timeout" },
+      { point: "a", value: 2.5, address: "3/hr:0" },
+    ]);
+    const base = [
+      "gateway",
+      "device",
+      "point",
+      "value",
+      "type",
+      "quality",
+      "ts",
+      "receivedAt",
+      "protocol",
+      "seq",
+    ];
+    expect(out.map((r) => Object.keys(r))).toEqual([
+      [...base, "address"],
+      base,
+      [...base, "unit", "address"],
+      [...base, "status", "address"],
+      [...base, "address"],
+    ]);
+    expect(out.map((r) => r.address)).toEqual(["hr:0", undefined, "hr:2", "hr:4", "3/hr:0"]);
+    expect(out.every(isReading)).toBe(true);
   });
 });

@@ -15,6 +15,11 @@ interface PointState {
   /** Reading type: float64 when the point is scaled, else its configured type. */
   readonly type: PointType;
   readonly scaled: boolean;
+  /**
+   * For float32/float64 and the 16/32-bit integer types, the range a raw number passes
+   * normalization unchanged in (what `normalizeValue` accepts), so the hot path skips it.
+   */
+  readonly fast: { readonly int: boolean; readonly min: number; readonly max: number } | undefined;
   readonly address: string | undefined;
   last: Reading | undefined;
   /** Time (ms) the last reading was published. */
@@ -51,6 +56,7 @@ export class ReadingBuilder {
         config: p,
         type: scaled ? "float64" : p.type,
         scaled,
+        fast: FAST_RANGES[p.type],
         address,
         last: undefined,
         lastPublishedMs: 0,
@@ -142,9 +148,21 @@ export class ReadingBuilder {
         s.address,
         unit,
       );
-    const n = normalizeValue(state.config.type, s.value);
-    if (!n.ok) return this.reading(state, null, "bad", n.status, ts, receivedAt, s.address, unit);
-    const value = state.scaled ? scale(n.value, state.config) : n.value;
+    let value: ReadingValue;
+    const raw = s.value;
+    const fast = state.fast;
+    if (
+      fast !== undefined &&
+      typeof raw === "number" &&
+      (fast.int ? Number.isInteger(raw) && raw >= fast.min && raw <= fast.max : Number.isFinite(raw))
+    ) {
+      value = raw; // exactly what normalizeValue returns, without its result object
+    } else {
+      const n = normalizeValue(state.config.type, raw);
+      if (!n.ok) return this.reading(state, null, "bad", n.status, ts, receivedAt, s.address, unit);
+      value = n.value;
+    }
+    if (state.scaled) value = scale(value, state.config);
     return this.reading(state, value, quality, s.status, ts, receivedAt, s.address, unit);
   }
 
@@ -159,6 +177,25 @@ export class ReadingBuilder {
     unit?: string,
   ): Reading {
     const c = state.config;
+    const u = c.unit ?? unit;
+    const a = address ?? state.address;
+    if (status === undefined && u === undefined && a !== undefined) {
+      // The common shape, built whole: adding `address` afterwards would allocate a property
+      // backing store per reading. Same keys in the same order as below.
+      return {
+        gateway: this.gateway,
+        device: this.device,
+        point: c.id,
+        value,
+        type: state.type,
+        quality,
+        ts,
+        receivedAt,
+        protocol: this.protocol,
+        seq: 0,
+        address: a,
+      };
+    }
     const r: Reading = {
       gateway: this.gateway,
       device: this.device,
@@ -172,9 +209,7 @@ export class ReadingBuilder {
       seq: 0,
     };
     if (status !== undefined) r.status = status;
-    const u = c.unit ?? unit;
     if (u !== undefined) r.unit = u;
-    const a = address ?? state.address;
     if (a !== undefined) r.address = a;
     return r;
   }
@@ -194,6 +229,15 @@ export class ReadingBuilder {
     return !sameValue(last.value, r.value);
   }
 }
+
+const FAST_RANGES: Partial<Record<PointType, { int: boolean; min: number; max: number }>> = {
+  float32: { int: false, min: -Infinity, max: Infinity },
+  float64: { int: false, min: -Infinity, max: Infinity },
+  int16: { int: true, min: -32768, max: 32767 },
+  uint16: { int: true, min: 0, max: 65535 },
+  int32: { int: true, min: -2147483648, max: 2147483647 },
+  uint32: { int: true, min: 0, max: 4294967295 },
+};
 
 function scale(value: ReadingValue, c: PointConfig<Record<string, unknown>>): ReadingValue {
   const n = typeof value === "string" ? Number(value) : value; // int64 beyond 2^53 arrives as a string

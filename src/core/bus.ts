@@ -91,13 +91,21 @@ class QueueConsumer implements Consumer {
 class LatestValues {
   private readonly byDevice = new Map<string, Map<string, Reading>>();
 
-  put(r: Reading): void {
-    let points = this.byDevice.get(r.device);
-    if (!points) {
-      points = new Map();
-      this.byDevice.set(r.device, points);
+  /** Stores each reading as its point's latest; a batch is usually one device's, so its map is looked up once. */
+  putAll(readings: readonly Reading[]): void {
+    let device: string | undefined;
+    let points: Map<string, Reading> | undefined;
+    for (const r of readings) {
+      if (r.device !== device || !points) {
+        device = r.device;
+        points = this.byDevice.get(device);
+        if (!points) {
+          points = new Map();
+          this.byDevice.set(device, points);
+        }
+      }
+      points.set(r.point, r);
     }
-    points.set(r.point, r);
   }
 
   get(device: string, point: string): Reading | undefined {
@@ -128,7 +136,7 @@ export class Bus implements ReadingBus {
 
   publish(readings: readonly Reading[]): void {
     if (readings.length === 0) return;
-    for (const r of readings) this.cache.put(r);
+    this.cache.putAll(readings);
     for (const s of this.subscribers) s.offer(readings);
   }
 

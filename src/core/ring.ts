@@ -17,7 +17,8 @@ export class Ring<T> {
   /** Appends; returns false (and stores nothing) when full. */
   push(item: T): boolean {
     if (this.count === this.capacity) return false;
-    this.items[(this.head + this.count) % this.capacity] = item;
+    const at = this.head + this.count;
+    this.items[at < this.capacity ? at : at - this.capacity] = item;
     this.count++;
     return true;
   }
@@ -27,7 +28,7 @@ export class Ring<T> {
     if (this.count === 0) return undefined;
     const item = this.items[this.head];
     this.items[this.head] = undefined;
-    this.head = (this.head + 1) % this.capacity;
+    this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
     this.count--;
     return item;
   }
@@ -36,7 +37,15 @@ export class Ring<T> {
   take(max: number): T[] {
     const n = Math.min(max, this.count);
     const out: T[] = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.shift() as T;
+    const items = this.items;
+    let head = this.head;
+    for (let i = 0; i < n; i++) {
+      out[i] = items[head] as T;
+      items[head] = undefined;
+      if (++head === this.capacity) head = 0;
+    }
+    this.head = head;
+    this.count -= n;
     return out;
   }
 
