@@ -3,7 +3,7 @@
  * fields merged into each point. The README tables are written from these descriptions.
  */
 import Type, { type Static } from "typebox";
-import { MqttCredentialFields, TlsSchema } from "../../protocols/mqtt/options.js";
+import { MqttLinkFields, TlsSchema } from "../../protocols/mqtt/options.js";
 
 export { TlsSchema };
 
@@ -41,17 +41,7 @@ export const SparkplugSchema = Type.Object(
 /** The device's `connection` object. */
 export const MqttConnectionSchema = Type.Object(
   {
-    url: Type.String({
-      pattern: "^(mqtt|mqtts|ws|wss)://",
-      description:
-        "Broker URL: mqtt://, mqtts://, ws:// or wss:// with host and port, e.g. mqtt://broker:1883.",
-    }),
-    protocolVersion: Type.Optional(
-      Type.Enum(["3.1.1", "5"], {
-        default: "3.1.1",
-        description: "MQTT protocol version: 3.1.1 (default) or 5.",
-      }),
-    ),
+    ...MqttLinkFields,
     clientId: Type.Optional(
       Type.String({
         minLength: 1,
@@ -59,8 +49,6 @@ export const MqttConnectionSchema = Type.Object(
         description: "MQTT client id; default tagbridge-{gateway}-{device}.",
       }),
     ),
-    ...MqttCredentialFields,
-    tls: Type.Optional(TlsSchema),
     session: Type.Optional(
       Type.Enum(["clean", "persistent"], {
         default: "clean",
@@ -74,23 +62,6 @@ export const MqttConnectionSchema = Type.Object(
         default: 3600,
         description:
           "MQTT 5 persistent sessions: how long the broker keeps the session after a disconnect, in s.",
-      }),
-    ),
-    keepaliveSec: Type.Optional(
-      Type.Integer({ minimum: 0, maximum: 65535, default: 30, description: "Keep-alive interval in s." }),
-    ),
-    connectTimeoutMs: Type.Optional(
-      Type.Integer({
-        minimum: 100,
-        default: 10000,
-        description: "How long one connection attempt may take, in ms.",
-      }),
-    ),
-    reconnectPeriodMs: Type.Optional(
-      Type.Integer({
-        minimum: 100,
-        default: 2000,
-        description: "Delay between mqtt.js's own reconnect attempts, in ms.",
       }),
     ),
     qos: Type.Optional(

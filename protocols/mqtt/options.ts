@@ -37,3 +37,41 @@ export const MqttCredentialFields = {
     }),
   ),
 };
+
+/**
+ * The broker link every MQTT client of the gateway has (adapter devices, north sinks): URL, protocol
+ * version, credentials, TLS, keep-alive and timeouts. Spread into a connection object's properties;
+ * the client id, whose default differs per side, is declared by each side.
+ */
+export const MqttLinkFields = {
+  url: Type.String({
+    pattern: "^(mqtt|mqtts|ws|wss)://",
+    description:
+      "Broker URL: mqtt://, mqtts://, ws:// or wss:// with host and port, e.g. mqtt://broker:1883.",
+  }),
+  protocolVersion: Type.Optional(
+    Type.Enum(["3.1.1", "5"], {
+      default: "3.1.1",
+      description: "MQTT protocol version: 3.1.1 (default) or 5.",
+    }),
+  ),
+  ...MqttCredentialFields,
+  tls: Type.Optional(TlsSchema),
+  keepaliveSec: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 65535, default: 30, description: "Keep-alive interval in s." }),
+  ),
+  connectTimeoutMs: Type.Optional(
+    Type.Integer({
+      minimum: 100,
+      default: 10000,
+      description: "How long one connection attempt may take, in ms.",
+    }),
+  ),
+  reconnectPeriodMs: Type.Optional(
+    Type.Integer({
+      minimum: 100,
+      default: 2000,
+      description: "Delay between mqtt.js's own reconnect attempts, in ms.",
+    }),
+  ),
+};

@@ -4,7 +4,7 @@
  * buffer. Durations are integer milliseconds like the rest of the config.
  */
 import Type, { type Static } from "typebox";
-import { MqttCredentialFields, TlsSchema } from "../../protocols/mqtt/options.js";
+import { MqttLinkFields } from "../../protocols/mqtt/options.js";
 import { BATCH_ENCODINGS, BATCH_GROUPINGS } from "./batcher.js";
 
 /** Defaults applied by the sink code when a field is absent. */
@@ -115,37 +115,13 @@ const common = {
 
 /** MQTT connection fields shared by the mqtt and sparkplug sinks. */
 const mqttConnection = {
-  url: Type.String({
-    pattern: "^(mqtt|mqtts|ws|wss)://",
-    description: "Broker URL: mqtt://, mqtts://, ws:// or wss:// with host and port.",
-  }),
-  protocolVersion: Type.Optional(
-    Type.Enum(["3.1.1", "5"], {
-      default: "3.1.1",
-      description: "MQTT protocol version: 3.1.1 (default) or 5.",
-    }),
-  ),
+  ...MqttLinkFields,
   clientId: Type.Optional(
     Type.String({
       minLength: 1,
       maxLength: 128,
       description: "MQTT client id; default tagbridge-{gateway}-{id}.",
     }),
-  ),
-  ...MqttCredentialFields,
-  tls: Type.Optional(TlsSchema),
-  keepaliveSec: Type.Optional(
-    Type.Integer({ minimum: 0, maximum: 65535, default: 30, description: "Keep-alive interval in s." }),
-  ),
-  connectTimeoutMs: Type.Optional(
-    Type.Integer({
-      minimum: 100,
-      default: 10000,
-      description: "How long one connection attempt may take, in ms.",
-    }),
-  ),
-  reconnectPeriodMs: Type.Optional(
-    Type.Integer({ minimum: 100, default: 2000, description: "Delay between reconnect attempts, in ms." }),
   ),
 };
 

@@ -6,13 +6,9 @@
  */
 import { createBus } from "../../src/core/bus.js";
 import { startNorth } from "../../src/north/index.js";
-import { Generator, quiet } from "./helpers.js";
+import { Generator, quiet, requiredEnv } from "./helpers.js";
 
-const env = (k: string) => {
-  const v = process.env[k];
-  if (v === undefined) throw new Error(`${k} not set`);
-  return v;
-};
+const env = requiredEnv;
 const bus = createBus();
 const north = await startNorth(
   [

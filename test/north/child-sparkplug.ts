@@ -5,13 +5,9 @@
  */
 import { createBus } from "../../src/core/bus.js";
 import { startNorth } from "../../src/north/index.js";
-import { quiet, reading } from "./helpers.js";
+import { quiet, reading, requiredEnv } from "./helpers.js";
 
-const env = (k: string) => {
-  const v = process.env[k];
-  if (v === undefined) throw new Error(`${k} not set`);
-  return v;
-};
+const env = requiredEnv;
 const bus = createBus();
 const north = await startNorth(
   [

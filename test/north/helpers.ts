@@ -12,6 +12,13 @@ export function readingsOfMessage(payload: Buffer): Reading[] {
   return "rows" in v ? decodeCompactBatch(v) : [v as Reading];
 }
 
+/** An environment variable a test child process needs; throws when it is missing. */
+export function requiredEnv(name: string): string {
+  const v = process.env[name];
+  if (v === undefined) throw new Error(`${name} not set`);
+  return v;
+}
+
 export const quiet = pino({ level: process.env.LOG_LEVEL ?? "silent" });
 
 /** A valid Reading. */

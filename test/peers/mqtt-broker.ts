@@ -93,8 +93,23 @@ function openssl(dir: string, args: string[]): void {
   execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
 }
 
-/** Makes `<name>.pem`/`<name>.key`, a client certificate signed by the CA `<ca>.pem`/`<ca>.key` in `dir`. */
-function makeClientCert(dir: string, name: string, ca: string): void {
+/** Makes `<name>.pem`/`<name>.key`, a self-signed CA certificate, in `dir`. */
+function makeCa(dir: string, name: string, cn: string): void {
+  openssl(
+    dir,
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"].concat([
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.pem`,
+      "-subj",
+      `/CN=${cn}`,
+    ]),
+  );
+}
+
+/** Makes `<name>.pem`/`<name>.key`, a certificate signed by the CA `<ca>.pem`/`<ca>.key` in `dir`. */
+function makeSigned(dir: string, name: string, ca: string, cn: string, extfile?: string): void {
   openssl(dir, [
     "req",
     "-newkey",
@@ -105,85 +120,35 @@ function makeClientCert(dir: string, name: string, ca: string): void {
     "-out",
     `${name}.csr`,
     "-subj",
-    `/CN=${name}`,
+    `/CN=${cn}`,
   ]);
-  openssl(dir, [
-    "x509",
-    "-req",
-    "-in",
-    `${name}.csr`,
-    "-CA",
-    `${ca}.pem`,
-    "-CAkey",
-    `${ca}.key`,
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-out",
-    `${name}.pem`,
-  ]);
+  openssl(
+    dir,
+    [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      `${ca}.pem`,
+      "-CAkey",
+      `${ca}.key`,
+      "-CAcreateserial",
+    ].concat(["-days", "2", "-out", `${name}.pem`], extfile ? ["-extfile", extfile] : []),
+  );
+}
+
+/** Makes `<name>.pem`/`<name>.key`, a client certificate signed by the CA `<ca>.pem`/`<ca>.key` in `dir`. */
+function makeClientCert(dir: string, name: string, ca: string): void {
+  makeSigned(dir, name, ca, name);
 }
 
 /** Makes a CA, a server certificate for localhost/127.0.0.1 signed by it, and an unrelated CA. */
 function makeCerts(dir: string): { ca: string; cert: string; key: string; other: string } {
-  const subj = (cn: string) => ["-subj", `/CN=${cn}`];
-  openssl(dir, [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "2",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    ...subj("tagbridge test CA"),
-  ]);
-  openssl(dir, [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "2",
-    "-keyout",
-    "other.key",
-    "-out",
-    "other.pem",
-    ...subj("other CA"),
-  ]);
-  openssl(dir, [
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    ...subj("localhost"),
-  ]);
+  makeCa(dir, "ca", "tagbridge test CA");
+  makeCa(dir, "other", "other CA");
   writeFileSync(join(dir, "san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-  openssl(dir, [
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-out",
-    "server.pem",
-    "-extfile",
-    "san.ext",
-  ]);
+  makeSigned(dir, "server", "ca", "localhost", "san.ext");
   return {
     ca: join(dir, "ca.pem"),
     cert: join(dir, "server.pem"),
