@@ -2,6 +2,7 @@
 /**
  * The `tagbridge` command line: run a gateway, validate a config, start the demo.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
@@ -100,6 +101,9 @@ async function serve(
 function demoBanner(s: Service, simulators: StartedSimulator[]): void {
   const u = s.url;
   const ws = u.replace(/^http/, "ws");
+  // The demo's own token, printed so a first try needs no copying of files: demo data only.
+  const tokenFile = join(s.config.dataDir, "admin-token");
+  const token = existsSync(tokenFile) ? readFileSync(tokenFile, "utf8").trim() : undefined;
   console.log(
     [
       "",
@@ -112,8 +116,10 @@ function demoBanner(s: Service, simulators: StartedSimulator[]): void {
       `  API docs          ${u}/docs`,
       `  live (WebSocket)  ${ws}/api/v1/stream?device=press-1`,
       `  live (SSE)        curl -N ${u}/api/v1/events`,
-      `Reading needs no token from this machine (auth.anonymous: loopback-viewer); writes and admin calls do:`,
-      `  admin token       ${join(s.config.dataDir, "admin-token")}${s.adminTokenFile ? " (created now)" : ""}`,
+      `Reading needs no token from this machine (auth.anonymous: loopback-viewer); writes and admin calls do.`,
+      ...(token
+        ? [`Signed in as admin (the demo's token, kept in ${tokenFile}):`, `  ${u}/#access_token=${token}`]
+        : [`The admin token file ${tokenFile} is gone; create a token with POST /api/v1/tokens.`]),
       "Press Ctrl+C to stop.",
       "",
     ].join("\n"),
