@@ -1,21 +1,26 @@
 /**
  * Modbus fleet benchmark (issue 3, item 9): 50 Modbus TCP devices × 200 holding registers, read as
- * 100 float32 points each, by the real gateway (Gateway + modbus adapter + core + bus) into the
- * real MQTT north sink (JSON batches per device, QoS 1, default settings) on a Mosquitto started
- * on a free port. The devices are bench/modbus-fast-server.ts in a child process (50 ports, values
+ * 100 float32 points each, by the real gateway (Gateway + modbus adapter + core + bus) in this
+ * process. The devices are bench/modbus-fast-server.ts in a child process (50 ports, values
  * changing on every request, so every poll publishes all 100 points under the default onChange).
+ * North: the MQTT north sink's own batching code without the network (default), or with
+ * BENCH_SINK=mqtt the real MQTT north sink into a Mosquitto started on a free port, with a latency
+ * probe subscribed in a child process.
  *
- * (a) polled every 100 ms: readings/s acknowledged by the north sink, gateway CPU (this process,
- *     process.cpuUsage, % of one core) and RSS, latency from acquisition (`receivedAt`) to
- *     arrival at an MQTT subscriber of 5 of the 50 devices' batch topics (a child process).
+ * (a) polled every 100 ms: readings/s delivered north, gateway CPU (this process, process.cpuUsage,
+ *     % of one core) and RSS, latency from acquisition (`receivedAt`) to the north end.
  * (b) shorter poll intervals down to saturation: the most readings/s delivered, and at which CPU.
  * (c) same run, same server: bare modbus-serial clients doing the same block reads back to back
  *     (one loop per device connection, and one loop alone), reads/s and float32 values/s.
+ * (d) with BENCH_NODE_RED=<dir of a node-red + node-red-contrib-modbus install>: Node-RED doing the
+ *     same reads every 100 ms and publishing bare numbers to MQTT, its process's CPU, with the
+ *     contrib client's command queue on (default) and off (bench/node-red-baseline.ts).
  *
  * Each case: warm-up, then ROUNDS windows of WINDOW_MS; the table shows medians. CPU of the
  * server child and of the whole machine is printed too, to show the simulator is not the limit.
  *
- * `npx tsx bench/modbus-fleet.bench.ts [--write]` (BENCH_ROUNDS, BENCH_WINDOW_MS override).
+ * `npx tsx bench/modbus-fleet.bench.ts [--write]` (BENCH_ROUNDS, BENCH_WINDOW_MS, BENCH_INTERVALS,
+ * BENCH_IN_FLIGHT (the devices' maxInFlight, 1 unless set), BENCH_BARE=0, BENCH_SINK, BENCH_NODE_RED).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -28,9 +33,11 @@ import { pino } from "pino";
 import type { DeviceSpec } from "../src/core/device.js";
 import { Gateway } from "../src/core/gateway.js";
 import { AdapterRegistry } from "../src/core/registry.js";
+import { Batcher } from "../src/north/batcher.js";
+import { MQTT_BATCH_DEFAULTS } from "../src/north/config.js";
 import { startNorth } from "../src/north/index.js";
-import type { Reading } from "../src/schema/reading.js";
 import { startBroker } from "../test/peers/mqtt-broker.js";
+import { startNodeRed } from "./node-red-baseline.js";
 import { writeResults } from "./results.js";
 
 const DEVICES = 50;
@@ -41,6 +48,8 @@ const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 3000);
 const WARMUP_MS = 2500;
 /** Poll intervals: (a) at 100 ms, then (b) shorter ones up to saturation. BENCH_INTERVALS=100 for (a) only. */
 const INTERVALS = (process.env.BENCH_INTERVALS ?? "100,50,20,10,5,2").split(",").map(Number);
+/** Requests in flight per connection (the adapter's `maxInFlight`); ≥ 2 pipelines a poll's reads. */
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 1);
 const PROBED = 5; // devices whose batches the latency probe subscribes to
 const GOAL_CPU = 12;
 const GOAL_RATE = 300_000;
@@ -116,7 +125,7 @@ function devices(ports: number[], intervalMs: number): DeviceSpec[] {
     id: `dev${d}`,
     type: "modbus",
     pollIntervalMs: intervalMs,
-    connection: { host: "127.0.0.1", port, timeoutMs: 2000 },
+    connection: { host: "127.0.0.1", port, timeoutMs: 2000, maxInFlight: IN_FLIGHT },
     points: Array.from({ length: POINTS }, (_, i) => ({
       id: `p${i}`,
       type: "float32" as const,
@@ -149,21 +158,35 @@ interface Window {
   machine: number;
 }
 
-/** Measures one window: deltas of the given counters, CPU of this process, of the server, of the machine. */
+/** CPU time (µs) and RSS (MiB) of the process measured: this one unless told. */
+interface Measured {
+  cpuUs(): number;
+  rssMb(): number;
+}
+const thisProcess: Measured = {
+  cpuUs: () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  },
+  rssMb: () => process.memoryUsage().rss / 2 ** 20,
+};
+
+/** Measures one window: deltas of the given counters, CPU of the measured process, of the server, of the machine. */
 async function measureWindow(
   ms: number,
   count: () => { delivered: number; reads: number; overruns: number },
   server: LineChild,
   sink?: Pick<NorthEnd, "latency">,
+  measured: Measured = thisProcess,
 ): Promise<Window> {
   await sink?.latency();
   const s0 = await server.ask<{ user: number; system: number }>("cpu");
   const m0 = machineCpu();
   const c0 = count();
-  const cpu0 = process.cpuUsage();
+  const cpu0 = measured.cpuUs();
   const t0 = performance.now();
   await sleep(ms);
-  const cpu = process.cpuUsage(cpu0);
+  const cpu = measured.cpuUs() - cpu0;
   const seconds = (performance.now() - t0) / 1000;
   const c1 = count();
   const m1 = machineCpu();
@@ -173,8 +196,8 @@ async function measureWindow(
   return {
     rate: (c1.delivered - c0.delivered) / seconds,
     reads: (c1.reads - c0.reads) / seconds,
-    cpu: pct(cpu.user + cpu.system),
-    rss: process.memoryUsage().rss / 2 ** 20,
+    cpu: pct(cpu),
+    rss: measured.rssMb(),
     p50: lat?.p50 ?? null,
     p99: lat?.p99 ?? null,
     overruns: (c1.overruns - c0.overruns) / seconds,
@@ -213,39 +236,35 @@ interface NorthEnd {
 }
 
 /**
- * A bus consumer doing what the MQTT sink does before publishing: groups a bus batch by device,
- * at most 500 readings a chunk, and serializes each chunk to JSON. Latency per chunk (all readings
- * of one device poll share their `receivedAt`), weighted by its size.
+ * A bus consumer doing what the MQTT north sink does before publishing, with its own code: the
+ * sink's Batcher with the sink's default policy (JSON arrays of full Readings per device, ≤ 500
+ * readings, ≤ 128 KiB, 100 ms linger), each batch's payload made. Latency per batch, from the
+ * `receivedAt` of its first reading to when the batch is taken, one sample per 100 readings.
  */
 function busSink(gateway: Gateway): NorthEnd {
   let delivered = 0;
   let bytes = 0;
   let lat: number[] = [];
+  const batcher = new Batcher({ ...MQTT_BATCH_DEFAULTS });
+  const take = (now: number) => {
+    for (const b of batcher.take(now)) {
+      bytes += b.payload.length;
+      delivered += b.readings.length;
+      const ms = now - Date.parse(b.readings[0]!.receivedAt);
+      for (let i = 0; i < b.readings.length; i += 100) lat.push(ms);
+    }
+  };
   const consumer = gateway.bus.subscribe({
     name: "bench-north",
     capacity: 200_000,
     maxBatch: 1_000,
     handle(batch) {
       const now = Date.now();
-      const byDevice = new Map<string, Reading[]>();
-      for (const r of batch) {
-        let chunk = byDevice.get(r.device);
-        if (!chunk || chunk.length >= 500) {
-          if (chunk) send(chunk);
-          chunk = [];
-          byDevice.set(r.device, chunk);
-        }
-        chunk.push(r);
-      }
-      for (const chunk of byDevice.values()) send(chunk);
-      function send(chunk: Reading[]) {
-        bytes += JSON.stringify(chunk).length;
-        delivered += chunk.length;
-        const ms = now - Date.parse(chunk[0]!.receivedAt);
-        for (let i = 0; i < chunk.length; i += 100) lat.push(ms); // one sample per 100 readings
-      }
+      batcher.add(batch, now);
+      take(now);
     },
   });
+  const timer = setInterval(() => take(Date.now()), 10);
   return {
     delivered: () => delivered,
     async latency() {
@@ -261,6 +280,7 @@ function busSink(gateway: Gateway): NorthEnd {
         : undefined;
     },
     async close() {
+      clearInterval(timer);
       consumer.close();
     },
   };
@@ -394,6 +414,51 @@ async function bareCase(
   }
 }
 
+/**
+ * Node-RED with node-red-contrib-modbus (bench/node-red-baseline.ts) doing the same block reads of
+ * the same devices every 100 ms, decoding the float32 values and publishing them as bare numbers
+ * (a JSON array per read) to MQTT. Its own process's CPU; delivered = values it published.
+ */
+async function nodeRedCase(
+  dir: string,
+  ports: number[],
+  blocks: { address: number; count: number }[],
+  server: LineChild,
+  mqttUrl: string,
+  queue: boolean,
+) {
+  const red = await startNodeRed({ dir, ports, intervalMs: 100, mqttUrl, blocks, queue });
+  try {
+    await sleep(WARMUP_MS * 2);
+    const measured: Measured = {
+      cpuUs: () => {
+        const c = red.cpuMs();
+        return (c.user + c.system) * 1000;
+      },
+      rssMb: () => red.rssMb(),
+    };
+    const ws: Window[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const w = await measureWindow(
+        WINDOW_MS,
+        () => ({ delivered: red.values(), reads: red.messages(), overruns: 0 }),
+        server,
+        undefined,
+        measured,
+      );
+      ws.push(w);
+      console.log(JSON.stringify({ nodeRed: queue ? "queue" : "no queue", ...round(w) }));
+    }
+    if (red.invalid() > 0) throw new Error(`Node-RED published ${red.invalid()} malformed messages`);
+    return {
+      s: summarize(ws),
+      version: `node-red ${red.version}, node-red-contrib-modbus ${red.modbusVersion}`,
+    };
+  } finally {
+    await red.stop();
+  }
+}
+
 function round(w: Window) {
   return Object.fromEntries(
     Object.entries(w as unknown as Record<string, number | null>).map(([k, v]) => [
@@ -403,16 +468,23 @@ function round(w: Window) {
   );
 }
 
+/** Where Node-RED and node-red-contrib-modbus are installed, for case (d); unset: no case (d). */
+const NODE_RED = process.env.BENCH_NODE_RED;
+
 async function main() {
   const { ports, server } = await startServer();
-  const broker = SINK === "mqtt" ? await startBroker() : undefined;
+  const broker = SINK === "mqtt" || NODE_RED ? await startBroker() : undefined;
   try {
-    const gw = await gatewayCases(ports, server, broker?.url);
+    const gw = await gatewayCases(ports, server, SINK === "mqtt" ? broker?.url : undefined);
     const blocks = blocksOf(gw[0]!.plan);
+    const nodeRed = [];
+    if (NODE_RED)
+      for (const queue of [true, false])
+        nodeRed.push({ queue, ...(await nodeRedCase(NODE_RED, ports, blocks, server, broker!.url, queue)) });
     if (process.env.BENCH_BARE === "0") return;
     const bareAll = await bareCase(ports, DEVICES, blocks, server);
     const bareOne = await bareCase(ports, 1, blocks, server);
-    await report(gw, bareAll, bareOne, blocks, broker?.kind);
+    await report(gw, bareAll, bareOne, nodeRed, blocks, broker?.kind);
   } finally {
     server.stop();
     await broker?.stop();
@@ -425,6 +497,7 @@ async function report(
   gw: { intervalMs: number; s: Summary }[],
   bareAll: Summary,
   bareOne: Summary,
+  nodeRed: { queue: boolean; s: Summary; version: string }[],
   blocks: { address: number; count: number }[],
   brokerKind: string | undefined,
 ) {
@@ -432,7 +505,7 @@ async function report(
   /** Readings/s scaled down to one core where the process used more (GC and libuv threads). */
   const oneCore = (x: Summary) => x.rate * Math.min(1, 100 / x.cpu);
   const best = gw.reduce((a, b) => (oneCore(b.s) > oneCore(a.s) ? b : a));
-  const north = SINK === "mqtt" ? "MQTT north" : "north (bus consumer, JSON batches)";
+  const north = SINK === "mqtt" ? "MQTT north sink" : "north batching (sink's Batcher, no network)";
   const sustained = gw.filter((g) => g.s.overruns < 0.01 * (g.s.reads || 1));
   const a = gw[0]!.s;
   const rows: Record<string, unknown>[] = [
@@ -468,6 +541,19 @@ async function report(
         "vs bare (values/s)": (b.rate / bareAll.rate).toFixed(2),
       };
     }),
+    ...nodeRed.map(({ queue, s: n }) => ({
+      case: `(d) Node-RED + node-red-contrib-modbus, poll 100 ms, bare numbers to MQTT, command queue ${queue ? "on (default)" : "off"}`,
+      "readings/s": `${fmt(n.rate)} values`,
+      "reads/s": fmt(n.reads),
+      "overruns/s": "-",
+      "CPU % of one core": fmt(n.cpu, 1),
+      "readings/s on one core": `${fmt(oneCore(n))} values`,
+      "RSS MB": fmt(n.rss),
+      "p50 / p99 ms": "-",
+      "server CPU %": fmt(n.serverCpu),
+      "machine busy %": fmt(n.machine),
+      "vs bare (values/s)": (n.rate / bareAll.rate).toFixed(2),
+    })),
   ];
   console.table(rows);
   const topSustained = sustained.reduce((x, y) => (y.s.rate > x.s.rate ? y : x), sustained[0] ?? best);
@@ -475,13 +561,17 @@ async function report(
   const goalB = oneCore(best.s) >= GOAL_RATE;
   const prose = [
     "",
-    `The real gateway in this process (Gateway, modbus adapter over modbus-serial: one TCP connection and one request in flight per device, ${blocks.length} block reads of ${blocks.map((b) => b.count).join(" + ")} registers per poll, \`publish: onChange\` default with every value changing) reads ${DEVICES} devices of bench/modbus-fast-server.ts, a raw-socket Modbus TCP server on ${DEVICES} ports in a child process (its CPU is the server column, not the gateway's; it answered over 20,000 reads/s to the bare loops, so it is not the limit). ${
+    `The real gateway in this process (Gateway, modbus adapter over modbus-serial: one TCP connection per device, \`maxInFlight: ${IN_FLIGHT}\`${IN_FLIGHT > 1 ? " (a poll's reads pipelined and sent in one write)" : ""}, ${blocks.length} block reads of ${blocks.map((b) => b.count).join(" + ")} registers per poll, \`publish: onChange\` default with every value changing) reads ${DEVICES} devices of bench/modbus-fast-server.ts, a raw-socket Modbus TCP server on ${DEVICES} ports in a child process (its CPU is the server column, not the gateway's; it answered over 20,000 reads/s to the bare loops, so it is not the limit). ${
       SINK === "mqtt"
         ? `North: the real MQTT north sink (default settings: JSON batches per device, QoS 1) into ${brokerKind} on 127.0.0.1; readings/s are those it had acknowledged; latency is \`receivedAt\` (ms resolution) to arrival at an MQTT subscriber of ${PROBED} devices' topics.`
-        : "North: a bus consumer doing what the MQTT north sink does before publishing, full Readings grouped per device (≤ 500) and JSON-serialized per batch; readings/s are those it serialized; latency is `receivedAt` (ms resolution) to its handling of the batch. (The MQTT sink into Mosquitto was tried: with the north sink as it stands in the tree it kept up with only about 35,000 readings/s and spilled to its SQLite buffer, so it would have measured the sink, not the Modbus path; `BENCH_SINK=mqtt` runs it.)"
+        : "North: a bus consumer running the MQTT north sink's own batching code with its defaults (the sink's Batcher: JSON arrays of full Readings per device, ≤ 500 readings, ≤ 128 KiB, 100 ms linger, each batch's payload written) without the network; readings/s are those in batches it completed; latency is `receivedAt` (ms resolution) to the batch's completion, so it includes the 100 ms linger. `BENCH_SINK=mqtt` runs the real MQTT sink into Mosquitto instead."
     } CPU: process.cpuUsage of the gateway process over each ${WINDOW_MS / 1000} s window, % of one core; "on one core" scales readings/s down where that exceeded 100 % (GC and I/O threads). Overruns: poll ticks skipped because the device's previous poll had not finished. Machine busy: all processes, of ${cpus().length * 100} %. Ratios: readings/s over the bare ${DEVICES}-loop float32 values/s (registers/2); the bare loops read and discard, without decoding, Readings or JSON. Machine shared with other jobs during the run.`,
     "",
-    `Goal (a), at most ${GOAL_CPU} % of one core at 100 ms: ${goalA ? "met" : "NOT met"} (${fmt(a.cpu, 1)} % for ${fmt(a.rate)} readings/s, p99 ${fmt(a.p99)} ms). Goal (b), at least ${GOAL_RATE.toLocaleString("en")} readings/s on one core: ${goalB ? "met" : "NOT met"} (${fmt(oneCore(best.s))} readings/s on one core at poll ${best.intervalMs} ms, ${fmt(best.s.rate)} delivered at ${fmt(best.s.cpu)} % CPU; with overruns under 1 % of polls, ${fmt(topSustained.s.rate)} readings/s at ${topSustained.intervalMs} ms).`,
+    `Goal (a), at most ${GOAL_CPU} % of one core at 100 ms: ${goalA ? "met" : "NOT met"} (${fmt(a.cpu, 1)} % for ${fmt(a.rate)} readings/s, p99 ${fmt(a.p99)} ms).${
+      nodeRed.length
+        ? ` Against Node-RED in the same run (the issue's 12 % where Node-RED needs 25 % is a ratio of ${(GOAL_CPU / 25).toFixed(2)}): ${nodeRed.map((n) => `${fmt(a.cpu / n.s.cpu, 2)} of Node-RED's CPU with its command queue ${n.queue ? "on (default)" : "off"} (${fmt(n.s.cpu, 1)} % for ${fmt(n.s.rate)} bare values/s)`).join(", ")}.`
+        : ""
+    } Goal (b), at least ${GOAL_RATE.toLocaleString("en")} readings/s on one core: ${goalB ? "met" : "NOT met"} (${fmt(oneCore(best.s))} readings/s on one core at poll ${best.intervalMs} ms, ${fmt(best.s.rate)} delivered at ${fmt(best.s.cpu)} % CPU; with overruns under 1 % of polls, ${fmt(topSustained.s.rate)} readings/s at ${topSustained.intervalMs} ms).`,
   ].join("\n");
   console.log(prose);
   if (process.argv.includes("--write")) {

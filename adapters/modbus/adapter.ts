@@ -213,6 +213,7 @@ export function createModbus(
         batches.set(points, batch);
       }
       const out = new Array<Sample>(points.length);
+      if (batch.length > 1 && lane.limit > 1) c.coalesce?.();
       await Promise.all(batch.map((b) => lane.run(() => execute(c, b, out))));
       if (phase !== "running") throw new Error(`modbus ${ctx.device}: stopped during read`);
       return out;

@@ -3,6 +3,7 @@
  * port, RTU over TCP) with every failure classified as an exception, a timeout, a malformed
  * response or a lost connection. Unit tests fake this interface; integration tests use real peers.
  */
+import { Socket } from "node:net";
 import m from "modbus-serial";
 import type { ModbusSettings } from "./config.js";
 
@@ -48,6 +49,11 @@ export interface ModbusClient {
   writeRegisters(unitId: number, address: number, words: readonly number[]): Promise<void>;
   /** Drops half-received bytes after a timeout or a malformed frame, so the next response parses cleanly. */
   resync(): void;
+  /**
+   * Optional: holds the requests sent during this turn of the event loop and sends them in one
+   * write (TCP), so that a poll's pipelined requests cost one system call instead of one each.
+   */
+  coalesce?(): void;
 }
 
 /** Classifies an error from modbus-serial. */
@@ -83,6 +89,7 @@ function call<T>(fn: (next: (err: unknown, res: T) => void) => void): Promise<T>
 export class SerialLibClient implements ModbusClient {
   #mb: Mb | undefined;
   #abort: (() => void) | undefined;
+  #corked = false;
   readonly #settings: ModbusSettings;
 
   constructor(settings: ModbusSettings) {
@@ -154,6 +161,20 @@ export class SerialLibClient implements ModbusClient {
         done();
       }
       if (!serial) done();
+    });
+  }
+
+  coalesce(): void {
+    // modbus-serial's TCP ports keep their net.Socket as `_port._client`; anything else (a serial
+    // port, another version's layout) is left alone.
+    const socket = (this.#mb as unknown as { _port?: { _client?: unknown } } | undefined)?._port?._client;
+    if (this.#corked || !(socket instanceof Socket) || socket.destroyed) return;
+    this.#corked = true;
+    socket.cork();
+    // modbus-serial sends from promise callbacks; setImmediate runs after all of them.
+    setImmediate(() => {
+      this.#corked = false;
+      socket.uncork();
     });
   }
 

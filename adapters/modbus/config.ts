@@ -73,7 +73,7 @@ export const ModbusConnectionSchema = Type.Object(
         maximum: 64,
         default: 1,
         description:
-          "Requests outstanding at once on a tcp connection (matched by transaction id). Serial lines and rtuOverTcp always send one at a time.",
+          "Requests outstanding at once on a tcp connection (matched by transaction id); above 1, a poll's block reads are pipelined and sent in one write. Serial lines and rtuOverTcp always send one at a time.",
       }),
     ),
     maxRegistersPerRequest: Type.Optional(

@@ -6,9 +6,9 @@
  * reading has waited `lingerMs`. Within a group the readings keep their arrival (bus) order, and a
  * group's batches are handed out oldest first, so the order per point is kept.
  *
- * Each Reading is serialized once, when it is added; a batch carries the JSON of its readings and
- * the exact UTF-8 size of the message they make. A single Reading larger than `maxBytes` is a batch
- * on its own (it cannot be split).
+ * Each Reading is written once, when it is added, as UTF-8 JSON into its group's buffer, which
+ * becomes the message (no string per Reading, no copy at the end). A single Reading larger than
+ * `maxBytes` is a batch on its own (it cannot be split).
  *
  * Two encodings of a batch: `readings`, a JSON array of Readings; `compact`, one compact Reading
  * batch v1 (src/schema/reading-batch.ts: shared fields once, each Reading a row), where a batch
@@ -22,6 +22,7 @@ import {
   compactBatchHead,
   compactRowEncoder,
 } from "../schema/reading-batch.js";
+import { ByteBuffer, ReadingJsonWriter } from "../schema/reading-json.js";
 
 /** How readings are grouped into batches. */
 export const BATCH_GROUPINGS = ["device", "gateway"] as const;
@@ -45,38 +46,17 @@ export interface BatchPolicy {
   encoding?: BatchEncoding;
 }
 
-/** One message: readings of one group, in order, with their JSON. */
+/** One message: readings of one group, in order, and the JSON they are sent as. */
 export interface Batch {
   /** The device id (by: device) or "" (by: gateway). */
   key: string;
   readings: Reading[];
-  /** The JSON of each reading: `JSON.stringify` of it, or its compact row. */
-  parts: string[];
-  /** The JSON before the parts: `[`, or a compact batch's head. */
-  head: string;
-  /** The JSON after them: `]` or `]}`. */
-  tail: string;
-  /** UTF-8 bytes of `head + parts joined by "," + tail`. */
-  bytes: number;
+  /** The message: UTF-8 JSON, a JSON array of Readings or a compact Reading batch v1. */
+  payload: Buffer;
 }
 
-/** The JSON a batch is sent as. */
-export const batchJson = (b: Batch): string => `${b.head}${b.parts.join(",")}${b.tail}`;
-
-/**
- * The JSON as a Buffer of exactly `bytes`, written part by part: no joined string in between
- * (a socket would encode that to UTF-8 again), so one copy of each reading's JSON.
- */
-export function batchPayload(b: Batch): Buffer {
-  const buf = Buffer.allocUnsafe(b.bytes);
-  let at = buf.write(b.head, 0, "utf8");
-  for (let i = 0; i < b.parts.length; i++) {
-    if (i > 0) buf[at++] = 0x2c; // ,
-    at += buf.write(b.parts[i]!, at, "utf8");
-  }
-  buf.write(b.tail, at, "utf8");
-  return buf;
-}
+/** The JSON text of a batch. */
+export const batchJson = (b: Batch): string => b.payload.toString("utf8");
 
 /** The readings of batches, in order. */
 export function readingsOf(batches: readonly Batch[]): Reading[] {
@@ -86,27 +66,20 @@ export function readingsOf(batches: readonly Batch[]): Reading[] {
   return out;
 }
 
-interface Group extends Batch {
+interface Group {
+  key: string;
+  readings: Reading[];
+  /** The JSON so far: the head (`[` or a compact batch's head), then the readings, comma-separated. */
+  body: ByteBuffer;
   /** When its first reading was added. */
   since: number;
   /** Base time of a compact batch (ms; NaN: ISO timestamps). */
   t0: number;
 }
 
-const byteLength = (s: string): number => Buffer.byteLength(s, "utf8");
-
-/** `JSON.stringify` of a Reading, as an encoder. */
-function jsonEncoder(): CompactRowEncoder {
-  const enc: CompactRowEncoder = {
-    bytes: 0,
-    row(r) {
-      const part = JSON.stringify(r);
-      enc.bytes = byteLength(part);
-      return part;
-    },
-  };
-  return enc;
-}
+const COMMA = 0x2c;
+const ARRAY_TAIL = Buffer.from("]");
+const COMPACT_TAIL = Buffer.from(COMPACT_BATCH_TAIL);
 
 /** Accumulates readings into batches by a {@link BatchPolicy}. */
 export class Batcher {
@@ -115,30 +88,37 @@ export class Batcher {
   /** Batches closed by size, oldest first. */
   private full: Batch[] = [];
   private count = 0;
-  /** The JSON of a reading in a batch with base time t0, and its UTF-8 size. */
-  private readonly encoder: CompactRowEncoder;
   private readonly compact: boolean;
+  private readonly tail: Buffer;
+  /** Writes a Reading as an element of a JSON array. */
+  private readonly json = new ReadingJsonWriter();
+  /** Writes a Reading as a compact row. */
+  private readonly rows: CompactRowEncoder;
+  /** Size of the last batch, so that a new group's buffer usually needs no growing. */
+  private lastBytes = 1024;
 
   constructor(private readonly policy: BatchPolicy) {
     this.compact = policy.encoding === "compact";
-    this.encoder = this.compact ? compactRowEncoder() : jsonEncoder();
+    this.tail = this.compact ? COMPACT_TAIL : ARRAY_TAIL;
+    this.rows = compactRowEncoder();
   }
 
-  /**
-   * A new group starting with `r` and its JSON: `encoded` when it was already encoded for the
-   * group it did not fit in (an array's JSON does not depend on its group; a compact row does).
-   */
-  private open(key: string, r: Reading, now: number, encoded?: { part: string; bytes: number }): Group {
+  /** A new group: its head written, no readings yet. */
+  private open(key: string, r: Reading, now: number): Group {
+    const body = new ByteBuffer(Math.min(this.policy.maxBytes + 64, this.lastBytes + (this.lastBytes >> 2)));
     if (!this.compact) {
-      const part = encoded?.part ?? this.encoder.row(r, 0);
-      const bytes = 2 + (encoded?.bytes ?? this.encoder.bytes);
-      return { key, readings: [r], parts: [part], head: "[", tail: "]", bytes, since: now, t0: 0 };
+      body.byte(0x5b); // [
+      return { key, readings: [], body, since: now, t0: 0 };
     }
-    const t0 = compactBase(r.ts);
-    const head = compactBatchHead(r.gateway, r.ts);
-    const part = this.encoder.row(r, t0);
-    const bytes = byteLength(head) + this.encoder.bytes + COMPACT_BATCH_TAIL.length;
-    return { key, readings: [r], parts: [part], head, tail: COMPACT_BATCH_TAIL, bytes, since: now, t0 };
+    body.text(compactBatchHead(r.gateway, r.ts));
+    return { key, readings: [], body, since: now, t0: compactBase(r.ts) };
+  }
+
+  /** Writes `r` into the group's body, after a comma unless it is the first. */
+  private write(g: Group, r: Reading): void {
+    if (g.readings.length > 0) g.body.byte(COMMA);
+    if (this.compact) g.body.text(this.rows.row(r, g.t0));
+    else this.json.write(r, g.body);
   }
 
   /** Readings held (in open groups and closed batches). */
@@ -150,33 +130,34 @@ export class Batcher {
   add(readings: readonly Reading[], now: number): void {
     const { maxReadings, maxBytes } = this.policy;
     const byDevice = this.policy.by === "device";
-    const compact = this.compact;
+    const tail = this.tail.length;
     for (const r of readings) {
       const key = byDevice ? r.device : "";
       let g = this.groups.get(key);
-      if (g && compact && g.readings[0]!.gateway !== r.gateway) {
+      if (g && this.compact && g.readings[0]!.gateway !== r.gateway) {
         this.close(g);
         g = undefined;
       }
-      let encoded: { part: string; bytes: number } | undefined;
-      if (g) {
-        const part = this.encoder.row(r, g.t0);
-        const size = this.encoder.bytes;
-        if (g.bytes + 1 + size > maxBytes) {
-          this.close(g);
-          g = undefined;
-          if (!compact) encoded = { part, bytes: size };
-        } else {
-          g.readings.push(r);
-          g.parts.push(part);
-          g.bytes += 1 + size;
-        }
-      }
       if (!g) {
-        g = this.open(key, r, now, encoded);
+        g = this.open(key, r, now);
         this.groups.set(key, g);
       }
-      if (g.readings.length >= maxReadings || g.bytes >= maxBytes) this.close(g);
+      const mark = g.body.length;
+      this.write(g, r);
+      if (g.readings.length > 0 && g.body.length + tail > maxBytes) {
+        // Does not fit: the group closes without it, and a new one starts with it. A JSON array
+        // element moves as it is; a compact row is written again against the new batch's t0.
+        const element = this.compact ? undefined : g.body.buf.subarray(mark + 1, g.body.length);
+        const next = this.open(key, r, now);
+        if (element) next.body.bytes(element);
+        else this.write(next, r);
+        g.body.length = mark;
+        this.close(g);
+        g = next;
+        this.groups.set(key, g);
+      }
+      g.readings.push(r);
+      if (g.readings.length >= maxReadings || g.body.length + tail >= maxBytes) this.close(g);
     }
     this.count += readings.length;
   }
@@ -191,7 +172,7 @@ export class Batcher {
     for (const g of this.groups.values()) {
       if (!all && g.since + this.policy.lingerMs > now) break; // later groups are younger
       this.groups.delete(g.key);
-      out.push(toBatch(g));
+      out.push(this.toBatch(g));
     }
     for (const b of out) this.count -= b.readings.length;
     return out;
@@ -206,18 +187,19 @@ export class Batcher {
 
   private close(g: Group): void {
     this.groups.delete(g.key);
-    this.full.push(toBatch(g));
+    this.full.push(this.toBatch(g));
+  }
+
+  /** The group as a message: its body and the tail, in a Buffer of their exact size. */
+  private toBatch(g: Group): Batch {
+    g.body.bytes(this.tail);
+    const { buf, length } = g.body;
+    this.lastBytes = length;
+    // A buffer much larger than its batch is copied, so that a batch does not hold idle memory.
+    const payload = length * 2 < buf.length ? Buffer.from(buf.subarray(0, length)) : buf.subarray(0, length);
+    return { key: g.key, readings: g.readings, payload };
   }
 }
-
-const toBatch = (g: Group): Batch => ({
-  key: g.key,
-  readings: g.readings,
-  parts: g.parts,
-  head: g.head,
-  tail: g.tail,
-  bytes: g.bytes,
-});
 
 /** Splits readings at once into batches by the policy's grouping and size limits (no lingering). */
 export function splitBatches(readings: readonly Reading[], policy: BatchPolicy): Batch[] {

@@ -7,7 +7,8 @@
  */
 import type { MqttClient } from "mqtt";
 import type { Logger } from "pino";
-import { type Batch, type BatchPolicy, batchPayload, splitBatches } from "./batcher.js";
+import { ByteBuffer, ReadingJsonWriter } from "../schema/reading-json.js";
+import { type Batch, type BatchPolicy, splitBatches } from "./batcher.js";
 import { MQTT_BATCH_DEFAULTS, type MqttSinkConfig } from "./config.js";
 import { connectMqtt, fillTemplate, mqttLevel, mqttOptions } from "./mqtt-connect.js";
 import type { Transport } from "./sink.js";
@@ -52,6 +53,9 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
     mqttLevel,
   );
   let client: MqttClient | undefined;
+  /** Writes each Reading's JSON (one message per reading). */
+  const json = new ReadingJsonWriter();
+  const scratch = new ByteBuffer();
   let up = false;
   let closed = false;
   let lastError: string | undefined;
@@ -64,10 +68,10 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
   const publishBatches = async (batches: readonly Batch[]): Promise<void> => {
     if (!client || !up || !client.connected) throw new Error("MQTT sink not connected");
     if (batches.length === 1) {
-      await send(batchTopic(batches[0]!), batchPayload(batches[0]!));
+      await send(batchTopic(batches[0]!), batches[0]!.payload);
       return;
     }
-    await Promise.all(batches.map((b) => send(batchTopic(b), batchPayload(b))));
+    await Promise.all(batches.map((b) => send(batchTopic(b), b.payload)));
   };
 
   return {
@@ -112,7 +116,7 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
           sends.push(
             send(
               fillTemplate(topicOf, { gateway, device: r.device, point: r.point }, mqttLevel),
-              JSON.stringify(r),
+              json.toBuffer(r, scratch),
             ),
           );
         await Promise.all(sends);

@@ -141,18 +141,12 @@ export const COMPACT_BATCH_TAIL = "]}";
 export interface CompactRowEncoder {
   /** The JSON of `r` as a row of a batch with base time `t0` (ms; NaN: timestamps as ISO strings). */
   row(r: Reading, t0: number): string;
-  /** UTF-8 bytes of the last row. */
-  bytes: number;
 }
 
 /**
  * A row encoder: the JSON of one Reading as a compact row (equal to `JSON.stringify` of the row
- * array) and its UTF-8 size. Stateful only as a cache of the JSON of recent strings (device/point
- * pairs, enums, timestamps), so use one per sink.
- *
- * The row is returned as a flat string (counting its bytes flattens it): rows wait in a batch for
- * up to its linger time, and a tree of concatenated pieces kept that long is promoted by the GC,
- * which costs more than flattening at once.
+ * array). Stateful only as a cache of the JSON of recent strings (device/point pairs, enums,
+ * timestamps), so use one per sink.
  */
 export function compactRowEncoder(): CompactRowEncoder {
   const MAX = 50_000;
@@ -204,8 +198,7 @@ export function compactRowEncoder(): CompactRowEncoder {
     const d = ms - t0;
     return Number.isFinite(d) ? `${d}` : JSON.stringify(iso);
   };
-  const enc: CompactRowEncoder = {
-    bytes: 0,
+  return {
     row(r, t0) {
       const v = r.value;
       let value: string;
@@ -220,10 +213,7 @@ export function compactRowEncoder(): CompactRowEncoder {
       else if (unit !== undefined)
         row += `,${status === undefined ? "null" : JSON.stringify(status)},${word(unit)}`;
       else if (status !== undefined) row += `,${JSON.stringify(status)}`;
-      row += "]";
-      enc.bytes = Buffer.byteLength(row, "utf8");
-      return row;
+      return `${row}]`;
     },
   };
-  return enc;
 }
