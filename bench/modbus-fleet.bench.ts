@@ -20,12 +20,14 @@
  * server child and of the whole machine is printed too, to show the simulator is not the limit.
  *
  * `npx tsx bench/modbus-fleet.bench.ts [--write]` (BENCH_ROUNDS, BENCH_WINDOW_MS, BENCH_INTERVALS,
- * BENCH_IN_FLIGHT (the devices' maxInFlight, 1 unless set), BENCH_BARE=0, BENCH_SINK, BENCH_NODE_RED).
+ * BENCH_IN_FLIGHT (the devices' maxInFlight, 1 unless set), BENCH_BARE=0, BENCH_SINK, BENCH_NODE_RED,
+ * BENCH_PROFILE=<dir> for a CPU profile of each gateway case's measured windows).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createInterface, type Interface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import m from "modbus-serial";
@@ -132,6 +134,29 @@ function devices(ports: number[], intervalMs: number): DeviceSpec[] {
       address: `hr:${i * 2}`,
     })),
   }));
+}
+
+/** BENCH_PROFILE=<dir>: a CPU profile of the measured windows of each gateway case (warm-up excluded). */
+const PROFILE = process.env.BENCH_PROFILE;
+
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (err, res) => (err ? reject(err) : resolve(res))),
+    );
+  await post("Profiler.enable");
+  await post("Profiler.start");
+  return {
+    async stop(file) {
+      const { profile } = (await post("Profiler.stop")) as { profile: unknown };
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+      console.log(`CPU profile: ${file}`);
+    },
+  };
 }
 
 /** Busy and total CPU time of the whole machine so far, in ms. */
@@ -342,11 +367,13 @@ async function gatewayCases(ports: number[], server: LineChild, brokerUrl: strin
         };
       };
       const ws: Window[] = [];
+      const profiling = PROFILE ? await startProfile() : undefined;
       for (let r = 0; r < ROUNDS; r++) {
         const w = await measureWindow(WINDOW_MS, count, server, sink);
         ws.push(w);
         console.log(JSON.stringify({ intervalMs, ...round(w) }));
       }
+      if (profiling) await profiling.stop(`${PROFILE}/modbus-fleet-${intervalMs}ms.cpuprofile`);
       results.push({ intervalMs, s: summarize(ws), plan: gateway.plan("dev0") });
       const errors = gateway.devices().reduce((n, d) => n + d.counters.readErrors + d.counters.badSamples, 0);
       if (errors > 0) throw new Error(`${errors} read errors or bad samples`);

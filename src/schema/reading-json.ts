@@ -121,6 +121,8 @@ export class ReadingJsonWriter {
   private gatewayJson = "";
   private readonly points = new Map<string, Map<string, PointBytes>>();
   private readonly middles = new Map<string, Middle>();
+  private device = "";
+  private devicePoints: Map<string, PointBytes> | undefined;
   private size = 0;
 
   constructor(private readonly maxPoints = 50_000) {}
@@ -151,9 +153,13 @@ export class ReadingJsonWriter {
       this.gateway = r.gateway;
       this.gatewayJson = json(r.gateway);
       this.points.clear();
+      this.devicePoints = undefined;
       this.size = 0;
     }
-    let byPoint = this.points.get(r.device);
+    // Readings come device by device: the last device's points are usually the ones needed.
+    let byPoint = r.device === this.device ? this.devicePoints : this.points.get(r.device);
+    this.device = r.device;
+    this.devicePoints = byPoint;
     const p = byPoint?.get(r.point);
     if (p !== undefined) {
       const m = p.middle;
@@ -174,10 +180,12 @@ export class ReadingJsonWriter {
         this.middles.clear();
         this.size = 0;
         byPoint = undefined;
+        this.devicePoints = undefined;
       }
       if (!byPoint) {
         byPoint = new Map();
         this.points.set(r.device, byPoint);
+        this.devicePoints = byPoint;
       }
       this.size++;
     }
