@@ -17,12 +17,11 @@
 import type { Reading } from "../schema/reading.js";
 import {
   COMPACT_BATCH_TAIL,
-  type CompactRowEncoder,
   compactBase,
   compactBatchHead,
-  compactRowEncoder,
+  compactRowWriter,
 } from "../schema/reading-batch.js";
-import { ByteBuffer, ReadingJsonWriter } from "../schema/reading-json.js";
+import { ByteBuffer, ReadingJsonWriter, type ReadingWriter } from "../schema/reading-json.js";
 
 /** How readings are grouped into batches. */
 export const BATCH_GROUPINGS = ["device", "gateway"] as const;
@@ -90,17 +89,15 @@ export class Batcher {
   private count = 0;
   private readonly compact: boolean;
   private readonly tail: Buffer;
-  /** Writes a Reading as an element of a JSON array. */
-  private readonly json = new ReadingJsonWriter();
-  /** Writes a Reading as a compact row. */
-  private readonly rows: CompactRowEncoder;
+  /** Writes a Reading as an element of a JSON array, or as a compact row. */
+  private readonly writer: ReadingWriter;
   /** Size of the last batch, so that a new group's buffer usually needs no growing. */
   private lastBytes = 1024;
 
   constructor(private readonly policy: BatchPolicy) {
     this.compact = policy.encoding === "compact";
     this.tail = this.compact ? COMPACT_TAIL : ARRAY_TAIL;
-    this.rows = compactRowEncoder();
+    this.writer = this.compact ? compactRowWriter() : new ReadingJsonWriter();
   }
 
   /** A new group: its head written, no readings yet. */
@@ -108,7 +105,7 @@ export class Batcher {
     const body = new ByteBuffer(Math.min(this.policy.maxBytes + 64, this.lastBytes + (this.lastBytes >> 2)));
     if (!this.compact) {
       body.byte(0x5b); // [
-      return { key, readings: [], body, since: now, t0: 0 };
+      return { key, readings: [], body, since: now, t0: Number.NaN };
     }
     body.text(compactBatchHead(r.gateway, r.ts));
     return { key, readings: [], body, since: now, t0: compactBase(r.ts) };
@@ -117,8 +114,7 @@ export class Batcher {
   /** Writes `r` into the group's body, after a comma unless it is the first. */
   private write(g: Group, r: Reading): void {
     if (g.readings.length > 0) g.body.byte(COMMA);
-    if (this.compact) g.body.text(this.rows.row(r, g.t0));
-    else this.json.write(r, g.body);
+    this.writer.write(r, g.body, g.t0);
   }
 
   /** Readings held (in open groups and closed batches). */

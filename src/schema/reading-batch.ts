@@ -19,11 +19,12 @@
  * integer, milliseconds after `t0` (negative: before), or the Reading's ISO string itself. Every
  * other value is as in the Reading v1 schema. This file is the only declaration of the shape: its
  * TypeScript type, validation, the published JSON Schema (`config/reading-batch.v1.schema.json`),
- * the encoder and the decoder.
+ * the row format of the writer and the decoder.
  */
 import Type, { type Static } from "typebox";
 import { Compile } from "typebox/compile";
 import { isReading, type Reading, readingErrors } from "./reading.js";
+import { type ReadingFormat, ReadingWriter } from "./reading-json.js";
 
 /** The columns of a row, in order; the first 9 are always present. */
 export const COMPACT_COLUMNS = [
@@ -137,83 +138,27 @@ const COLUMNS_JSON = JSON.stringify(COMPACT_COLUMNS);
 /** The JSON text after the rows. */
 export const COMPACT_BATCH_TAIL = "]}";
 
-/** Encodes Readings as compact rows; see {@link compactRowEncoder}. */
-export interface CompactRowEncoder {
-  /** The JSON of `r` as a row of a batch with base time `t0` (ms; NaN: timestamps as ISO strings). */
-  row(r: Reading, t0: number): string;
-}
+/** A compact time: ms after `t0`, or the ISO string itself when either has no exact ms. */
+const compactTime = (iso: string, t0: number): string => {
+  const d = compactBase(iso) - t0;
+  return Number.isFinite(d) ? `${d}` : JSON.stringify(iso);
+};
+
+/** A Reading as a compact row (equal to `JSON.stringify` of the row array); see the file's comment. */
+export const COMPACT_ROW: ReadingFormat = {
+  head: (_gateway, device, point) => `[${JSON.stringify(device)},${JSON.stringify(point)},`,
+  middle: (type, quality, _protocol, ts, receivedAt, t0) =>
+    `,${JSON.stringify(type)},${JSON.stringify(quality)},${compactTime(ts, t0)},${compactTime(receivedAt, t0)},`,
+  tail(protocol, status, unit, address) {
+    const optional = [status, unit, address];
+    while (optional.length > 0 && optional.at(-1) === undefined) optional.pop();
+    const rest = optional.map((x) => (x === undefined ? ",null" : `,${JSON.stringify(x)}`)).join("");
+    return `,${JSON.stringify(protocol)}${rest}]`;
+  },
+};
 
 /**
- * A row encoder: the JSON of one Reading as a compact row (equal to `JSON.stringify` of the row
- * array). Stateful only as a cache of the JSON of recent strings (device/point pairs, enums,
- * timestamps), so use one per sink.
+ * A row writer: Readings as compact rows of batches (each with its base time `t0`), into a
+ * {@link ByteBuffer}. Stateful only as caches, so use one per sink.
  */
-export function compactRowEncoder(): CompactRowEncoder {
-  const MAX = 50_000;
-  const prefixes = new Map<string, Map<string, string>>(); // device → point → `["device","point",`
-  const words = new Map<string, string>(); // type, quality, protocol, unit → JSON
-  const times = new Map<string, number>(); // ISO → ms, or NaN when not exactly round-tripping
-  let size = 0;
-  const word = (s: string): string => {
-    let j = words.get(s);
-    if (j === undefined) {
-      j = JSON.stringify(s);
-      if (words.size < 1_000) words.set(s, j);
-    }
-    return j;
-  };
-  const prefix = (device: string, point: string): string => {
-    let points = prefixes.get(device);
-    let p = points?.get(point);
-    if (p !== undefined) return p;
-    p = `[${JSON.stringify(device)},${JSON.stringify(point)},`;
-    if (size >= MAX) {
-      prefixes.clear();
-      size = 0;
-      points = undefined;
-    }
-    if (!points) {
-      points = new Map();
-      prefixes.set(device, points);
-    }
-    points.set(point, p);
-    size++;
-    return p;
-  };
-  let lastIso = "";
-  let lastMs = Number.NaN;
-  const time = (iso: string, t0: number): string => {
-    let ms: number | undefined;
-    if (iso === lastIso) ms = lastMs;
-    else {
-      ms = times.get(iso);
-      if (ms === undefined) {
-        ms = compactBase(iso);
-        if (times.size >= 1_000) times.clear();
-        times.set(iso, ms);
-      }
-      lastIso = iso;
-      lastMs = ms;
-    }
-    const d = ms - t0;
-    return Number.isFinite(d) ? `${d}` : JSON.stringify(iso);
-  };
-  return {
-    row(r, t0) {
-      const v = r.value;
-      let value: string;
-      if (typeof v === "number") value = Number.isFinite(v) ? `${v}` : "null";
-      else if (typeof v === "boolean") value = v ? "true" : "false";
-      else if (v === null) value = "null";
-      else value = JSON.stringify(v);
-      let row = `${prefix(r.device, r.point)}${value},${word(r.type)},${word(r.quality)},${time(r.ts, t0)},${time(r.receivedAt, t0)},${r.seq},${word(r.protocol)}`;
-      const { status, unit, address } = r;
-      if (address !== undefined)
-        row += `,${status === undefined ? "null" : JSON.stringify(status)},${unit === undefined ? "null" : word(unit)},${JSON.stringify(address)}`;
-      else if (unit !== undefined)
-        row += `,${status === undefined ? "null" : JSON.stringify(status)},${word(unit)}`;
-      else if (status !== undefined) row += `,${JSON.stringify(status)}`;
-      return `${row}]`;
-    },
-  };
-}
+export const compactRowWriter = (): ReadingWriter => new ReadingWriter(COMPACT_ROW);

@@ -1,12 +1,13 @@
 /**
- * The fast JSON encoder of a Reading, for the places that send many Readings as JSON (north sink
- * batches and messages). It writes UTF-8 bytes straight into a reused buffer, from cached bytes of
- * what repeats: per point the head (`{"gateway":…,"device":…,"point":…,"value":`) and the tail
- * (status, unit, address), and between value and seq the type, quality, protocol and the poll's
- * timestamps, shared by the points they are the same for. A Reading then costs formatting its
- * value and seq and three copies, with no string built per Reading.
+ * The fast writers of Readings as JSON text, for the places that send many Readings (north sink
+ * batches and messages): a Reading as a JSON object ({@link ReadingJsonWriter}) or as a row of a
+ * compact Reading batch (reading-batch.ts). They write UTF-8 bytes straight into a reused buffer,
+ * from cached bytes of what repeats: per point the head (up to the value) and the tail (after the
+ * seq), and between value and seq the type, quality, protocol and the poll's timestamps, shared by
+ * the points they are the same for. A Reading then costs formatting its value and seq and three
+ * copies, with no string built per Reading.
  *
- * The bytes are exactly `JSON.stringify(r)` for a Reading whose keys are in the order the core
+ * The JSON object is exactly `JSON.stringify(r)` for a Reading whose keys are in the order the core
  * builds them (gateway, device, point, value, type, quality, ts, receivedAt, protocol, seq, then
  * status, unit, address when present); a Reading with its keys in another order gets the same
  * fields in that order (the same JSON value). Keys outside the Reading schema are not written.
@@ -73,31 +74,61 @@ const utf8 = (s: string): Buffer => Buffer.from(s, "utf8");
 const json = JSON.stringify;
 
 /**
- * The bytes between a Reading's value and its seq, `,"type":…,"quality":…,"ts":…,"receivedAt":…,
- * "protocol":…,"seq":`, shared by the points of one type, quality and protocol, and remade when
- * the timestamps change (once per poll, not once per point).
+ * How a Reading is written: the texts around its value and seq, each made from the fields it
+ * depends on. Every field of the Reading is in exactly one of them (or is the value or the seq).
+ */
+export interface ReadingFormat {
+  /** Up to the value. */
+  head(gateway: string, device: string, point: string): string;
+  /** Between the value and the seq; `t0` is the base time of a compact batch (NaN otherwise). */
+  middle(type: string, quality: string, protocol: string, ts: string, receivedAt: string, t0: number): string;
+  /** After the seq, to the end of the Reading. */
+  tail(
+    protocol: string,
+    status: string | undefined,
+    unit: string | undefined,
+    address: string | undefined,
+  ): string;
+}
+
+/** A Reading as a JSON object, keys in the order the core builds them. */
+export const JSON_READING: ReadingFormat = {
+  head: (gateway, device, point) =>
+    `{"gateway":${json(gateway)},"device":${json(device)},"point":${json(point)},"value":`,
+  middle: (type, quality, protocol, ts, receivedAt) =>
+    `,"type":${json(type)},"quality":${json(quality)},"ts":${json(ts)},"receivedAt":${json(receivedAt)},"protocol":${json(protocol)},"seq":`,
+  tail: (_protocol, status, unit, address) =>
+    `${status === undefined ? "" : `,"status":${json(status)}`}${unit === undefined ? "" : `,"unit":${json(unit)}`}${address === undefined ? "" : `,"address":${json(address)}`}}`,
+};
+
+/**
+ * The middle bytes of the points of one type, quality and protocol, remade when the timestamps
+ * (or a compact batch's base time) change: once per poll, not once per point.
  */
 class Middle {
-  private readonly before: string;
-  private readonly after: string;
   private ts = "";
   private receivedAt = "";
-  private bytes: Buffer = Buffer.alloc(0);
+  private t0 = Number.NaN;
+  private bytes: Buffer | undefined;
 
   constructor(
+    private readonly format: ReadingFormat,
     readonly type: string,
     readonly quality: string,
     readonly protocol: string,
-  ) {
-    this.before = `,"type":${json(type)},"quality":${json(quality)},"ts":`;
-    this.after = `,"protocol":${json(protocol)},"seq":`;
-  }
+  ) {}
 
-  at(ts: string, receivedAt: string): Buffer {
-    if (ts !== this.ts || receivedAt !== this.receivedAt || this.bytes.length === 0) {
+  at(ts: string, receivedAt: string, t0: number): Buffer {
+    if (
+      this.bytes === undefined ||
+      ts !== this.ts ||
+      receivedAt !== this.receivedAt ||
+      (t0 !== this.t0 && !(Number.isNaN(t0) && Number.isNaN(this.t0)))
+    ) {
       this.ts = ts;
       this.receivedAt = receivedAt;
-      this.bytes = utf8(`${this.before}${json(ts)},"receivedAt":${json(receivedAt)}${this.after}`);
+      this.t0 = t0;
+      this.bytes = utf8(this.format.middle(this.type, this.quality, this.protocol, ts, receivedAt, t0));
     }
     return this.bytes;
   }
@@ -109,26 +140,26 @@ interface PointBytes {
   status: string | undefined;
   unit: string | undefined;
   address: string | undefined;
-  /** `{"gateway":…,"device":…,"point":…,"value":` */
   head: Buffer;
-  /** `[,"status":…][,"unit":…][,"address":…]}` */
   tail: Buffer;
 }
 
-/** Writes Readings as JSON into a {@link ByteBuffer}; keep one per consumer (it holds caches). */
-export class ReadingJsonWriter {
-  private gateway = "";
-  private gatewayJson = "";
+/** Writes Readings in a {@link ReadingFormat} into a {@link ByteBuffer}; keep one per consumer (it holds caches). */
+export class ReadingWriter {
+  private gateway: string | undefined;
   private readonly points = new Map<string, Map<string, PointBytes>>();
   private readonly middles = new Map<string, Middle>();
   private device = "";
   private devicePoints: Map<string, PointBytes> | undefined;
   private size = 0;
 
-  constructor(private readonly maxPoints = 50_000) {}
+  constructor(
+    private readonly format: ReadingFormat,
+    private readonly maxPoints = 50_000,
+  ) {}
 
-  /** Appends the JSON of `r` to `out`. */
-  write(r: Reading, out: ByteBuffer): void {
+  /** Appends `r` to `out`; `t0` is the base time of a compact batch. */
+  write(r: Reading, out: ByteBuffer, t0 = Number.NaN): void {
     const p = this.pointBytes(r);
     out.bytes(p.head);
     const v = r.value;
@@ -136,22 +167,21 @@ export class ReadingJsonWriter {
     else if (typeof v === "boolean") out.ascii(v ? "true" : "false");
     else if (v === null || v === undefined) out.ascii("null");
     else out.text(json(v));
-    out.bytes(p.middle.at(r.ts, r.receivedAt));
+    out.bytes(p.middle.at(r.ts, r.receivedAt, t0));
     out.ascii(`${r.seq}`);
     out.bytes(p.tail);
   }
 
-  /** The JSON of one Reading as a new Buffer. */
-  toBuffer(r: Reading, scratch: ByteBuffer): Buffer {
+  /** One Reading as a new Buffer. */
+  toBuffer(r: Reading, scratch: ByteBuffer, t0 = Number.NaN): Buffer {
     scratch.clear();
-    this.write(r, scratch);
+    this.write(r, scratch, t0);
     return scratch.copy();
   }
 
   private pointBytes(r: Reading): PointBytes {
     if (r.gateway !== this.gateway) {
       this.gateway = r.gateway;
-      this.gatewayJson = json(r.gateway);
       this.points.clear();
       this.devicePoints = undefined;
       this.size = 0;
@@ -180,13 +210,12 @@ export class ReadingJsonWriter {
         this.middles.clear();
         this.size = 0;
         byPoint = undefined;
-        this.devicePoints = undefined;
       }
       if (!byPoint) {
         byPoint = new Map();
         this.points.set(r.device, byPoint);
-        this.devicePoints = byPoint;
       }
+      this.devicePoints = byPoint;
       this.size++;
     }
     byPoint!.set(r.point, made);
@@ -198,25 +227,28 @@ export class ReadingJsonWriter {
     let m = this.middles.get(key);
     if (!m) {
       if (this.middles.size >= 1_000) this.middles.clear();
-      m = new Middle(type, quality, protocol);
+      m = new Middle(this.format, type, quality, protocol);
       this.middles.set(key, m);
     }
     return m;
   }
 
   private make(r: Reading, old: PointBytes | undefined): PointBytes {
-    const { device, point, status, unit, address } = r;
+    const { gateway, device, point, protocol, status, unit, address } = r;
     return {
-      middle: this.middle(r.type, r.quality, r.protocol),
+      middle: this.middle(r.type, r.quality, protocol),
       status,
       unit,
       address,
-      head:
-        old?.head ??
-        utf8(`{"gateway":${this.gatewayJson},"device":${json(device)},"point":${json(point)},"value":`),
-      tail: utf8(
-        `${status === undefined ? "" : `,"status":${json(status)}`}${unit === undefined ? "" : `,"unit":${json(unit)}`}${address === undefined ? "" : `,"address":${json(address)}`}}`,
-      ),
+      head: old?.head ?? utf8(this.format.head(gateway, device, point)),
+      tail: utf8(this.format.tail(protocol, status, unit, address)),
     };
+  }
+}
+
+/** Writes Readings as JSON objects (see the file's comment). */
+export class ReadingJsonWriter extends ReadingWriter {
+  constructor(maxPoints?: number) {
+    super(JSON_READING, maxPoints);
   }
 }
