@@ -36,6 +36,9 @@ function fakeClient(options: { delayMs?: number; fail?: (unit: number) => Modbus
     async writeRegisters(unit, address, words) {
       calls.push(`write ${unit}/hr:${address}=${words.join(",")}`);
     },
+    async maskWriteRegister(unit, address, andMask, orMask) {
+      calls.push(`mask ${unit}/hr:${address} and=${andMask.toString(16)} or=${orMask.toString(16)}`);
+    },
   };
   return client;
 }
@@ -102,10 +105,19 @@ describe("modbus adapter (fake client)", () => {
     await s.adapter.start();
     await s.adapter.write(s.point("f"), 123.456);
     await s.adapter.write(s.point("c"), false);
-    expect(client.calls).toEqual([`write 1/hr:4=${0xe979},${0x42f6}`, "write 1/co:3=false"]);
+    await s.adapter.write(s.point("bit"), true);
+    await s.adapter.write(s.point("bit"), 0);
+    expect(client.calls).toEqual([
+      `write 1/hr:4=${0xe979},${0x42f6}`,
+      "write 1/co:3=false",
+      "mask 1/hr:1 and=fffb or=4",
+      "mask 1/hr:1 and=fffb or=0",
+    ]);
     await expect(s.adapter.write(s.point("ro"), 1)).rejects.toThrow(/read-only/);
     await expect(s.adapter.write(s.point("in"), 1)).rejects.toThrow(/input table, which cannot be written/);
-    await expect(s.adapter.write(s.point("bit"), true)).rejects.toThrow(/bit inside a register/);
+    await expect(s.adapter.write(s.point("bit"), "on")).rejects.toThrow(
+      /bit \(bool\): a coil takes true or false/,
+    );
     await expect(s.adapter.write(s.point("f"), "hot")).rejects.toThrow(
       /f \(float32\): float32 takes a number/,
     );

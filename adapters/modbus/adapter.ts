@@ -4,7 +4,7 @@
  * this file owns no timers (request timeouts live in modbus-serial).
  */
 
-import { EncodeError, encodeBits, encodeRegisters } from "../../protocols/modbus/codec.js";
+import { EncodeError, encodeBitMask, encodeBits, encodeRegisters } from "../../protocols/modbus/codec.js";
 import {
   exceptionName,
   isBitTable,
@@ -235,6 +235,10 @@ export function createModbus(
           if (bits.length > MAX_WRITE_BITS)
             throw new EncodeError(`at most ${MAX_WRITE_BITS} coils per write`);
           send = () => c.writeCoils(spec.unitId, spec.address, bits);
+        } else if (spec.type === "bool") {
+          // A bit inside a holding register: FC22 changes that bit alone, atomically on the device.
+          const { andMask, orMask } = encodeBitMask(spec, value);
+          send = () => c.maskWriteRegister(spec.unitId, spec.address, andMask, orMask);
         } else {
           const words = encodeRegisters(spec, value);
           if (words.length > MAX_WRITE_REGISTERS)

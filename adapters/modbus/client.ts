@@ -47,6 +47,8 @@ export interface ModbusClient {
   writeCoils(unitId: number, address: number, values: readonly boolean[]): Promise<void>;
   /** FC6 for one register, FC16 for more; resolves once the device echoed the write. */
   writeRegisters(unitId: number, address: number, words: readonly number[]): Promise<void>;
+  /** FC22 (Mask Write Register): register = (register AND andMask) OR (orMask AND NOT andMask); resolves once echoed. */
+  maskWriteRegister(unitId: number, address: number, andMask: number, orMask: number): Promise<void>;
   /** Drops half-received bytes after a timeout or a malformed frame, so the next response parses cleanly. */
   resync(): void;
   /**
@@ -246,6 +248,14 @@ export class SerialLibClient implements ModbusClient {
       );
       confirm(res?.address === address && res.length === values.length, "FC15", res);
     }
+  }
+
+  async maskWriteRegister(unitId: number, address: number, andMask: number, orMask: number): Promise<void> {
+    const mb = this.#client();
+    const res = await call<{ address: number; andMask: number; orMask: number }>((next) =>
+      mb.writeFC22(unitId, address, andMask, orMask, next),
+    );
+    confirm(res?.address === address && res.andMask === andMask && res.orMask === orMask, "FC22", res);
   }
 
   async writeRegisters(unitId: number, address: number, words: readonly number[]): Promise<void> {

@@ -4,6 +4,7 @@ import {
   type CodecSpec,
   decodeWords,
   EncodeError,
+  encodeBitMask,
   encodeBits,
   encodeRegisters,
   permutation,
@@ -57,6 +58,31 @@ describe("register codec", () => {
     expect(decodeWords([0x8001], spec("bool", "ABCD", { bit: 1 }))).toBe(false);
     expect(decodeWords([0x8001], spec("bool", "ABCD", { bit: 15 }))).toBe(true);
     expect(decodeWords([0x0100], spec("bool", "BADC", { bit: 0 }))).toBe(true);
+  });
+
+  it("encodes a bit write as FC22 masks that read back as the bit, in every byte order", () => {
+    expect(encodeBitMask(spec("bool", "ABCD", { bit: 2 }), true)).toEqual({ andMask: 0xfffb, orMask: 4 });
+    expect(encodeBitMask(spec("bool", "ABCD", { bit: 15 }), 0)).toEqual({ andMask: 0x7fff, orMask: 0 });
+    expect(encodeBitMask(spec("bool", "BADC", { bit: 0 }), true)).toEqual({ andMask: 0xfeff, orMask: 0x100 });
+    for (const order of BYTE_ORDERS)
+      for (let bit = 0; bit < 16; bit++) {
+        const s = spec("bool", order, { bit });
+        for (const start of [0x0000, 0xffff, 0xa5c3]) {
+          for (const on of [true, false]) {
+            const { andMask, orMask } = encodeBitMask(s, on);
+            const after = (start & andMask) | (orMask & ~andMask);
+            expect(decodeWords([after], s)).toBe(on);
+            // every other bit, as the point's order reads it, is unchanged
+            for (let other = 0; other < 16; other++)
+              if (other !== bit)
+                expect(decodeWords([after], spec("bool", order, { bit: other }))).toBe(
+                  decodeWords([start], spec("bool", order, { bit: other })),
+                );
+          }
+        }
+      }
+    expect(() => encodeBitMask(spec("bool", "ABCD", { bit: 1 }), "yes")).toThrow(EncodeError);
+    expect(() => encodeBitMask(spec("uint16", "ABCD"), true)).toThrow(EncodeError);
   });
 
   it("decodes strings up to the first NUL, high byte first or swapped", () => {

@@ -257,6 +257,23 @@ export function encodeRegisters(spec: CodecSpec, value: unknown): number[] {
   return words;
 }
 
+/**
+ * The AND and OR masks of a Mask Write Register request (FC22) setting one bit of a register to
+ * `value` (a boolean, or 0/1) and leaving the others as they are. The bit is numbered as it reads
+ * (after the point's byte order), so a point reads back what was written.
+ */
+export function encodeBitMask(spec: CodecSpec, value: unknown): { andMask: number; orMask: number } {
+  if (spec.type !== "bool" || spec.count !== undefined) {
+    throw new EncodeError("only a single bit inside a register is written with a mask");
+  }
+  const [on] = encodeBits(undefined, value);
+  const logical = new Uint8Array(2);
+  new DataView(logical.buffer).setUint16(0, 1 << (spec.bit ?? 0));
+  const wire = toWire(spec, logical);
+  const bit = (wire[0]! << 8) | wire[1]!;
+  return { andMask: ~bit & 0xffff, orMask: on ? bit : 0 };
+}
+
 /** Encodes a coil value (a boolean, or an array of `count` booleans; 0 and 1 are accepted too). */
 export function encodeBits(count: number | undefined, value: unknown): boolean[] {
   const one = (v: unknown): boolean => {

@@ -211,6 +211,28 @@ describe.skipIf(!!missing)(
       }
     });
 
+    it("writes one bit inside a holding register (FC22), leaving the register's other bits as they were", async () => {
+      const s = modbus({ ...settings(), unitId: 1 }, [
+        { id: "word", type: "uint16", address: "hr:20", access: "readwrite" },
+        { id: "b3", type: "bool", address: "hr:20", bit: 3, access: "readwrite" },
+        { id: "b12", type: "bool", address: "hr:20", bit: 12, byteOrder: "BADC", access: "readwrite" },
+      ]);
+      await s.adapter.start();
+      try {
+        await s.adapter.write(s.point("word"), 0b1010_0000_0000_0001);
+        await s.adapter.write(s.point("b3"), true);
+        expect((await s.readAll()).word?.value).toBe(0b1010_0000_0000_1001);
+        await s.adapter.write(s.point("b3"), false);
+        // bit 12 as the point reads it (bytes swapped): bit 4 of the register on the wire
+        await s.adapter.write(s.point("b12"), true);
+        const got = await s.readAll();
+        expect(got.word?.value).toBe(0b1010_0000_0001_0001);
+        expect([got.b3?.value, got.b12?.value]).toEqual([false, true]);
+      } finally {
+        await s.adapter.stop();
+      }
+    });
+
     it("a write the device refuses rejects with the exception name", async () => {
       const s = modbus(settings(), [{ id: "far", type: "uint16", address: "hr:9000", access: "readwrite" }]);
       await s.adapter.start();
