@@ -615,7 +615,7 @@ async function report(
   ].join("\n");
   console.log(prose);
   if (process.argv.includes("--write")) {
-    const machine = `${cpus()[0]?.model ?? "cpu"} ×${cpus().length}, Node ${process.versions.node}, north: ${brokerKind ? `MQTT sink into ${brokerKind}` : "bus consumer"}`;
+    const machine = `${cpus()[0]?.model ?? "cpu"} ×${cpus().length}, Node ${process.versions.node}, north: ${SINK === "mqtt" ? `MQTT sink into ${brokerKind}` : "the sink's batching, no network"}`;
     await writeResults("modbus-fleet", machine, rows, ROUNDS);
     const file = fileURLToPath(new URL("./RESULTS.md", import.meta.url));
     const text = readFileSync(file, "utf8");

@@ -12,6 +12,9 @@
  * baseline do comparable work. Messages and bytes are counted by a subscriber in a child process;
  * CPU is this process's (process.cpuUsage) over the run, in % of one core. Median of BENCH_ROUNDS.
  *
+ * Then a saturation ladder (BENCH_SATURATION=0 skips it, =only runs it alone): each sink offered
+ * more and more until it no longer keeps up; the most readings/s it kept up with, in one process.
+ *
  * `npx tsx bench/north.bench.ts [--write]`; BENCH_MODES=<substring>[,<substring>…] runs only the matching modes.
  */
 import { spawn } from "node:child_process";
@@ -170,6 +173,71 @@ async function viaSink(sink: SinkConfig, rate = RATE): Promise<number> {
   }
 }
 
+/** One saturation step: did the sink keep up with `rate`, and at which CPU of this process. */
+interface Step {
+  rate: number;
+  offered: number;
+  published: number;
+  cpu: number;
+  keptUp: boolean;
+}
+
+/**
+ * Offers `rate` for SECONDS into a sink and says whether it kept up: the source (in this process)
+ * kept its rate, every reading was published within 1 s after it stopped, nothing was buffered or
+ * dropped on the way. CPU is this process's over the offering window.
+ */
+async function step(sink: SinkConfig, rate: number): Promise<Step> {
+  const dataDir = mkdtempSync(join(tmpdir(), "tb-north-sat-"));
+  const bus = createBus();
+  const north = await startNorth([sink], { gateway: "bench", dataDir, bus, log: pino({ level: "silent" }) });
+  try {
+    for (let i = 0; i < 500 && !north.status()[0]!.connected; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    let spilled = false;
+    const watch = setInterval(() => {
+      if (north.status()[0]!.buffered > 0) spilled = true;
+    }, 20);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const offered = await source((b) => bus.publish(b), rate);
+    const used = process.cpuUsage(cpu0);
+    const seconds = (performance.now() - t0) / 1000;
+    const deadline = Date.now() + 1_000;
+    while (Date.now() < deadline && north.status()[0]!.published < offered)
+      await new Promise((r) => setTimeout(r, 5));
+    clearInterval(watch);
+    const st = north.status()[0]!;
+    return {
+      rate,
+      offered,
+      published: st.published,
+      cpu: ((used.user + used.system) / 1e6 / seconds) * 100,
+      // The source is in this process too: when the process is saturated it falls behind its ticks.
+      keptUp: !spilled && st.dropped === 0 && st.published >= offered && offered / seconds >= rate * 0.97,
+    };
+  } finally {
+    await north.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The most readings/s a sink keeps up with in this process: offered rates up a ladder until one is
+ * not kept up (then, once, the same rate again, so that a single noisy step does not end it).
+ */
+async function saturation(sink: SinkConfig, ladder: number[]): Promise<Step | undefined> {
+  let best: Step | undefined;
+  for (const rate of ladder) {
+    let s = await step(sink, rate);
+    if (!s.keptUp) s = await step(sink, rate);
+    console.log(JSON.stringify({ saturation: sink.id, ...s, cpu: Math.round(s.cpu) }));
+    if (!s.keptUp) break;
+    best = s;
+  }
+  return best;
+}
+
 /** The in-process source and the bus into a consumer that does nothing: the floor every mode pays. */
 async function sourceOnly(): Promise<number> {
   const bus = createBus();
@@ -194,6 +262,63 @@ async function bare(url: string): Promise<number> {
   }, PER_READING_RATE);
   await c.endAsync(); // flushes what is queued in the socket
   return sent;
+}
+
+/**
+ * Readings/s at equal CPU, taken literally: each sink alone in this process, offered more and
+ * more until it no longer keeps up; the last rate it kept up with is what it carries on what one
+ * process gets (about one core; the CPU column says how much it used).
+ */
+async function saturationTable(url: string) {
+  const common = { url, qos: "0" as const };
+  const perReading = [20_000, 40_000, 60_000, 80_000, 100_000, 120_000, 150_000, 200_000];
+  const batches = [200_000, 400_000, 600_000, 800_000, 1_000_000, 1_200_000, 1_500_000, 2_000_000, 2_500_000];
+  const sinks: [string, SinkConfig, number[]][] = [
+    [
+      PER_READING,
+      { type: "mqtt", id: "one", payload: "reading", topic: "bench/{device}/{point}", ...common },
+      perReading,
+    ],
+    [
+      "mqtt sink, batches per device (defaults)",
+      { type: "mqtt", id: "device", batch: { topic: "bench/{device}" }, ...common },
+      batches,
+    ],
+    [
+      "mqtt sink, batches by gateway",
+      { type: "mqtt", id: "gateway", batch: { by: "gateway", topic: "bench/{gateway}" }, ...common },
+      batches,
+    ],
+    [
+      "mqtt sink, compact batches by gateway",
+      {
+        type: "mqtt",
+        id: "cgateway",
+        batch: { by: "gateway", topic: "bench/{gateway}", encoding: "compact" },
+        ...common,
+      },
+      batches,
+    ],
+  ];
+  const rows: Record<string, unknown>[] = [];
+  for (const [mode, sink, ladder] of sinks) {
+    const best = await saturation(sink, ladder);
+    rows.push({
+      mode,
+      "most readings/s kept up with": best?.rate ?? 0,
+      "CPU % then": Math.round(best?.cpu ?? 0),
+    });
+  }
+  const base = rows[0]!["most readings/s kept up with"] as number;
+  for (const r of rows)
+    r["× 1 msg/reading sink"] = base
+      ? Math.round(((r["most readings/s kept up with"] as number) / base) * 10) / 10
+      : "-";
+  console.table(rows);
+  if (process.argv.includes("--write")) {
+    const machine = `${cpus()[0]?.model ?? "cpu"} ×${cpus().length}, Node ${process.versions.node}, saturation ladder, ${SECONDS} s per step`;
+    await writeResults("north-saturation", machine, rows, 1);
+  }
 }
 
 const PER_READING = "mqtt sink, 1 msg/reading";
@@ -271,7 +396,12 @@ async function main() {
   ];
   // Substrings of mode names, comma-separated, to run (or profile) a few.
   const only = process.env.BENCH_MODES?.split(",");
-  const run = only ? modes.filter(([name]) => only.some((o) => name.includes(o))) : modes;
+  const run =
+    process.env.BENCH_SATURATION === "only"
+      ? []
+      : only
+        ? modes.filter(([name]) => only.some((o) => name.includes(o)))
+        : modes;
   const results = new Map<string, Row[]>();
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -281,6 +411,7 @@ async function main() {
         console.log(JSON.stringify(row));
       }
     }
+    if (process.env.BENCH_SATURATION !== "0") await saturationTable(broker.url);
   } finally {
     sub.stop();
     await broker.stop();
@@ -295,10 +426,12 @@ async function main() {
       Math.round(((out["readings/s per CPU %"] as number) / perReading) * 10) / 10;
     return out;
   });
-  console.table(rows);
-  if (process.argv.includes("--write")) {
-    const machine = `${cpus()[0]?.model ?? "cpu"} ×${cpus().length}, Node ${process.versions.node}, ${broker.kind}`;
-    await writeResults("north", machine, rows, ROUNDS);
+  if (rows.length > 0) {
+    console.table(rows);
+    if (process.argv.includes("--write")) {
+      const machine = `${cpus()[0]?.model ?? "cpu"} ×${cpus().length}, Node ${process.versions.node}, ${broker.kind}`;
+      await writeResults("north", machine, rows, ROUNDS);
+    }
   }
 }
 

@@ -17,7 +17,7 @@ export async function writeResults(
     `| ${cols.map(() => "---").join(" | ")} |`,
     ...rows.map((r) => `| ${cols.map((c) => String(r[c])).join(" | ")} |`),
   ].join("\n");
-  const section = `<!-- ${name}:start -->\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}; median of ${rounds} rounds.\n\n${table}\n${notes ? `\n${notes.trim()}\n` : ""}<!-- ${name}:end -->`;
+  const section = `<!-- ${name}:start -->\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${rounds === 1 ? "one run" : `median of ${rounds} rounds`}.\n\n${table}\n${notes ? `\n${notes.trim()}\n` : ""}<!-- ${name}:end -->`;
   const text = await readFile(FILE, "utf8").catch(() => "# Benchmark results\n");
   const re = new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`);
   await writeFile(FILE, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`);
