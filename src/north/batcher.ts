@@ -91,8 +91,8 @@ export class Batcher {
   private readonly tail: Buffer;
   /** Writes a Reading as an element of a JSON array, or as a compact row. */
   private readonly writer: ReadingWriter;
-  /** Size of the last batch, so that a new group's buffer usually needs no growing. */
-  private lastBytes = 1024;
+  /** Size of each group's last batch, so that its next buffer usually needs no growing. */
+  private readonly lastBytes = new Map<string, number>();
 
   constructor(private readonly policy: BatchPolicy) {
     this.compact = policy.encoding === "compact";
@@ -102,7 +102,8 @@ export class Batcher {
 
   /** A new group: its head written, no readings yet. */
   private open(key: string, r: Reading, now: number): Group {
-    const body = new ByteBuffer(Math.min(this.policy.maxBytes + 64, this.lastBytes + (this.lastBytes >> 2)));
+    const last = this.lastBytes.get(key) ?? 1024;
+    const body = new ByteBuffer(Math.min(this.policy.maxBytes + 64, last + (last >> 2)));
     if (!this.compact) {
       body.byte(0x5b); // [
       return { key, readings: [], body, since: now, t0: Number.NaN };
@@ -190,7 +191,8 @@ export class Batcher {
   private toBatch(g: Group): Batch {
     g.body.bytes(this.tail);
     const { buf, length } = g.body;
-    this.lastBytes = length;
+    if (this.lastBytes.size >= 10_000 && !this.lastBytes.has(g.key)) this.lastBytes.clear();
+    this.lastBytes.set(g.key, length);
     // A buffer much larger than its batch is copied, so that a batch does not hold idle memory.
     const payload = length * 2 < buf.length ? Buffer.from(buf.subarray(0, length)) : buf.subarray(0, length);
     return { key: g.key, readings: g.readings, payload };
