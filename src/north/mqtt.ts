@@ -13,6 +13,9 @@ import { MQTT_BATCH_DEFAULTS, type MqttSinkConfig } from "./config.js";
 import { connectMqtt, fillTemplate, mqttLevel, mqttOptions } from "./mqtt-connect.js";
 import type { Transport } from "./sink.js";
 
+/** Most one-reading messages in flight at once (payload: reading). */
+const PER_READING_IN_FLIGHT = 256;
+
 /** The batch policy and topic template of a sink with payload: batch. */
 export function mqttBatching(config: MqttSinkConfig): { policy: BatchPolicy; topic: string } {
   const b = config.batch ?? {};
@@ -111,15 +114,22 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
     async publish(readings) {
       if (perReading) {
         if (!client || !up || !client.connected) throw new Error("MQTT sink not connected");
-        const sends: Promise<unknown>[] = [];
-        for (const r of readings)
-          sends.push(
-            send(
-              fillTemplate(topicOf, { gateway, device: r.device, point: r.point }, mqttLevel),
-              json.toBuffer(r, scratch),
-            ),
-          );
-        await Promise.all(sends);
+        // A slice at a time: a publish waiting for the socket to drain holds a listener on it, and
+        // thousands at once (a backlog, an overload) would trip Node's listener-leak warning.
+        for (let i = 0; i < readings.length; i += PER_READING_IN_FLIGHT) {
+          const sends: Promise<unknown>[] = [];
+          const end = Math.min(readings.length, i + PER_READING_IN_FLIGHT);
+          for (let k = i; k < end; k++) {
+            const r = readings[k]!;
+            sends.push(
+              send(
+                fillTemplate(topicOf, { gateway, device: r.device, point: r.point }, mqttLevel),
+                json.toBuffer(r, scratch),
+              ),
+            );
+          }
+          await Promise.all(sends);
+        }
       } else await publishBatches(splitBatches(readings, policy));
     },
 
