@@ -1,7 +1,7 @@
 /**
- * Schedules polling of one device: one timer per poll interval (a group of points), reads run one
- * at a time per device, and a group whose previous read is still queued or running skips its tick
- * (an overrun) instead of piling up requests. Each device has its own poller, so a slow device
+ * Schedules polling of one device: one timer per poll interval (a group of points), ticking on the
+ * clock's grid of the interval; reads run one at a time per device, and a group whose previous read
+ * is still queued or running skips its tick (an overrun) instead of piling up requests. Each device has its own poller, so a slow device
  * only ever delays itself.
  */
 
@@ -28,6 +28,12 @@ export function pollGroups<P extends { pollIntervalMs?: number }>(
     .map(([intervalMs, pts]) => ({ intervalMs, points: pts }));
 }
 
+/** The first multiple of `ms` since the epoch after `t` (both on the performance.now() clock). */
+function onGrid(t: number, ms: number): number {
+  const origin = performance.timeOrigin;
+  return (Math.floor((origin + t) / ms) + 1) * ms - origin;
+}
+
 /** Polls groups until stopped. */
 export class Poller<P> {
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -41,7 +47,12 @@ export class Poller<P> {
     private readonly onOverrun: () => void,
   ) {}
 
-  /** Reads every group once now, then on each group's interval. */
+  /**
+   * Reads every group once now, then on each group's interval, on the clock's grid of that interval
+   * (multiples of it since the epoch): devices with the same interval poll in the same instant, so
+   * their readings line up in time and their requests go out together, and the period does not
+   * drift by the time a read takes.
+   */
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -50,8 +61,8 @@ export class Poller<P> {
 
   private schedule(group: PollGroup<P>, due: number): void {
     this.tick(group);
-    // Aligned to the start, so the period does not drift by the time a read takes.
-    const next = due + group.intervalMs;
+    // The grid point after half an interval from now: never two reads closer than that.
+    const next = onGrid(due + group.intervalMs / 2, group.intervalMs);
     const timer = setTimeout(
       () => {
         this.timers.delete(timer);
