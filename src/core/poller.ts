@@ -68,7 +68,9 @@ export class Poller<P> {
         this.timers.delete(timer);
         if (this.running) this.schedule(group, Math.max(next, performance.now() - group.intervalMs));
       },
-      Math.max(0, next - performance.now()),
+      // +1: a timer counts whole ms from the event loop's cached time, so it may fire up to 1 ms
+      // before the grid point; readings then carry the round time rather than xx.999.
+      Math.max(0, next - performance.now()) + 1,
     );
     this.timers.add(timer);
   }
