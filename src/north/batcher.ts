@@ -21,7 +21,7 @@ import {
   compactBatchHead,
   compactRowWriter,
 } from "../schema/reading-batch.js";
-import { ByteBuffer, ReadingJsonWriter, type ReadingWriter } from "../schema/reading-json.js";
+import { ByteBuffer, type ReadingWriter, readingJsonWriter } from "../schema/reading-json.js";
 
 /** How readings are grouped into batches. */
 export const BATCH_GROUPINGS = ["device", "gateway"] as const;
@@ -97,7 +97,7 @@ export class Batcher {
   constructor(private readonly policy: BatchPolicy) {
     this.compact = policy.encoding === "compact";
     this.tail = this.compact ? COMPACT_TAIL : ARRAY_TAIL;
-    this.writer = this.compact ? compactRowWriter() : new ReadingJsonWriter();
+    this.writer = this.compact ? compactRowWriter() : readingJsonWriter();
   }
 
   /** A new group: its head written, no readings yet. */

@@ -7,7 +7,7 @@
  */
 import type { MqttClient } from "mqtt";
 import type { Logger } from "pino";
-import { ByteBuffer, ReadingJsonWriter } from "../schema/reading-json.js";
+import { readingJsonWriter } from "../schema/reading-json.js";
 import { type Batch, type BatchPolicy, splitBatches } from "./batcher.js";
 import { MQTT_BATCH_DEFAULTS, type MqttSinkConfig } from "./config.js";
 import { connectMqtt, fillTemplate, mqttLevel, mqttOptions } from "./mqtt-connect.js";
@@ -57,8 +57,7 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
   );
   let client: MqttClient | undefined;
   /** Writes each Reading's JSON (one message per reading). */
-  const json = new ReadingJsonWriter();
-  const scratch = new ByteBuffer();
+  const json = readingJsonWriter();
   let up = false;
   let closed = false;
   let lastError: string | undefined;
@@ -124,7 +123,7 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
             sends.push(
               send(
                 fillTemplate(topicOf, { gateway, device: r.device, point: r.point }, mqttLevel),
-                json.toBuffer(r, scratch),
+                json.toBuffer(r),
               ),
             );
           }

@@ -7,7 +7,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection, type NodeConnectionOptions, nanos } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import { ByteBuffer, ReadingJsonWriter } from "../schema/reading-json.js";
+import { readingJsonWriter } from "../schema/reading-json.js";
 import type { NatsSinkConfig } from "./config.js";
 import { fillTemplate } from "./mqtt-connect.js";
 import type { Transport } from "./sink.js";
@@ -30,8 +30,7 @@ export function natsTransport(config: NatsSinkConfig, gateway: string, log: Logg
   let nc: NatsConnection | undefined;
   let js: ReturnType<typeof jetstream> | undefined;
   /** Writes each Reading's JSON (one message per reading). */
-  const json = new ReadingJsonWriter();
-  const scratch = new ByteBuffer();
+  const json = readingJsonWriter();
   let up = false;
   let closed = false;
   let lastError: string | undefined;
@@ -129,7 +128,7 @@ export function natsTransport(config: NatsSinkConfig, gateway: string, log: Logg
         readings.map((r) =>
           client.publish(
             fillTemplate(template, { gateway, device: r.device, point: r.point }, natsToken),
-            json.toBuffer(r, scratch),
+            json.toBuffer(r),
             { msgID: `${gateway}:${r.seq}` },
           ),
         ),

@@ -10,7 +10,7 @@ import {
   decodeCompactBatch,
   isCompactBatch,
 } from "./reading-batch.js";
-import { ByteBuffer, type ReadingWriter } from "./reading-json.js";
+import type { ReadingWriter } from "./reading-json.js";
 
 const base: Reading = {
   gateway: "gw1",
@@ -26,8 +26,7 @@ const base: Reading = {
 };
 
 /** One row's JSON text. */
-const rowOf = (w: ReadingWriter, r: Reading, t0: number) =>
-  w.toBuffer(r, new ByteBuffer(8), t0).toString("utf8");
+const rowOf = (w: ReadingWriter, r: Reading, t0: number) => w.toBuffer(r, t0).toString("utf8");
 
 /** Encodes readings as one compact batch, the way the MQTT sink's batcher does. */
 function encode(readings: readonly Reading[], row = compactRowWriter()): string {

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { reading } from "../../test/helpers/gateway-view.js";
 import { type Reading, ReadingSchema } from "./reading.js";
-import { ByteBuffer, ReadingJsonWriter } from "./reading-json.js";
+import { ByteBuffer, type ReadingWriter, readingJsonWriter } from "./reading-json.js";
 
 /** A Reading with its keys in the order the core's builder makes them. */
 const ordered = (r: Reading): Reading => {
@@ -13,23 +14,16 @@ const ordered = (r: Reading): Reading => {
   return out;
 };
 
-const text = (w: ReadingJsonWriter, r: Reading) => w.toBuffer(r, new ByteBuffer(8)).toString("utf8");
+const text = (w: ReadingWriter, r: Reading) => w.toBuffer(r).toString("utf8");
 
+// A Reading in the builder's key order, with a receivedAt other than its ts and an address.
 const base: Reading = {
-  gateway: "gw1",
-  device: "press-1",
-  point: "temp",
-  value: 21.5,
-  type: "float64",
-  quality: "good",
-  ts: "2025-01-01T00:00:00.000Z",
+  ...reading("press-1", "temp"),
   receivedAt: "2025-01-01T00:00:00.001Z",
-  protocol: "modbus",
-  seq: 1,
   address: "hr:0",
 };
 
-describe("ReadingJsonWriter", () => {
+describe("readingJsonWriter", () => {
   it("writes what JSON.stringify writes, for arbitrary Readings through one writer (property)", () => {
     const iso = fc.integer({ min: 0, max: 4_102_444_800_000 }).map((t) => new Date(t).toISOString());
     const opt = fc.option(fc.string({ unit: "binary" }), { nil: undefined });
@@ -58,7 +52,7 @@ describe("ReadingJsonWriter", () => {
         address: opt,
       })
       .map((r) => ordered(r as Reading));
-    const w = new ReadingJsonWriter(3); // a tiny cache, so that it is emptied and refilled too
+    const w = readingJsonWriter(3); // a tiny cache, so that it is emptied and refilled too
     fc.assert(
       fc.property(fc.array(reading, { minLength: 1, maxLength: 30 }), (rs) => {
         const out = new ByteBuffer(16);
@@ -74,7 +68,7 @@ describe("ReadingJsonWriter", () => {
   });
 
   it("follows a point's fields as they change: quality and status, unit, address, gateway", () => {
-    const w = new ReadingJsonWriter();
+    const w = readingJsonWriter();
     const steps: Reading[] = [
       base,
       { ...base, value: Number.NaN, quality: "bad", seq: 2, status: "Timeout" },
@@ -88,7 +82,7 @@ describe("ReadingJsonWriter", () => {
   });
 
   it("writes the same fields in its own order for a Reading built in another key order", () => {
-    const w = new ReadingJsonWriter();
+    const w = readingJsonWriter();
     const { address: _, ...rest } = base;
     const shuffled = { unit: "bar", status: "x", ...rest } as Reading;
     const written = text(w, shuffled);
@@ -97,14 +91,14 @@ describe("ReadingJsonWriter", () => {
 
   it("writes every field of the Reading schema (a field added to the schema fails here)", () => {
     const full = ordered({ ...base, status: "s", unit: "u", address: "a" });
-    const written = JSON.parse(text(new ReadingJsonWriter(), full)) as Record<string, unknown>;
+    const written = JSON.parse(text(readingJsonWriter(), full)) as Record<string, unknown>;
     expect(Object.keys(written).sort()).toEqual(Object.keys(ReadingSchema.properties).sort());
   });
 
   it("grows its buffer as needed", () => {
     const out = new ByteBuffer(1);
     const big = { ...base, value: "é".repeat(10_000) };
-    new ReadingJsonWriter().write(big, out);
+    readingJsonWriter().write(big, out);
     expect(out.copy().toString("utf8")).toBe(JSON.stringify(big));
   });
 });

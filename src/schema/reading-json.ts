@@ -1,6 +1,6 @@
 /**
  * The fast writers of Readings as JSON text, for the places that send many Readings (north sink
- * batches and messages): a Reading as a JSON object ({@link ReadingJsonWriter}) or as a row of a
+ * batches and messages): a Reading as a JSON object ({@link readingJsonWriter}) or as a row of a
  * compact Reading batch (reading-batch.ts). They write UTF-8 bytes straight into a reused buffer,
  * from cached bytes of what repeats: per point the head (up to the value) and the tail (after the
  * seq), and between value and seq the type, quality, protocol and the poll's timestamps, shared by
@@ -123,7 +123,7 @@ class Middle {
       this.bytes === undefined ||
       ts !== this.ts ||
       receivedAt !== this.receivedAt ||
-      (t0 !== this.t0 && !(Number.isNaN(t0) && Number.isNaN(this.t0)))
+      !Object.is(t0, this.t0)
     ) {
       this.ts = ts;
       this.receivedAt = receivedAt;
@@ -152,6 +152,7 @@ export class ReadingWriter {
   private device = "";
   private devicePoints: Map<string, PointBytes> | undefined;
   private size = 0;
+  private readonly scratch = new ByteBuffer(1024);
 
   constructor(
     private readonly format: ReadingFormat,
@@ -172,11 +173,11 @@ export class ReadingWriter {
     out.bytes(p.tail);
   }
 
-  /** One Reading as a new Buffer. */
-  toBuffer(r: Reading, scratch: ByteBuffer, t0 = Number.NaN): Buffer {
-    scratch.clear();
-    this.write(r, scratch, t0);
-    return scratch.copy();
+  /** One Reading as a new Buffer (a message of its own). */
+  toBuffer(r: Reading, t0 = Number.NaN): Buffer {
+    this.scratch.clear();
+    this.write(r, this.scratch, t0);
+    return this.scratch.copy();
   }
 
   private pointBytes(r: Reading): PointBytes {
@@ -246,9 +247,6 @@ export class ReadingWriter {
   }
 }
 
-/** Writes Readings as JSON objects (see the file's comment). */
-export class ReadingJsonWriter extends ReadingWriter {
-  constructor(maxPoints?: number) {
-    super(JSON_READING, maxPoints);
-  }
-}
+/** A writer of Readings as JSON objects (see the file's comment); `maxPoints` bounds its cache. */
+export const readingJsonWriter = (maxPoints?: number): ReadingWriter =>
+  new ReadingWriter(JSON_READING, maxPoints);
