@@ -26,7 +26,7 @@ import mqtt from "mqtt";
 import { pino } from "pino";
 import { createBus } from "../src/core/bus.js";
 import type { SinkConfig } from "../src/north/config.js";
-import { startNorth } from "../src/north/index.js";
+import { type SinkStatus, startNorth } from "../src/north/index.js";
 import type { Reading } from "../src/schema/reading.js";
 import { startBroker } from "../test/peers/mqtt-broker.js";
 import { writeResults } from "./results.js";
@@ -152,25 +152,35 @@ async function measure(
   };
 }
 
-async function viaSink(sink: SinkConfig, rate = RATE): Promise<number> {
+/** Runs `use` with a bus and the sink started on it (connected), then closes both. */
+async function withSink<T>(
+  sink: SinkConfig,
+  use: (bus: ReturnType<typeof createBus>, status: () => SinkStatus) => Promise<T>,
+): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), "tb-north-bench-"));
   const bus = createBus();
   const north = await startNorth([sink], { gateway: "bench", dataDir, bus, log: pino({ level: "silent" }) });
+  const status = () => north.status()[0]!;
   try {
-    for (let i = 0; i < 500 && !north.status()[0]!.connected; i++)
-      await new Promise((r) => setTimeout(r, 10));
-    const sent = await source((b) => bus.publish(b), rate);
-    const deadline = Date.now() + DRAIN_LIMIT_MS;
-    while (Date.now() < deadline) {
-      const s = north.status()[0]!;
-      if (s.published + s.dropped >= sent && s.buffered === 0) break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    return north.status()[0]!.published;
+    for (let i = 0; i < 500 && !status().connected; i++) await new Promise((r) => setTimeout(r, 10));
+    return await use(bus, status);
   } finally {
     await north.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+async function viaSink(sink: SinkConfig, rate = RATE): Promise<number> {
+  return withSink(sink, async (bus, status) => {
+    const sent = await source((b) => bus.publish(b), rate);
+    const deadline = Date.now() + DRAIN_LIMIT_MS;
+    while (Date.now() < deadline) {
+      const s = status();
+      if (s.published + s.dropped >= sent && s.buffered === 0) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return status().published;
+  });
 }
 
 /** One saturation step: did the sink keep up with `rate`, and at which CPU of this process. */
@@ -188,15 +198,10 @@ interface Step {
  * dropped on the way. CPU is this process's over the offering window.
  */
 async function step(sink: SinkConfig, rate: number): Promise<Step> {
-  const dataDir = mkdtempSync(join(tmpdir(), "tb-north-sat-"));
-  const bus = createBus();
-  const north = await startNorth([sink], { gateway: "bench", dataDir, bus, log: pino({ level: "silent" }) });
-  try {
-    for (let i = 0; i < 500 && !north.status()[0]!.connected; i++)
-      await new Promise((r) => setTimeout(r, 10));
+  return withSink(sink, async (bus, status) => {
     let spilled = false;
     const watch = setInterval(() => {
-      if (north.status()[0]!.buffered > 0) spilled = true;
+      if (status().buffered > 0) spilled = true;
     }, 20);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -204,10 +209,9 @@ async function step(sink: SinkConfig, rate: number): Promise<Step> {
     const used = process.cpuUsage(cpu0);
     const seconds = (performance.now() - t0) / 1000;
     const deadline = Date.now() + 1_000;
-    while (Date.now() < deadline && north.status()[0]!.published < offered)
-      await new Promise((r) => setTimeout(r, 5));
+    while (Date.now() < deadline && status().published < offered) await new Promise((r) => setTimeout(r, 5));
     clearInterval(watch);
-    const st = north.status()[0]!;
+    const st = status();
     return {
       rate,
       offered,
@@ -216,10 +220,7 @@ async function step(sink: SinkConfig, rate: number): Promise<Step> {
       // The source is in this process too: when the process is saturated it falls behind its ticks.
       keptUp: !spilled && st.dropped === 0 && st.published >= offered && offered / seconds >= rate * 0.97,
     };
-  } finally {
-    await north.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
