@@ -7,10 +7,11 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server, Socket } from "node:net";
+import type { Server } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort, stopChild, waitForPort } from "./process.js";
 
 /** Where mosquitto is installed on Debian. */
 export const MOSQUITTO = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"].find((p) => existsSync(p));
@@ -64,29 +65,6 @@ export interface Broker {
   restart(downMs?: number): Promise<void>;
   /** Stops what was started; idempotent. */
   stop(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitForPort(port: number, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 200 && Date.now() < deadline; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = new Socket();
-      s.once("connect", () => resolve(true)).once("error", () => resolve(false));
-      s.connect(port, "127.0.0.1");
-    }).catch(() => false);
-    if (ok) return;
-    await sleep(25);
-  }
-  throw new Error(`broker did not listen on ${port} within ${timeoutMs} ms`);
 }
 
 function openssl(dir: string, args: string[]): void {
@@ -221,17 +199,12 @@ async function startMosquitto(options: BrokerOptions): Promise<Broker> {
   const launch = async () => {
     const c = spawn(MOSQUITTO!, ["-c", conf], { stdio: "ignore" });
     child = c;
-    await waitForPort(port);
-    for (const p of [tlsPort, wsPort, wssPort, mtlsPort]) if (p) await waitForPort(p);
+    for (const p of [port, tlsPort, wsPort, wssPort, mtlsPort]) if (p) await waitForPort(p, "broker", 5_000);
   };
   const kill = async () => {
     const c = child;
     child = undefined;
-    if (!c || c.exitCode !== null || c.pid === undefined) return;
-    const exited = new Promise((resolve) => c.once("exit", resolve));
-    process.kill(c.pid, "SIGTERM");
-    await Promise.race([exited, sleep(3_000)]);
-    if (c.exitCode === null && c.signalCode === null) process.kill(c.pid, "SIGKILL");
+    await stopChild(c, 3_000);
   };
   try {
     await launch();

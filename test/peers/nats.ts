@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "./mqtt-broker.js";
+import { freePort, stopChild, waitForPort } from "./process.js";
 
 /** Where nats-server is installed on Debian. */
 export const NATS_SERVER = ["/usr/sbin/nats-server", "/usr/bin/nats-server"].find((p) => existsSync(p));
@@ -26,24 +26,6 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const { Socket } = await import("node:net");
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 400 && Date.now() < deadline; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = new Socket();
-      s.once("connect", () => {
-        s.destroy();
-        resolve(true);
-      }).once("error", () => resolve(false));
-      s.connect(port, "127.0.0.1");
-    });
-    if (ok) return;
-    await sleep(25);
-  }
-  throw new Error(`nats-server did not listen on ${port} within ${timeoutMs} ms`);
-}
-
 async function startBinary(): Promise<NatsServer> {
   const dir = mkdtempSync(join(tmpdir(), "tb-nats-"));
   const port = await freePort();
@@ -52,16 +34,12 @@ async function startBinary(): Promise<NatsServer> {
     child = spawn(NATS_SERVER!, ["-js", "-sd", dir, "-a", "127.0.0.1", "-p", String(port)], {
       stdio: "ignore",
     });
-    await waitForPort(port);
+    await waitForPort(port, "nats-server", 10_000);
   };
   const kill = async () => {
     const c = child;
     child = undefined;
-    if (!c || c.exitCode !== null || c.pid === undefined) return;
-    const exited = new Promise((resolve) => c.once("exit", resolve));
-    c.kill("SIGTERM");
-    await Promise.race([exited, sleep(5_000)]);
-    if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    await stopChild(c, 5_000);
   };
   try {
     await launch();

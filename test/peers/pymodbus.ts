@@ -7,11 +7,11 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import m from "modbus-serial";
+import { freePort, stopChild } from "./process.js";
 
 /** Registers and bits of one unit id. */
 export interface UnitContents {
@@ -56,24 +56,6 @@ export function socatMissing(): string | undefined {
   } catch {
     return "socat is not installed";
   }
-}
-
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Kills a child by PID and waits for it to exit (bounded). */
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await Promise.race([exited, sleep(2_000)]);
-  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 }
 
 /** Waits (bounded) for a line on the child's stdout; rejects with its stderr when it exits first. */
@@ -121,7 +103,7 @@ export async function startPymodbusTcp(
   try {
     await waitFor(child, "READY", 15_000);
   } catch (err) {
-    await kill(child);
+    await stopChild(child, 2_000);
     throw err;
   }
   return {
@@ -129,7 +111,7 @@ export async function startPymodbusTcp(
     host: "127.0.0.1",
     port,
     kind: "pymodbus",
-    stop: () => kill(child),
+    stop: () => stopChild(child, 2_000),
   };
 }
 
@@ -149,8 +131,8 @@ export async function startPymodbusRtu(
     },
   );
   const cleanup = async (py?: ChildProcess) => {
-    if (py) await kill(py);
-    await kill(socat);
+    if (py) await stopChild(py, 2_000);
+    await stopChild(socat, 2_000);
     rmSync(dir, { recursive: true, force: true });
   };
   for (let i = 0; i < 100 && !(existsSync(server) && existsSync(client)); i++) await sleep(20);
