@@ -33,7 +33,7 @@ import { writeResults } from "./results.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const RATE = 100_000;
+const RATE = Number(process.env.BENCH_RATE ?? 100_000);
 /**
  * Offered rate of the one-message-per-reading modes: RATE, like the others, unless set lower for a
  * machine where a per-reading sink cannot sustain it (an overloaded sink spills to SQLite, and that

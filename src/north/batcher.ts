@@ -8,7 +8,10 @@
  *
  * Each Reading is written once, when it is added, as UTF-8 JSON into its group's buffer, which
  * becomes the message (no string per Reading, no copy at the end). A single Reading larger than
- * `maxBytes` is a batch on its own (it cannot be split).
+ * `maxBytes` is a batch on its own (it cannot be split). A batch keeps only its bytes, not the
+ * Reading objects: those die young, which spares the garbage collector copying them while they
+ * linger. Where the Readings are needed again (a failed publish going to the store-and-forward
+ * buffer), {@link readingsOf} decodes them from the payload.
  *
  * Two encodings of a batch: `readings`, a JSON array of Readings; `compact`, one compact Reading
  * batch v1 (src/schema/reading-batch.ts: shared fields once, each Reading a row), where a batch
@@ -20,6 +23,7 @@ import {
   compactBase,
   compactBatchHead,
   compactRowWriter,
+  decodeCompactBatch,
 } from "../schema/reading-batch.js";
 import { ByteBuffer, type ReadingWriter, readingJsonWriter } from "../schema/reading-json.js";
 
@@ -45,11 +49,12 @@ export interface BatchPolicy {
   encoding?: BatchEncoding;
 }
 
-/** One message: readings of one group, in order, and the JSON they are sent as. */
+/** One message: the JSON of readings of one group, in order. */
 export interface Batch {
   /** The device id (by: device) or "" (by: gateway). */
   key: string;
-  readings: Reading[];
+  /** How many readings it holds. */
+  count: number;
   /** The message: UTF-8 JSON, a JSON array of Readings or a compact Reading batch v1. */
   payload: Buffer;
 }
@@ -57,17 +62,32 @@ export interface Batch {
 /** The JSON text of a batch. */
 export const batchJson = (b: Batch): string => b.payload.toString("utf8");
 
-/** The readings of batches, in order. */
+/** Readings held by batches. */
+export function countOf(batches: readonly Batch[]): number {
+  let n = 0;
+  for (const b of batches) n += b.count;
+  return n;
+}
+
+/**
+ * The readings of batches, in order, decoded from their payloads (equal to what `JSON.stringify`
+ * of the added Readings parses back to).
+ */
 export function readingsOf(batches: readonly Batch[]): Reading[] {
-  if (batches.length === 1) return batches[0]!.readings;
   const out: Reading[] = [];
-  for (const b of batches) for (const r of b.readings) out.push(r);
+  for (const b of batches) {
+    const json: unknown = JSON.parse(batchJson(b));
+    for (const r of Array.isArray(json) ? (json as Reading[]) : decodeCompactBatch(json)) out.push(r);
+  }
   return out;
 }
 
 interface Group {
   key: string;
-  readings: Reading[];
+  /** Readings written so far. */
+  count: number;
+  /** The gateway of its first reading (a compact batch holds one gateway's readings). */
+  gateway: string;
   /** The JSON so far: the head (`[` or a compact batch's head), then the readings, comma-separated. */
   body: ByteBuffer;
   /** When its first reading was added. */
@@ -106,15 +126,15 @@ export class Batcher {
     const body = new ByteBuffer(Math.min(this.policy.maxBytes + 64, last + (last >> 2)));
     if (!this.compact) {
       body.byte(0x5b); // [
-      return { key, readings: [], body, since: now, t0: Number.NaN };
+      return { key, count: 0, gateway: r.gateway, body, since: now, t0: Number.NaN };
     }
     body.text(compactBatchHead(r.gateway, r.ts));
-    return { key, readings: [], body, since: now, t0: compactBase(r.ts) };
+    return { key, count: 0, gateway: r.gateway, body, since: now, t0: compactBase(r.ts) };
   }
 
   /** Writes `r` into the group's body, after a comma unless it is the first. */
   private write(g: Group, r: Reading): void {
-    if (g.readings.length > 0) g.body.byte(COMMA);
+    if (g.count > 0) g.body.byte(COMMA);
     this.writer.write(r, g.body, g.t0);
   }
 
@@ -131,7 +151,7 @@ export class Batcher {
     for (const r of readings) {
       const key = byDevice ? r.device : "";
       let g = this.groups.get(key);
-      if (g && this.compact && g.readings[0]!.gateway !== r.gateway) {
+      if (g && this.compact && g.gateway !== r.gateway) {
         this.close(g);
         g = undefined;
       }
@@ -141,7 +161,7 @@ export class Batcher {
       }
       const mark = g.body.length;
       this.write(g, r);
-      if (g.readings.length > 0 && g.body.length + tail > maxBytes) {
+      if (g.count > 0 && g.body.length + tail > maxBytes) {
         // Does not fit: the group closes without it, and a new one starts with it. A JSON array
         // element moves as it is; a compact row is written again against the new batch's t0.
         const element = this.compact ? undefined : g.body.buf.subarray(mark + 1, g.body.length);
@@ -153,8 +173,8 @@ export class Batcher {
         g = next;
         this.groups.set(key, g);
       }
-      g.readings.push(r);
-      if (g.readings.length >= maxReadings || g.body.length + tail >= maxBytes) this.close(g);
+      g.count++;
+      if (g.count >= maxReadings || g.body.length + tail >= maxBytes) this.close(g);
     }
     this.count += readings.length;
   }
@@ -171,7 +191,7 @@ export class Batcher {
       this.groups.delete(g.key);
       out.push(this.toBatch(g));
     }
-    for (const b of out) this.count -= b.readings.length;
+    this.count -= countOf(out);
     return out;
   }
 
@@ -195,7 +215,7 @@ export class Batcher {
     this.lastBytes.set(g.key, length);
     // A buffer much larger than its batch is copied, so that a batch does not hold idle memory.
     const payload = length * 2 < buf.length ? Buffer.from(buf.subarray(0, length)) : buf.subarray(0, length);
-    return { key: g.key, readings: g.readings, payload };
+    return { key: g.key, count: g.count, payload };
   }
 }
 

@@ -22,7 +22,7 @@ import type { Logger } from "pino";
 import Type, { type Static } from "typebox";
 import type { Consumer, ReadingBus } from "../core/types.js";
 import type { Reading } from "../schema/reading.js";
-import { type Batch, Batcher, type BatchPolicy, readingsOf } from "./batcher.js";
+import { type Batch, Batcher, type BatchPolicy, countOf, readingsOf } from "./batcher.js";
 import type { SinkBuffer } from "./buffer.js";
 import { globMatcher, NORTH_DEFAULTS, type SinkConfig } from "./config.js";
 
@@ -215,7 +215,7 @@ export class SinkRunner {
     }
     this.handling = true;
     try {
-      await this.publish(selected, false);
+      await this.publish(selected.length, () => transport.publish(selected, false));
     } catch (error) {
       this.failed(error);
       buffer.append(selected);
@@ -245,7 +245,7 @@ export class SinkRunner {
       const read = buffer.read(this.drainBatch);
       if (read.readings.length === 0) break;
       try {
-        await this.publish(read.readings, true);
+        await this.publish(read.readings.length, () => transport.publish(read.readings, true));
         buffer.ack(read);
       } catch (error) {
         this.failed(error);
@@ -285,17 +285,17 @@ export class SinkRunner {
 
   private async flush(batches: Batch[]): Promise<void> {
     const { buffer, transport } = this.deps;
-    const readings = readingsOf(batches);
-    if (buffer.size === 0 && !this.draining && transport.up) {
+    if (buffer.size === 0 && !this.draining && transport.up && transport.batching) {
+      const { batching } = transport;
       try {
-        await this.publish(readings, false, batches);
+        await this.publish(countOf(batches), () => batching.publish(batches, false));
         return;
       } catch (error) {
         this.failed(error);
       }
     }
     // Failed, or the buffer took over meanwhile: these readings, then the held ones, go to it.
-    buffer.append(readings);
+    buffer.append(readingsOf(batches));
     this.moveHeld();
     this.kick();
   }
@@ -322,11 +322,8 @@ export class SinkRunner {
     if (this.batcher.size > 0) await this.flush(this.batcher.take(this.now(), true));
   }
 
-  private async publish(
-    readings: readonly Reading[],
-    historical: boolean,
-    batches?: readonly Batch[],
-  ): Promise<void> {
+  /** Runs `send` with the publish timeout, failing at once if the connection drops meanwhile. */
+  private async publish(count: number, send: () => Promise<void>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     let abort = () => {};
     const timeout = new Promise<never>((_, reject) => {
@@ -338,17 +335,12 @@ export class SinkRunner {
     });
     this.inFlight.add(abort);
     try {
-      const { transport } = this.deps;
-      const sent =
-        batches && transport.batching
-          ? transport.batching.publish(batches, historical)
-          : transport.publish(readings, historical);
-      await Promise.race([sent, timeout]);
+      await Promise.race([send(), timeout]);
     } finally {
       clearTimeout(timer);
       this.inFlight.delete(abort);
     }
-    this.published += readings.length;
+    this.published += count;
   }
 
   private failed(error: unknown): void {
