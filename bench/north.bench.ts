@@ -74,6 +74,9 @@ async function subscriber(url: string) {
 }
 
 let seq = 1;
+/** Ids made once, as a driver's config makes them (not a new string per reading). */
+const DEVICE_IDS = Array.from({ length: DEVICES }, (_, d) => `dev${d}`);
+const POINT_IDS = Array.from({ length: POINTS }, (_, p) => `p${p}`);
 const ts = new Date().toISOString();
 function deviceReadings(d: number): Reading[] {
   const out: Reading[] = [];
@@ -81,8 +84,8 @@ function deviceReadings(d: number): Reading[] {
     const s = seq++;
     out.push({
       gateway: "bench",
-      device: `dev${d}`,
-      point: `p${p}`,
+      device: DEVICE_IDS[d]!,
+      point: POINT_IDS[p]!,
       value: s * 0.5,
       type: "float64",
       quality: "good",

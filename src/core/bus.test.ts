@@ -73,6 +73,27 @@ describe("bus", () => {
     expect(publishMs).toBeLessThan(5_000);
   });
 
+  it("tells a consumer stuck in handle when its queue passes half its capacity, once per crossing", async () => {
+    const bus = createBus();
+    let release = () => {};
+    const calls: number[] = [];
+    bus.subscribe({
+      name: "slow",
+      capacity: 10,
+      maxBatch: 100,
+      handle: () => new Promise<void>((r) => (release = r)),
+      onBehind: () => calls.push(bus.consumers()[0]!.queued),
+    });
+    bus.publish([reading("d", "p", 0)]);
+    await tick(); // taken: handle now waits
+    for (let i = 1; i <= 8; i++) bus.publish([reading("d", "p", i)]);
+    expect(calls).toEqual([6]); // called while publishing the sixth, not again for the seventh
+    release();
+    await tick(); // the queue emptied into the next handle call
+    for (let i = 0; i < 6; i++) bus.publish([reading("d", "p", i)]);
+    expect(calls).toEqual([6, 6]);
+  });
+
   it("drop-newest keeps the oldest queued readings", async () => {
     const bus = createBus();
     const got: number[] = [];

@@ -20,6 +20,8 @@ class QueueConsumer implements Consumer {
   private readonly maxBatch: number;
   private draining = false;
   private closed = false;
+  /** Past half its capacity since `onBehind` was last called. */
+  private behind = false;
   private delivered = 0;
   private dropped = 0;
   private errors = 0;
@@ -46,6 +48,13 @@ class QueueConsumer implements Consumer {
         this.queue.push(r);
       }
     }
+    const half = this.queue.capacity / 2;
+    if (this.queue.length > half) {
+      if (!this.behind && this.options.onBehind) {
+        this.behind = true;
+        this.options.onBehind();
+      }
+    } else this.behind = false;
     if (!this.draining && this.queue.length > 0) {
       this.draining = true;
       setImmediate(() => void this.drain());

@@ -28,6 +28,11 @@ export interface ConsumerOptions {
   maxBatch?: number;
   /** Called with batches in publish order, never concurrently. A returned promise is awaited before the next batch. */
   handle(batch: Reading[]): void | Promise<void>;
+  /**
+   * Called synchronously from `publish` when the queue passes half its capacity (once per
+   * crossing), so a consumer stuck in `handle` can give up what it waits for before readings drop.
+   */
+  onBehind?(): void;
 }
 
 /** Counters of one consumer. */

@@ -114,6 +114,28 @@ describe("Batcher", () => {
   });
 });
 
+describe("memory", () => {
+  it("a group writes into the memory of a recycled batch, and never into that of one not recycled", () => {
+    const ten = (from: number) => Array.from({ length: 10 }, (_, i) => r(from + i));
+    const b = new Batcher(policy({ maxReadings: 10 }));
+    const next = (from: number) => {
+      b.add(ten(from), 0);
+      return b.take(0)[0]!;
+    };
+    next(1); // the group's batches have their size from now on
+    const second = next(11);
+    const third = next(21);
+    expect(second.memory).toBeDefined();
+    expect(third.payload.buffer).not.toBe(second.payload.buffer);
+    b.recycle([second]);
+    expect(second.memory).toBeUndefined(); // given back once only
+    const fourth = next(31);
+    expect(fourth.payload.buffer).toBe(second.payload.buffer);
+    expect(seqs(fourth)).toEqual(ten(31).map((x) => x.seq));
+    expect(seqs(third)).toEqual(ten(21).map((x) => x.seq)); // not recycled: untouched
+  });
+});
+
 describe("payload", () => {
   it("is the UTF-8 of the JSON array of the readings, as JSON.stringify writes it", () => {
     const readings = [r(1), r(2, "d1", "p", "é€😀"), r(3, "d1", "p", 'a"\\\n'), r(4, "d1", "p", Number.NaN)];

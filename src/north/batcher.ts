@@ -13,6 +13,12 @@
  * linger. Where the Readings are needed again (a failed publish going to the store-and-forward
  * buffer), {@link readingsOf} decodes them from the payload.
  *
+ * A batch's memory can be reused: once the transport has sent a batch and holds no reference to
+ * its payload any more, `recycle()` gives the buffer back, and a group opening later writes into
+ * it. At high rates this spares allocating a new buffer per batch, which costs more than the
+ * allocation itself: V8 counts the memory of every Buffer and starts a full garbage collection
+ * each time some tens of MB of them were allocated.
+ *
  * Two encodings of a batch: `readings`, a JSON array of Readings; `compact`, one compact Reading
  * batch v1 (src/schema/reading-batch.ts: shared fields once, each Reading a row), where a batch
  * also holds Readings of one `gateway` only.
@@ -57,6 +63,8 @@ export interface Batch {
   count: number;
   /** The message: UTF-8 JSON, a JSON array of Readings or a compact Reading batch v1. */
   payload: Buffer;
+  /** The buffer `payload` is the start of, when the Batcher may reuse it (see `recycle`). */
+  memory?: Buffer;
 }
 
 /** The JSON text of a batch. */
@@ -97,6 +105,8 @@ interface Group {
 }
 
 const COMMA = 0x2c;
+/** Most buffers kept for reuse, unless more groups have been open at once (then as many). */
+const MAX_SPARE = 64;
 const ARRAY_TAIL = Buffer.from("]");
 const COMPACT_TAIL = Buffer.from(COMPACT_BATCH_TAIL);
 
@@ -113,6 +123,10 @@ export class Batcher {
   private readonly writer: ReadingWriter;
   /** Size of each group's last batch, so that its next buffer usually needs no growing. */
   private readonly lastBytes = new Map<string, number>();
+  /** Buffers of sent batches, for new groups to write into. */
+  private readonly spare: Buffer[] = [];
+  /** Most groups open at once so far. */
+  private peak = 0;
 
   constructor(private readonly policy: BatchPolicy) {
     this.compact = policy.encoding === "compact";
@@ -123,7 +137,14 @@ export class Batcher {
   /** A new group: its head written, no readings yet. */
   private open(key: string, r: Reading, now: number): Group {
     const last = this.lastBytes.get(key) ?? 1024;
-    const body = new ByteBuffer(Math.min(this.policy.maxBytes + 64, last + (last >> 2)));
+    // A power of two above the last size, so that batches of about one size share their buffers;
+    // the largest size is that of a full batch.
+    const full = this.policy.maxBytes + 64;
+    const size = 2 ** Math.ceil(Math.log2(last + (last >> 3)));
+    const want = size * 2 > full ? full : size;
+    // A spare too small is dropped: the sizes of a sink's batches change slowly.
+    const spare = this.spare.pop();
+    const body = new ByteBuffer(spare && spare.length >= want ? spare : want);
     if (!this.compact) {
       body.byte(0x5b); // [
       return { key, count: 0, gateway: r.gateway, body, since: now, t0: Number.NaN };
@@ -158,6 +179,7 @@ export class Batcher {
       if (!g) {
         g = this.open(key, r, now);
         this.groups.set(key, g);
+        if (this.groups.size > this.peak) this.peak = this.groups.size;
       }
       const mark = g.body.length;
       this.write(g, r);
@@ -207,15 +229,37 @@ export class Batcher {
     this.full.push(this.toBatch(g));
   }
 
-  /** The group as a message: its body and the tail, in a Buffer of their exact size. */
+  /** The group as a message: its body and the tail. */
   private toBatch(g: Group): Batch {
     g.body.bytes(this.tail);
     const { buf, length } = g.body;
     if (this.lastBytes.size >= 10_000 && !this.lastBytes.has(g.key)) this.lastBytes.clear();
     this.lastBytes.set(g.key, length);
-    // A buffer much larger than its batch is copied, so that a batch does not hold idle memory.
-    const payload = length * 2 < buf.length ? Buffer.from(buf.subarray(0, length)) : buf.subarray(0, length);
-    return { key: g.key, count: g.count, payload };
+    // A buffer much larger than its batch (a partial batch lingered out) is copied, so that a
+    // batch does not hold idle memory; the buffer is free for the next group at once.
+    if (length * 4 < buf.length) {
+      this.keep(buf);
+      return { key: g.key, count: g.count, payload: Buffer.from(buf.subarray(0, length)) };
+    }
+    return { key: g.key, count: g.count, payload: buf.subarray(0, length), memory: buf };
+  }
+
+  /**
+   * Takes back the memory of batches handed out by `take`, for new groups to write into. Call it
+   * only when nothing refers to their payloads any more (sent, and released by the transport).
+   */
+  recycle(batches: readonly Batch[]): void {
+    for (const b of batches) {
+      if (b.memory) this.keep(b.memory);
+      b.memory = undefined;
+    }
+  }
+
+  private keep(buf: Buffer): void {
+    // As many as groups were open at once: groups of devices polled together fill up, close and
+    // reopen together, so each needs a buffer while the last ones are still being sent.
+    const most = Math.max(MAX_SPARE, this.peak);
+    if (this.spare.length < most && buf.length <= this.policy.maxBytes + 64) this.spare.push(buf);
   }
 }
 

@@ -77,7 +77,17 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
   };
 
   return {
-    ...(perReading ? {} : { batching: { policy, publish: publishBatches } }),
+    ...(perReading
+      ? {}
+      : {
+          batching: {
+            policy,
+            publish: publishBatches,
+            // The socket's queue empty: every payload written so far reached the kernel. (QoS 0
+            // publishes resolve once queued; acknowledged QoS 1 ones have left the client's store.)
+            released: () => client?.stream !== undefined && client.stream.writableLength === 0,
+          },
+        }),
     get up() {
       return up;
     },

@@ -17,6 +17,12 @@
  *   flight settles (a failed one is buffered first) and the held readings follow it, so the buffer
  *   stays one FIFO in bus order per point. More than half a queue held waits for the flush, so a
  *   slow transport backs the bus queue up and diverts to the buffer as above.
+ * - A stalled server (connected, but not taking or acknowledging anything) would hold a live
+ *   publish until its timeout while the bus queue overflows. So a live publish still unsettled
+ *   when the bus queue passes half its capacity (the bus says so at once, `onBehind`) is given
+ *   up: a failed publish, its readings buffered, and the consumer free to divert what follows to
+ *   the buffer. Nothing is dropped while the buffer has room; what the server still takes of the
+ *   given-up publish arrives twice.
  */
 import type { Logger } from "pino";
 import Type, { type Static } from "typebox";
@@ -48,6 +54,11 @@ export interface Transport {
     readonly policy: BatchPolicy;
     /** Publishes the batches and resolves once all are acknowledged. */
     publish(batches: readonly Batch[], historical: boolean): Promise<void>;
+    /**
+     * True when the transport refers to none of the payloads it was given and acknowledged
+     * (nothing left in a socket's queue): their memory may then be reused.
+     */
+    released(): boolean;
   };
 }
 
@@ -111,8 +122,11 @@ export class SinkRunner {
   private published = 0;
   private publishErrors = 0;
   private lastError: string | undefined;
-  /** Fails publishes in flight when the transport goes down, so their readings are buffered at once. */
-  private readonly inFlight = new Set<() => void>();
+  /**
+   * Fails publishes in flight (the value: a live one, not the drain's) when the transport goes
+   * down or stalls, so that their readings are buffered at once.
+   */
+  private readonly inFlight = new Map<(reason: Error) => void, boolean>();
   /** Live readings waiting for their batch (batching transports only). */
   private readonly batcher: Batcher | undefined;
   /** The publish of ready batches in flight, if any. */
@@ -142,15 +156,18 @@ export class SinkRunner {
   /** Subscribes to the bus and starts the transport; a backlog from a previous run drains once up. */
   async start(): Promise<void> {
     this.deps.transport.onChange(() => {
-      if (!this.deps.transport.up) for (const abort of this.inFlight) abort();
+      if (!this.deps.transport.up)
+        for (const abort of this.inFlight.keys()) abort(new Error("connection lost while publishing"));
       this.kick();
     });
+
     this.consumer = this.deps.bus.subscribe({
       name: `north:${this.config.id}`,
       capacity: this.capacity,
       overflow: "drop-oldest",
       maxBatch: NORTH_DEFAULTS.maxBatch,
       handle: (batch) => this.handle(batch),
+      onBehind: () => this.giveUpLive(),
     });
     await this.deps.transport.start();
     this.kick();
@@ -245,7 +262,7 @@ export class SinkRunner {
       const read = buffer.read(this.drainBatch);
       if (read.readings.length === 0) break;
       try {
-        await this.publish(read.readings.length, () => transport.publish(read.readings, true));
+        await this.publish(read.readings.length, () => transport.publish(read.readings, true), false);
         buffer.ack(read);
       } catch (error) {
         this.failed(error);
@@ -289,6 +306,7 @@ export class SinkRunner {
       const { batching } = transport;
       try {
         await this.publish(countOf(batches), () => batching.publish(batches, false));
+        if (batching.released()) this.batcher?.recycle(batches);
         return;
       } catch (error) {
         this.failed(error);
@@ -322,18 +340,28 @@ export class SinkRunner {
     if (this.batcher.size > 0) await this.flush(this.batcher.take(this.now(), true));
   }
 
-  /** Runs `send` with the publish timeout, failing at once if the connection drops meanwhile. */
-  private async publish(count: number, send: () => Promise<void>): Promise<void> {
+  /** Gives up the live publishes in flight: the bus queue has passed half its capacity. */
+  private giveUpLive(): void {
+    if (this.inFlight.size === 0) return;
+    const stalled = new Error("publish not acknowledged while the bus queue filled past half its capacity");
+    for (const [abort, live] of this.inFlight) if (live) abort(stalled);
+  }
+
+  /**
+   * Runs `send` with the publish timeout, failing at once if the connection drops meanwhile (or,
+   * for a `live` publish, if the transport stalls).
+   */
+  private async publish(count: number, send: () => Promise<void>, live = true): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    let abort = () => {};
+    let abort = (_: Error) => {};
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new Error(`publish not acknowledged within ${this.timeoutMs} ms`)),
         this.timeoutMs,
       );
-      abort = () => reject(new Error("connection lost while publishing"));
+      abort = reject;
     });
-    this.inFlight.add(abort);
+    this.inFlight.set(abort, live);
     try {
       await Promise.race([send(), timeout]);
     } finally {

@@ -14,19 +14,23 @@
  */
 import type { Reading } from "./reading.js";
 
-/** A growable buffer of UTF-8 bytes. */
+/**
+ * A growable buffer of UTF-8 bytes. Its memory is its own (never a slice of Node's shared pool),
+ * so that an owner may hand it to a new ByteBuffer for reuse.
+ */
 export class ByteBuffer {
   buf: Buffer;
   length = 0;
 
-  constructor(initial = 4096) {
-    this.buf = Buffer.allocUnsafe(initial);
+  /** A buffer of `initial` bytes, or one writing into `reuse` from its start. */
+  constructor(initial: number | Buffer = 4096) {
+    this.buf = typeof initial === "number" ? Buffer.allocUnsafeSlow(initial) : initial;
   }
 
   /** Makes room for `n` more bytes. */
   room(n: number): void {
     if (this.length + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+    const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.length + n));
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
   }
@@ -162,15 +166,43 @@ export class ReadingWriter {
   /** Appends `r` to `out`; `t0` is the base time of a compact batch. */
   write(r: Reading, out: ByteBuffer, t0 = Number.NaN): void {
     const p = this.pointBytes(r);
-    out.bytes(p.head);
+    const { head, tail } = p;
+    const middle = p.middle.at(r.ts, r.receivedAt, t0);
+    const seq = `${r.seq}`;
     const v = r.value;
-    if (typeof v === "number") out.ascii(Number.isFinite(v) ? `${v}` : "null");
-    else if (typeof v === "boolean") out.ascii(v ? "true" : "false");
-    else if (v === null || v === undefined) out.ascii("null");
-    else out.text(json(v));
-    out.bytes(p.middle.at(r.ts, r.receivedAt, t0));
-    out.ascii(`${r.seq}`);
-    out.bytes(p.tail);
+    const value =
+      typeof v === "number"
+        ? Number.isFinite(v)
+          ? `${v}`
+          : "null"
+        : typeof v === "boolean"
+          ? v
+            ? "true"
+            : "false"
+          : v === null || v === undefined
+            ? "null"
+            : undefined;
+    if (value === undefined) {
+      // A string, an array or an object: any UTF-8.
+      out.bytes(head);
+      out.text(json(v));
+      out.bytes(middle);
+      out.ascii(seq);
+      out.bytes(tail);
+      return;
+    }
+    // The common case, all ASCII but the cached bytes: one check for room, then plain stores.
+    out.room(head.length + value.length + middle.length + seq.length + tail.length);
+    const buf = out.buf;
+    let at = out.length;
+    buf.set(head, at);
+    at += head.length;
+    for (let i = 0; i < value.length; i++) buf[at++] = value.charCodeAt(i);
+    buf.set(middle, at);
+    at += middle.length;
+    for (let i = 0; i < seq.length; i++) buf[at++] = seq.charCodeAt(i);
+    buf.set(tail, at);
+    out.length = at + tail.length;
   }
 
   /** One Reading as a new Buffer (a message of its own). */

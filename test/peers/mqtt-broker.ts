@@ -63,6 +63,11 @@ export interface Broker {
   mqtt5: boolean;
   /** Stops and starts the broker again on the same ports (a broker outage). */
   restart(downMs?: number): Promise<void>;
+  /**
+   * Mosquitto only: freezes the broker (SIGSTOP) and returns a function that thaws it (SIGCONT), a
+   * stalled broker whose connections stay open while it reads nothing.
+   */
+  freeze?(): () => void;
   /** Stops what was started; idempotent. */
   stop(): Promise<void>;
 }
@@ -222,6 +227,11 @@ async function startMosquitto(options: BrokerOptions): Promise<Broker> {
       await kill();
       await sleep(downMs);
       await launch();
+    },
+    freeze() {
+      const c = child!;
+      c.kill("SIGSTOP");
+      return () => c.kill("SIGCONT");
     },
     async stop() {
       await kill();
