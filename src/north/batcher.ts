@@ -155,8 +155,7 @@ export class Batcher {
 
   /** Writes `r` into the group's body, after a comma unless it is the first. */
   private write(g: Group, r: Reading): void {
-    if (g.count > 0) g.body.byte(COMMA);
-    this.writer.write(r, g.body, g.t0);
+    this.writer.write(r, g.body, g.t0, g.count > 0 ? COMMA : -1);
   }
 
   /** Readings held (in open groups and closed batches). */
@@ -169,9 +168,11 @@ export class Batcher {
     const { maxReadings, maxBytes } = this.policy;
     const byDevice = this.policy.by === "device";
     const tail = this.tail.length;
+    // The group of the last reading: readings come device by device, so usually the one needed.
+    let g: Group | undefined;
     for (const r of readings) {
       const key = byDevice ? r.device : "";
-      let g = this.groups.get(key);
+      if (g === undefined || g.key !== key) g = this.groups.get(key);
       if (g && this.compact && g.gateway !== r.gateway) {
         this.close(g);
         g = undefined;
@@ -196,7 +197,10 @@ export class Batcher {
         this.groups.set(key, g);
       }
       g.count++;
-      if (g.count >= maxReadings || g.body.length + tail >= maxBytes) this.close(g);
+      if (g.count >= maxReadings || g.body.length + tail >= maxBytes) {
+        this.close(g);
+        g = undefined;
+      }
     }
     this.count += readings.length;
   }

@@ -163,8 +163,11 @@ export class ReadingWriter {
     private readonly maxPoints = 50_000,
   ) {}
 
-  /** Appends `r` to `out`; `t0` is the base time of a compact batch. */
-  write(r: Reading, out: ByteBuffer, t0 = Number.NaN): void {
+  /**
+   * Appends `r` to `out`, after the byte `separator` unless it is -1; `t0` is the base time of a
+   * compact batch.
+   */
+  write(r: Reading, out: ByteBuffer, t0 = Number.NaN, separator = -1): void {
     const p = this.pointBytes(r);
     const { head, tail } = p;
     const middle = p.middle.at(r.ts, r.receivedAt, t0);
@@ -184,6 +187,7 @@ export class ReadingWriter {
             : undefined;
     if (value === undefined) {
       // A string, an array or an object: any UTF-8.
+      if (separator >= 0) out.byte(separator);
       out.bytes(head);
       out.text(json(v));
       out.bytes(middle);
@@ -192,17 +196,22 @@ export class ReadingWriter {
       return;
     }
     // The common case, all ASCII but the cached bytes: one check for room, then plain stores.
-    out.room(head.length + value.length + middle.length + seq.length + tail.length);
+    out.room(1 + head.length + value.length + middle.length + seq.length + tail.length);
     const buf = out.buf;
     let at = out.length;
+    if (separator >= 0) buf[at++] = separator;
     buf.set(head, at);
     at += head.length;
     for (let i = 0; i < value.length; i++) buf[at++] = value.charCodeAt(i);
     buf.set(middle, at);
     at += middle.length;
     for (let i = 0; i < seq.length; i++) buf[at++] = seq.charCodeAt(i);
-    buf.set(tail, at);
-    out.length = at + tail.length;
+    if (tail.length === 1) buf[at++] = tail[0]!;
+    else {
+      buf.set(tail, at);
+      at += tail.length;
+    }
+    out.length = at;
   }
 
   /** One Reading as a new Buffer (a message of its own). */
