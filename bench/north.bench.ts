@@ -12,10 +12,17 @@
  * baseline do comparable work. Messages and bytes are counted by a subscriber in a child process;
  * CPU is this process's (process.cpuUsage) over the run, in % of one core. Median of BENCH_ROUNDS.
  *
- * Then a saturation ladder (BENCH_SATURATION=0 skips it, =only runs it alone): each sink offered
- * more and more until it no longer keeps up; the most readings/s it kept up with, in one process.
+ * Then two ladders, each sink alone in this process and offered more and more (steps of 15 %):
+ * - equal CPU (the issue's goal): in each run the one-message-per-reading sink is offered
+ *   BENCH_PER_READING_RATE and its CPU noted; each batching sink then climbs while it keeps up
+ *   within that CPU, and the rate at which its CPU equals the per-reading sink's is interpolated
+ *   between the last step under it and the first over it;
+ * - saturation: the most readings/s each sink keeps up with at all.
  *
- * `npx tsx bench/north.bench.ts [--write]`; BENCH_MODES=<substring>[,<substring>…] runs only the matching modes.
+ * `npx tsx bench/north.bench.ts [--write]`. BENCH_TABLES=steady,equal-cpu,saturation (the default:
+ * all three) picks tables; BENCH_MODES=<substring>[,<substring>…] runs only the matching modes of
+ * the steady table; BENCH_RATE offers the steady table's modes another rate (for profiling);
+ * BENCH_LADDER_RUNS sets the ladders' runs (3).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -268,36 +275,28 @@ async function bare(url: string): Promise<number> {
   return sent;
 }
 
-/**
- * Readings/s at equal CPU, taken literally: each sink alone in this process, offered more and
- * more until it no longer keeps up; the last rate it kept up with is what it carries on what one
- * process gets (about one core; the CPU column says how much it used).
- */
-async function saturationTable(url: string) {
+/** Offered rates from `from` to `to` in steps of 15 %: a ladder's answer is known to within that. */
+function ladder(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let r = from; r <= to; r *= 1.15) out.push(Math.round(r / 1000) * 1000);
+  return out;
+}
+
+/** The sinks the ladders compare: one message per reading first, then the batching ones. */
+function ladderSinks(url: string): [string, SinkConfig][] {
   const common = { url, qos: "0" as const };
-  // Steps of 15 %: the answer is known to within that.
-  const ladder = (from: number, to: number) => {
-    const out: number[] = [];
-    for (let r = from; r <= to; r *= 1.15) out.push(Math.round(r / 1000) * 1000);
-    return out;
-  };
-  const perReading = ladder(50_000, 300_000);
-  const batches = ladder(400_000, 4_000_000);
-  const sinks: [string, SinkConfig, number[]][] = [
+  return [
     [
       PER_READING,
       { type: "mqtt", id: "one", payload: "reading", topic: "bench/{device}/{point}", ...common },
-      perReading,
     ],
     [
       "mqtt sink, batches per device (defaults)",
       { type: "mqtt", id: "device", batch: { topic: "bench/{device}" }, ...common },
-      batches,
     ],
     [
       "mqtt sink, batches by gateway",
       { type: "mqtt", id: "gateway", batch: { by: "gateway", topic: "bench/{gateway}" }, ...common },
-      batches,
     ],
     [
       "mqtt sink, compact batches by gateway",
@@ -307,12 +306,98 @@ async function saturationTable(url: string) {
         batch: { by: "gateway", topic: "bench/{gateway}", encoding: "compact" },
         ...common,
       },
-      batches,
     ],
   ];
+}
+
+/**
+ * The rate at which a batching sink uses `budget` % CPU: up the ladder while it keeps up within the
+ * budget, then interpolated between the last step under the budget and the first over it (CPU
+ * grows about linearly with the rate). Conservative where the step over it did not keep up.
+ */
+async function atCpu(sink: SinkConfig, budget: number): Promise<{ rate: number; steps: Step[] }> {
+  const steps: Step[] = [];
+  let under: Step | undefined;
+  for (const rate of ladder(400_000, 8_000_000)) {
+    const s = await step(sink, rate);
+    steps.push(s);
+    if (s.keptUp && s.cpu <= budget) {
+      under = s;
+      continue;
+    }
+    if (!s.keptUp || !under) return { rate: under?.rate ?? (s.rate * budget) / s.cpu, steps };
+    const slope = (s.rate - under.rate) / (s.cpu - under.cpu);
+    return { rate: under.rate + (budget - under.cpu) * slope, steps };
+  }
+  return { rate: under?.rate ?? 0, steps };
+}
+
+/**
+ * Readings/s at equal CPU, the issue's goal: in each run the per-reading sink at
+ * PER_READING_RATE sets the CPU budget, and each batching sink's rate at that CPU is found.
+ */
+async function equalCpuTable(url: string) {
+  const [first, ...batching] = ladderSinks(url);
+  const perReading = first![1];
+  // Warm up every sink once (the JIT), unmeasured.
+  for (const [, sink] of ladderSinks(url)) await step(sink, 100_000);
+  const budgets: number[] = [];
+  const rates = batching.map(() => [] as number[]);
+  for (let run = 0; run < LADDER_RUNS; run++) {
+    const base = await step(perReading, PER_READING_RATE);
+    if (!base.keptUp) throw new Error(`the per-reading sink did not keep up with ${PER_READING_RATE}/s`);
+    budgets.push(base.cpu);
+    console.log(JSON.stringify({ equalCpu: "one", rate: PER_READING_RATE, cpu: Math.round(base.cpu) }));
+    for (const [i, [, sink]] of batching.entries()) {
+      const { rate, steps } = await atCpu(sink, base.cpu);
+      rates[i]!.push(rate);
+      const trail = steps.map(
+        (s) => `${Math.round(s.rate / 1000)}k:${Math.round(s.cpu)}%${s.keptUp ? "" : "!"}`,
+      );
+      console.log(
+        JSON.stringify({ equalCpu: sink.id, budget: Math.round(base.cpu), rate: Math.round(rate), trail }),
+      );
+    }
+  }
+  const k = (x: number) => `${Math.round(x / 1000)} k`;
+  const rows = [
+    {
+      mode: PER_READING,
+      "readings/s (median)": PER_READING_RATE,
+      "CPU % (median; the budget)": Math.round(median(budgets)),
+      "× 1 msg/reading sink at equal CPU (median)": 1,
+      "× per run": budgets.map(() => "1.0").join(", "),
+    },
+    ...batching.map(([mode], i) => ({
+      mode,
+      "readings/s (median)": Math.round(median(rates[i]!)),
+      "CPU % (median; the budget)": Math.round(median(budgets)),
+      "× 1 msg/reading sink at equal CPU (median)":
+        Math.round((median(rates[i]!) / PER_READING_RATE) * 10) / 10,
+      "× per run": rates[i]!.map((r) => (r / PER_READING_RATE).toFixed(1)).join(", "),
+    })),
+  ];
+  console.table(rows);
+  if (process.argv.includes("--write")) {
+    const machine = `${cpus()[0]?.model ?? "cpu"} ×${cpus().length}, Node ${process.versions.node}, ${SECONDS} s per step, ladder steps of 15 % interpolated; ${k(PER_READING_RATE)}/s offered to the per-reading sink`;
+    await writeResults("north-equal-cpu", machine, rows, LADDER_RUNS);
+  }
+}
+
+/**
+ * The most readings/s each sink keeps up with at all, alone in this process (about one core; the
+ * CPU column says how much it used). Not at equal CPU: a per-reading sink can be held back by the
+ * broker before it runs out of CPU.
+ */
+async function saturationTable(url: string) {
+  const sinks = ladderSinks(url).map(([mode, sink], i): [string, SinkConfig, number[]] => [
+    mode,
+    sink,
+    i === 0 ? ladder(50_000, 300_000) : ladder(400_000, 8_000_000),
+  ]);
   // Runs take turns, so that a noisy stretch of the machine does not land on one sink only.
   const best = sinks.map(() => [] as Step[]);
-  for (let run = 0; run < SATURATION_RUNS; run++)
+  for (let run = 0; run < LADDER_RUNS; run++)
     for (const [i, [, sink, steps]] of sinks.entries()) {
       const b = await saturation(sink, steps);
       best[i]!.push(b ?? { rate: 0, offered: 0, published: 0, cpu: 0, keptUp: false });
@@ -333,13 +418,15 @@ async function saturationTable(url: string) {
   console.table(rows);
   if (process.argv.includes("--write")) {
     const machine = `${cpus()[0]?.model ?? "cpu"} ×${cpus().length}, Node ${process.versions.node}, saturation ladder in steps of 15 %, ${SECONDS} s per step`;
-    await writeResults("north-saturation", machine, rows, SATURATION_RUNS);
+    await writeResults("north-saturation", machine, rows, LADDER_RUNS);
   }
 }
 
 const PER_READING = "mqtt sink, 1 msg/reading";
-/** Ladders per sink (BENCH_SATURATION_RUNS); the table shows medians. */
-const SATURATION_RUNS = Number(process.env.BENCH_SATURATION_RUNS ?? 3);
+/** Runs of each ladder (BENCH_LADDER_RUNS); the tables show medians. */
+const LADDER_RUNS = Number(process.env.BENCH_LADDER_RUNS ?? 3);
+/** Which tables to make (BENCH_TABLES). */
+const TABLES = new Set((process.env.BENCH_TABLES ?? "steady,equal-cpu,saturation").split(","));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main() {
@@ -414,14 +501,15 @@ async function main() {
   ];
   // Substrings of mode names, comma-separated, to run (or profile) a few.
   const only = process.env.BENCH_MODES?.split(",");
-  const run =
-    process.env.BENCH_SATURATION === "only"
-      ? []
-      : only
-        ? modes.filter(([name]) => only.some((o) => name.includes(o)))
-        : modes;
+  const run = !TABLES.has("steady")
+    ? []
+    : only
+      ? modes.filter(([name]) => only.some((o) => name.includes(o)))
+      : modes;
   const results = new Map<string, Row[]>();
   try {
+    // Each mode once unmeasured first: the JIT warms up on it, not on the first measured round.
+    for (const [, go] of run) await go();
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, go] of run) {
         const row = await measure(name, sub, go);
@@ -429,7 +517,8 @@ async function main() {
         console.log(JSON.stringify(row));
       }
     }
-    if (process.env.BENCH_SATURATION !== "0") await saturationTable(broker.url);
+    if (TABLES.has("equal-cpu")) await equalCpuTable(broker.url);
+    if (TABLES.has("saturation")) await saturationTable(broker.url);
   } finally {
     sub.stop();
     await broker.stop();
