@@ -14,9 +14,9 @@
  *
  * Then two ladders, each sink alone in this process and offered more and more (steps of 15 %):
  * - equal CPU (the issue's goal): in each run the one-message-per-reading sink is offered
- *   BENCH_PER_READING_RATE and its CPU noted; each batching sink then climbs while it keeps up
- *   within that CPU, and the rate at which its CPU equals the per-reading sink's is interpolated
- *   between the last step under it and the first over it;
+ *   BENCH_PER_READING_RATE before and after the batching sinks' ladders, and the lower of its two
+ *   CPU figures is the budget; the rate at which each batching sink's CPU equals it is
+ *   interpolated between the last step under it and the first over it;
  * - saturation: the most readings/s each sink keeps up with at all.
  *
  * `npx tsx bench/north.bench.ts [--write]`. BENCH_TABLES=steady,equal-cpu,saturation (the default:
@@ -311,25 +311,35 @@ function ladderSinks(url: string): [string, SinkConfig][] {
 }
 
 /**
- * The rate at which a batching sink uses `budget` % CPU: up the ladder while it keeps up within the
- * budget, then interpolated between the last step under the budget and the first over it (CPU
- * grows about linearly with the rate). Conservative where the step over it did not keep up.
+ * A batching sink up the ladder until it does not keep up or uses more than `ceiling` % CPU (the
+ * steps are kept for {@link rateAt}).
  */
-async function atCpu(sink: SinkConfig, budget: number): Promise<{ rate: number; steps: Step[] }> {
+async function atCpuSteps(sink: SinkConfig, ceiling: number): Promise<Step[]> {
   const steps: Step[] = [];
-  let under: Step | undefined;
   for (const rate of ladder(400_000, 8_000_000)) {
     const s = await step(sink, rate);
     steps.push(s);
+    if (!s.keptUp || s.cpu > ceiling) break;
+  }
+  return steps;
+}
+
+/**
+ * The rate at which the sink of `steps` uses `budget` % CPU: interpolated between the last step
+ * kept up within the budget and the next one (CPU grows about linearly with the rate);
+ * conservative (the last step within it) where the next did not keep up.
+ */
+function rateAt(steps: readonly Step[], budget: number): number {
+  let under: Step | undefined;
+  for (const s of steps) {
     if (s.keptUp && s.cpu <= budget) {
       under = s;
       continue;
     }
-    if (!s.keptUp || !under) return { rate: under?.rate ?? (s.rate * budget) / s.cpu, steps };
-    const slope = (s.rate - under.rate) / (s.cpu - under.cpu);
-    return { rate: under.rate + (budget - under.cpu) * slope, steps };
+    if (!s.keptUp || !under) return under?.rate ?? (s.rate * budget) / s.cpu;
+    return under.rate + ((budget - under.cpu) * (s.rate - under.rate)) / (s.cpu - under.cpu);
   }
-  return { rate: under?.rate ?? 0, steps };
+  return under?.rate ?? 0;
 }
 
 /**
@@ -344,18 +354,30 @@ async function equalCpuTable(url: string) {
   const budgets: number[] = [];
   const rates = batching.map(() => [] as number[]);
   for (let run = 0; run < LADDER_RUNS; run++) {
-    const base = await step(perReading, PER_READING_RATE);
-    if (!base.keptUp) throw new Error(`the per-reading sink did not keep up with ${PER_READING_RATE}/s`);
-    budgets.push(base.cpu);
-    console.log(JSON.stringify({ equalCpu: "one", rate: PER_READING_RATE, cpu: Math.round(base.cpu) }));
-    for (const [i, [, sink]] of batching.entries()) {
-      const { rate, steps } = await atCpu(sink, base.cpu);
+    // The budget: the per-reading sink's CPU before and after this run's ladders, the lower of the
+    // two (the lower the budget, the lower the batches' rate at it).
+    const before = await step(perReading, PER_READING_RATE);
+    const results = [];
+    for (const [, sink] of batching) results.push(await atCpuSteps(sink, before.cpu));
+    const after = await step(perReading, PER_READING_RATE);
+    if (!before.keptUp || !after.keptUp)
+      throw new Error(`the per-reading sink did not keep up with ${PER_READING_RATE}/s`);
+    const budget = Math.min(before.cpu, after.cpu);
+    budgets.push(budget);
+    console.log(JSON.stringify({ equalCpu: "one", cpu: [Math.round(before.cpu), Math.round(after.cpu)] }));
+    for (const [i, steps] of results.entries()) {
+      const rate = rateAt(steps, budget);
       rates[i]!.push(rate);
       const trail = steps.map(
         (s) => `${Math.round(s.rate / 1000)}k:${Math.round(s.cpu)}%${s.keptUp ? "" : "!"}`,
       );
       console.log(
-        JSON.stringify({ equalCpu: sink.id, budget: Math.round(base.cpu), rate: Math.round(rate), trail }),
+        JSON.stringify({
+          equalCpu: batching[i]![1].id,
+          budget: Math.round(budget),
+          rate: Math.round(rate),
+          trail,
+        }),
       );
     }
   }
