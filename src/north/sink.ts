@@ -160,7 +160,6 @@ export class SinkRunner {
         for (const abort of this.inFlight.keys()) abort(new Error("connection lost while publishing"));
       this.kick();
     });
-
     this.consumer = this.deps.bus.subscribe({
       name: `north:${this.config.id}`,
       capacity: this.capacity,

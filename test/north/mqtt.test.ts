@@ -202,12 +202,15 @@ describe("MQTT UNS sink", () => {
     expect(north.status()[0]).toMatchObject({ published: sent.length, buffered: 0, dropped: 0 });
   });
 
-  it.skipIf(!MOSQUITTO || process.env.MQTT_URL)(
-    "a stalled broker under load: nothing dropped, every reading arrives intact and in order per point",
-    async () => {
+  it.skipIf(!MOSQUITTO || process.env.MQTT_URL).each([
+    ["batches", { batch: { maxReadings: 10, lingerMs: 0 } }],
+    ["one message per reading", { payload: "reading" as const }],
+  ])(
+    "a stalled broker under load, %s: nothing dropped, every reading arrives intact and in order per point",
+    async (_, sink: Partial<MqttSinkConfig>) => {
       // The broker frozen (connected, reading nothing) while the input outruns the bus queue: the
       // stalled publish is given up and what follows goes to the buffer, twice over.
-      const { bus, north, collector } = await setup({ qos: "0", batch: { maxReadings: 10, lingerMs: 0 } });
+      const { bus, north, collector } = await setup({ qos: "0", ...sink });
       const gen = new Generator(bus, 1, 10);
       const sent: Reading[] = [];
       for (let stall = 0; stall < 2; stall++) {
