@@ -107,6 +107,8 @@ interface Group {
 const COMMA = 0x2c;
 /** Most buffers kept for reuse, unless more groups have been open at once (then as many). */
 const MAX_SPARE = 64;
+/** Most bytes kept in spare buffers, whatever the count. */
+const MAX_SPARE_BYTES = 32 * 1024 * 1024;
 const ARRAY_TAIL = Buffer.from("]");
 const COMPACT_TAIL = Buffer.from(COMPACT_BATCH_TAIL);
 
@@ -125,6 +127,7 @@ export class Batcher {
   private readonly lastBytes = new Map<string, number>();
   /** Buffers of sent batches, for new groups to write into. */
   private readonly spare: Buffer[] = [];
+  private spareBytes = 0;
   /** Most groups open at once so far. */
   private peak = 0;
 
@@ -144,6 +147,7 @@ export class Batcher {
     const want = size * 2 > full ? full : size;
     // A spare too small is dropped: the sizes of a sink's batches change slowly.
     const spare = this.spare.pop();
+    if (spare) this.spareBytes -= spare.length;
     const body = new ByteBuffer(spare && spare.length >= want ? spare : want);
     if (!this.compact) {
       body.byte(0x5b); // [
@@ -263,7 +267,14 @@ export class Batcher {
     // As many as groups were open at once: groups of devices polled together fill up, close and
     // reopen together, so each needs a buffer while the last ones are still being sent.
     const most = Math.max(MAX_SPARE, this.peak);
-    if (this.spare.length < most && buf.length <= this.policy.maxBytes + 64) this.spare.push(buf);
+    if (
+      this.spare.length < most &&
+      buf.length <= this.policy.maxBytes + 64 &&
+      this.spareBytes + buf.length <= MAX_SPARE_BYTES
+    ) {
+      this.spare.push(buf);
+      this.spareBytes += buf.length;
+    }
   }
 }
 
