@@ -1,8 +1,8 @@
 /**
  * Schedules polling of one device: one timer per poll interval (a group of points), ticking on the
- * clock's grid of the interval; reads run one at a time per device, and a group whose previous read
- * is still queued or running skips its tick (an overrun) instead of piling up requests. Each device has its own poller, so a slow device
- * only ever delays itself.
+ * clock's grid of the interval; reads run one at a time per device, and a group whose previous
+ * read is still queued or running skips its tick (an overrun) instead of piling up requests. Each
+ * device has its own poller, so a slow device only ever delays itself.
  */
 
 /** A set of points polled together at one interval. */

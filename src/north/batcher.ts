@@ -128,6 +128,8 @@ export class Batcher {
   /** Buffers of sent batches, for new groups to write into. */
   private readonly spare: Buffer[] = [];
   private spareBytes = 0;
+  /** The buffer size of a full batch (maxBytes and room for the last Reading's overshoot check). */
+  private readonly fullBytes: number;
   /** Most groups open at once so far. */
   private peak = 0;
 
@@ -135,6 +137,7 @@ export class Batcher {
     this.compact = policy.encoding === "compact";
     this.tail = this.compact ? COMPACT_TAIL : ARRAY_TAIL;
     this.writer = this.compact ? compactRowWriter() : readingJsonWriter();
+    this.fullBytes = policy.maxBytes + 64;
   }
 
   /** A new group: its head written, no readings yet. */
@@ -142,9 +145,8 @@ export class Batcher {
     const last = this.lastBytes.get(key) ?? 1024;
     // A power of two above the last size, so that batches of about one size share their buffers;
     // the largest size is that of a full batch.
-    const full = this.policy.maxBytes + 64;
     const size = 2 ** Math.ceil(Math.log2(last + (last >> 3)));
-    const want = size * 2 > full ? full : size;
+    const want = size * 2 > this.fullBytes ? this.fullBytes : size;
     // A spare too small is dropped: the sizes of a sink's batches change slowly.
     const spare = this.spare.pop();
     if (spare) this.spareBytes -= spare.length;
@@ -269,7 +271,7 @@ export class Batcher {
     const most = Math.max(MAX_SPARE, this.peak);
     if (
       this.spare.length < most &&
-      buf.length <= this.policy.maxBytes + 64 &&
+      buf.length <= this.fullBytes &&
       this.spareBytes + buf.length <= MAX_SPARE_BYTES
     ) {
       this.spare.push(buf);

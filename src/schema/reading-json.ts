@@ -22,7 +22,7 @@ export class ByteBuffer {
   buf: Buffer;
   length = 0;
 
-  /** A buffer of `initial` bytes, or one writing into `reuse` from its start. */
+  /** A new buffer of `initial` bytes, or `initial` itself (a buffer to reuse), written from its start. */
   constructor(initial: number | Buffer = 4096) {
     this.buf = typeof initial === "number" ? Buffer.allocUnsafeSlow(initial) : initial;
   }
@@ -40,15 +40,6 @@ export class ByteBuffer {
     this.room(b.length);
     this.buf.set(b, this.length);
     this.length += b.length;
-  }
-
-  /** Appends a string that is only ASCII (numbers, JSON punctuation). */
-  ascii(s: string): void {
-    this.room(s.length);
-    const buf = this.buf;
-    const at = this.length;
-    for (let i = 0; i < s.length; i++) buf[at + i] = s.charCodeAt(i);
-    this.length = at + s.length;
   }
 
   /** Appends any string as UTF-8. */
@@ -173,36 +164,24 @@ export class ReadingWriter {
     const middle = p.middle.at(r.ts, r.receivedAt, t0);
     const seq = `${r.seq}`;
     const v = r.value;
-    const value =
-      typeof v === "number"
-        ? Number.isFinite(v)
-          ? `${v}`
-          : "null"
-        : typeof v === "boolean"
-          ? v
-            ? "true"
-            : "false"
-          : v === null || v === undefined
-            ? "null"
-            : undefined;
-    if (value === undefined) {
-      // A string, an array or an object: any UTF-8.
-      if (separator >= 0) out.byte(separator);
-      out.bytes(head);
-      out.text(json(v));
-      out.bytes(middle);
-      out.ascii(seq);
-      out.bytes(tail);
-      return;
+    let value: string;
+    let ascii = true; // numbers, booleans and null; a string, an array or an object may be any UTF-8
+    if (typeof v === "number") value = Number.isFinite(v) ? `${v}` : "null";
+    else if (typeof v === "boolean") value = v ? "true" : "false";
+    else if (v === null || v === undefined) value = "null";
+    else {
+      value = json(v);
+      ascii = false;
     }
-    // The common case, all ASCII but the cached bytes: one check for room, then plain stores.
-    out.room(1 + head.length + value.length + middle.length + seq.length + tail.length);
+    // One check for room (UTF-8 takes at most 3 bytes per UTF-16 unit), then plain stores.
+    out.room(1 + head.length + value.length * (ascii ? 1 : 3) + middle.length + seq.length + tail.length);
     const buf = out.buf;
     let at = out.length;
     if (separator >= 0) buf[at++] = separator;
     buf.set(head, at);
     at += head.length;
-    for (let i = 0; i < value.length; i++) buf[at++] = value.charCodeAt(i);
+    if (ascii) for (let i = 0; i < value.length; i++) buf[at++] = value.charCodeAt(i);
+    else at += buf.write(value, at, "utf8");
     buf.set(middle, at);
     at += middle.length;
     for (let i = 0; i < seq.length; i++) buf[at++] = seq.charCodeAt(i);
