@@ -131,8 +131,62 @@ describe("ReadingBuilder", () => {
       ["x", "bad", "Disconnected", null],
       ["y", "bad", "Disconnected", null],
     ]);
-    expect(b.hasBadPoint()).toBe(true);
+    expect(b.notGood()).toEqual({ count: 2, total: 2, statuses: ["Disconnected"] });
     expect(out.every(isReading)).toBe(true);
+  });
+
+  // Regression (issue 14): with a sample address other than the configured one (Modbus shorthand,
+  // simulator generators, MQTT topics), the second outage published nothing and recovery waited
+  // for the value to change.
+  for (const configured of [undefined, "hr:40001:float32:ABCD", "hr:0"]) {
+    it(`every outage marks the point bad and every recovery republishes it (configured address ${configured})`, () => {
+      const { b, run } = setup([{ id: "x", type: "float32", address: configured } as P]);
+      const timeline: string[] = [];
+      const note = (out: Reading[]) => {
+        for (const r of out) timeline.push(`${r.quality}/${r.status ?? ""}/${r.value}/${r.address}`);
+      };
+      for (let outage = 0; outage < 5; outage++) {
+        note(run([{ point: "x", value: 7, address: "hr:0" }], T0 + outage * 100).out);
+        note(run([{ point: "x", value: 7, address: "hr:0" }], T0 + outage * 100 + 10).out); // suppressed
+        const out: Reading[] = [];
+        b.markAll("bad", "Disconnected", T0 + outage * 100 + 50, out);
+        note(out);
+        expect(b.notGood().count).toBe(1);
+      }
+      note(run([{ point: "x", value: 7, address: "hr:0" }], T0 + 1000).out);
+      expect(b.notGood().count).toBe(0);
+      const cycle = ["good//7/hr:0", "bad/Disconnected/null/hr:0"];
+      expect(timeline).toEqual([...cycle, ...cycle, ...cycle, ...cycle, ...cycle, "good//7/hr:0"]);
+    });
+  }
+
+  it("markStale republishes good points as uncertain/Stale with their value, once, until a sample arrives", () => {
+    const { b, run } = setup([{ id: "x", type: "float64" } as P, { id: "y", type: "float64" } as P]);
+    const first = run([{ point: "x", value: 3 }], T0).out[0]!;
+    run([{ point: "y", value: null, quality: "bad", status: "Timeout" }], T0);
+    const stale = (now: number) => {
+      const out: Reading[] = [];
+      b.markStale(["x", "y"], now, out, () => 1000);
+      return out;
+    };
+    expect(stale(T0 + 999)).toEqual([]);
+    const [s] = stale(T0 + 1000);
+    expect(s).toMatchObject({ point: "x", value: 3, quality: "uncertain", status: "Stale", ts: first.ts });
+    expect(s!.seq).toBeGreaterThan(first.seq);
+    expect(isReading(s)).toBe(true);
+    expect(stale(T0 + 2000)).toEqual([]); // already stale; y is bad, not good: left alone
+    expect(run([{ point: "x", value: 3 }], T0 + 2100).out.map((r) => r.quality)).toEqual(["good"]);
+  });
+
+  it("a wildcard point republishes each topic after an outage", () => {
+    const { b, run } = setup([{ id: "state", type: "string" } as P]);
+    const at = (topic: string, now: number) =>
+      run([{ point: "state", value: "on", address: topic }], now).out.length;
+    expect([at("a", T0), at("b", T0), at("a", T0 + 1), at("b", T0 + 1)]).toEqual([1, 1, 0, 0]);
+    const out: Reading[] = [];
+    b.markAll("bad", "Disconnected", T0 + 2, out);
+    expect(out).toHaveLength(1);
+    expect([at("a", T0 + 3), at("b", T0 + 3), at("a", T0 + 4)]).toEqual([1, 1, 0]);
   });
 
   it("reports by exception per source address, so a wildcard point's topics do not suppress each other", () => {

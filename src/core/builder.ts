@@ -21,14 +21,17 @@ interface PointState {
    */
   readonly fast: { readonly int: boolean; readonly min: number; readonly max: number } | undefined;
   readonly address: string | undefined;
+  /** The point's last published reading, from whichever source address: what the cache shows. */
   last: Reading | undefined;
   /** Time (ms) the last reading was published. */
   lastPublishedMs: number;
+  /** Time (ms) the last sample of the point arrived, published or suppressed. */
+  lastSampleMs: number;
   /**
-   * Last reading per source address other than the configured one: a wildcard point (one point,
-   * many topics) reports by exception per address, not across them.
+   * Last reading per source address, kept once a point has delivered from a second address: a
+   * wildcard point (one point, many topics) reports by exception per address, not across them.
    */
-  others?: Map<string, { last: Reading; at: number }>;
+  byAddress?: Map<string | undefined, { last: Reading; at: number }>;
 }
 
 /** Outcome counters of one `build` call. */
@@ -60,6 +63,7 @@ export class ReadingBuilder {
         address,
         last: undefined,
         lastPublishedMs: 0,
+        lastSampleMs: 0,
       });
     }
   }
@@ -77,33 +81,53 @@ export class ReadingBuilder {
         badStatuses.push("UnknownPoint");
         continue;
       }
+      state.lastSampleMs = nowMs;
       const r = this.toReading(state, s, receivedAt);
       if (r.quality !== "good") badStatuses.push(r.status ?? "Unknown");
-      if (r.address === state.address) {
-        if (!this.shouldPublish(state.config, state.last, state.lastPublishedMs, r, nowMs)) continue;
-        state.last = r;
-        state.lastPublishedMs = nowMs;
-      } else {
-        const slot = state.others?.get(r.address!);
-        if (!this.shouldPublish(state.config, slot?.last, slot?.at ?? 0, r, nowMs)) continue;
-        state.others ??= new Map();
-        state.others.set(r.address!, { last: r, at: nowMs });
-      }
-      r.seq = this.sequence.next();
+      if (!this.shouldPublish(state, r, nowMs)) continue;
+      this.remember(state, r, nowMs);
       out.push(r);
     }
     return { bad: badStatuses.length, badStatuses };
   }
 
-  /** Readings marking every point bad with `status`, published once per state change. */
+  /**
+   * Readings marking every point `quality` with `status` and no value, each published once per
+   * state change. Per-address memory is cleared, so every source address of a wildcard point
+   * publishes afresh afterwards.
+   */
   markAll(quality: "bad" | "uncertain", status: string, nowMs: number, out: Reading[]): void {
     const at = new Date(nowMs).toISOString();
     for (const state of this.points.values()) {
+      state.byAddress = undefined;
       if (state.last?.quality === quality && state.last.status === status) continue;
-      const r = this.reading(state, null, quality, status, at, at, undefined);
-      r.seq = this.sequence.next();
-      state.last = r;
-      state.lastPublishedMs = nowMs;
+      const r = this.reading(state, null, quality, status, at, at, state.last?.address);
+      this.remember(state, r, nowMs);
+      out.push(r);
+    }
+  }
+
+  /**
+   * Republishes the last value of each good point among `ids` as uncertain/Stale, keeping its
+   * value and source timestamp. With `staleAfter`, only points whose last sample arrived at least
+   * `staleAfter(point)` ms ago.
+   */
+  markStale(
+    ids: Iterable<string>,
+    nowMs: number,
+    out: Reading[],
+    staleAfter?: (point: PointConfig<Record<string, unknown>>) => number,
+  ): void {
+    let receivedAt: string | undefined;
+    for (const id of ids) {
+      const state = this.points.get(id);
+      const last = state?.last;
+      if (!state || last?.quality !== "good") continue;
+      if (staleAfter && nowMs - state.lastSampleMs < staleAfter(state.config)) continue;
+      receivedAt ??= new Date(nowMs).toISOString();
+      state.byAddress = undefined;
+      const r: Reading = { ...last, quality: "uncertain", status: "Stale", receivedAt };
+      this.remember(state, r, nowMs);
       out.push(r);
     }
   }
@@ -117,20 +141,38 @@ export class ReadingBuilder {
       const state = this.points.get(id);
       const hb = state?.config.heartbeatMs;
       if (!state?.last || hb === undefined || nowMs - state.lastPublishedMs < hb) continue;
-      const r: Reading = { ...state.last, seq: this.sequence.next() };
-      state.last = r;
-      state.lastPublishedMs = nowMs;
+      const r: Reading = { ...state.last };
+      this.remember(state, r, nowMs);
       out.push(r);
     }
   }
 
-  /** Quality of every point's last reading; used to tell connected from degraded. */
-  hasBadPoint(): boolean {
+  /**
+   * How many points' last readings are not good, and their statuses (at most `maxStatuses`
+   * distinct ones): tells connected from degraded, and why.
+   */
+  notGood(maxStatuses = 3): { count: number; total: number; statuses: string[] } {
+    let count = 0;
+    const statuses = new Set<string>();
     for (const s of this.points.values()) {
-      if (s.last && s.last.quality !== "good") return true;
-      for (const o of s.others?.values() ?? []) if (o.last.quality !== "good") return true;
+      if (!s.last || s.last.quality === "good") continue;
+      count++;
+      if (statuses.size < maxStatuses) statuses.add(s.last.status ?? s.last.quality);
     }
-    return false;
+    return { count, total: this.points.size, statuses: [...statuses] };
+  }
+
+  /** Stamps `r` with the next seq and records it as the point's last published reading. */
+  private remember(state: PointState, r: Reading, nowMs: number): void {
+    r.seq = this.sequence.next();
+    const last = state.last;
+    // A second address only counts once the first delivered a value (not a Disconnected marker).
+    if (state.byAddress || (last?.quality === "good" && last.address !== r.address)) {
+      state.byAddress ??= new Map(last ? [[last.address, { last, at: state.lastPublishedMs }]] : []);
+      state.byAddress.set(r.address, { last: r, at: nowMs });
+    }
+    state.last = r;
+    state.lastPublishedMs = nowMs;
   }
 
   private toReading(state: PointState, s: Sample, receivedAt: string): Reading {
@@ -214,16 +256,27 @@ export class ReadingBuilder {
     return r;
   }
 
-  private shouldPublish(
-    c: PointConfig<Record<string, unknown>>,
-    last: Reading | undefined,
-    lastPublishedMs: number,
-    r: Reading,
-    nowMs: number,
-  ): boolean {
-    if (!last || c.publish === "always") return true;
+  /**
+   * Report by exception against the last reading from the same source address; a change of
+   * quality or status of the point as a whole always publishes, so recovering from a
+   * point-wide state (Disconnected, Stale) never waits for the value to change.
+   */
+  private shouldPublish(state: PointState, r: Reading, nowMs: number): boolean {
+    const c = state.config;
+    const point = state.last;
+    if (!point || c.publish === "always") return true;
+    if (point.quality !== r.quality || point.status !== r.status) {
+      if (!state.byAddress || point.address === r.address) return true;
+    }
+    const slot = state.byAddress
+      ? state.byAddress.get(r.address)
+      : point.address === r.address
+        ? { last: point, at: state.lastPublishedMs }
+        : undefined;
+    if (!slot) return true;
+    const last = slot.last;
     if (last.quality !== r.quality || last.status !== r.status) return true;
-    if (c.heartbeatMs !== undefined && nowMs - lastPublishedMs >= c.heartbeatMs) return true;
+    if (c.heartbeatMs !== undefined && nowMs - slot.at >= c.heartbeatMs) return true;
     if (typeof r.value === "number" && typeof last.value === "number")
       return exceedsDeadband(last.value, r.value, c);
     return !sameValue(last.value, r.value);

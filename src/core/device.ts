@@ -28,6 +28,15 @@ type Point = PointConfig<Record<string, unknown>>;
 
 const CORE_POINT_KEYS = Object.keys(corePointProperties) as (keyof typeof corePointProperties)[];
 
+/** A polled point is stale after this many of its intervals without a sample (default `staleAfterMs`). */
+const STALE_INTERVALS = 3;
+
+/** Samples held per point while the device is not connected (wildcard points have several addresses). */
+const HELD_PER_POINT = 4;
+
+/** How often a lasting outage is logged again at warn. */
+const STILL_FAILING_LOG_MS = 60_000;
+
 /** Longest a stop waits for an adapter's start() that ignores the stop. */
 const STOP_WAIT_MS = 5000;
 
@@ -90,12 +99,22 @@ export class DeviceRunner {
   private stopped = false;
   private started = false;
   private attempted = false;
-  private connects = 0;
+  /** Connected at least once, so the next connect is a reconnect. */
+  private everConnected = false;
+  /**
+   * Samples an adapter emitted while the device was not connected (a library delivering during
+   * its own reconnect, or before `start()` resolved): the latest per point and address, published
+   * once the device is connected, so no value shows good while the device is not.
+   */
+  private held = new Map<string, Sample>();
+  /** When the last "still disconnected" warning was logged. */
+  private lastWarnMs = 0;
+  private failures = 0;
   private wake: (() => void) | undefined;
   private lifecycle: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   private restarting = false;
-  private warned = false;
+  private warnedReason: string | undefined;
   /** Next retry delay; doubles on each failure, back to the minimum after a good read. */
   private backoffMs: number;
   readonly counters: DeviceCounters = {
@@ -106,6 +125,7 @@ export class DeviceRunner {
     badSamples: 0,
     readings: 0,
     reconnects: 0,
+    staleMarks: 0,
     lastReadMs: null,
   };
 
@@ -133,6 +153,7 @@ export class DeviceRunner {
       points: spec.points,
       emit: (samples) => this.accept(samples),
       setState: (state, reason) => this.onReported(state, reason),
+      markStale: (ids) => this.markStale(ids ?? this.pushedIds),
       clock: deps.clock,
       metrics: deps.metrics.forDevice(definition.type, spec.id),
       dataDir: join(deps.dataDir, "devices", spec.id),
@@ -172,22 +193,37 @@ export class DeviceRunner {
   }
 
   get state(): DeviceState {
-    if (this.reported === "connected" && this.builder.hasBadPoint()) return "degraded";
+    if (this.reported === "connected" && this.builder.notGood(0).count > 0) return "degraded";
     return this.reported;
   }
 
+  /** Why the device is in its state; always set unless it is `connected`. */
+  private stateReason(state: DeviceState): string | undefined {
+    if (state === "connected") return undefined;
+    if (state === "degraded" && this.reported === "connected") {
+      const { count, total, statuses } = this.builder.notGood();
+      return `${count} of ${total} points not good (${statuses.join(", ")})`;
+    }
+    if (this.reason !== undefined) return this.reason;
+    if (state === "stopped") return this.spec.enabled === false ? "disabled (enabled: false)" : "stopped";
+    if (state === "connecting") return this.attempted ? "reconnecting" : "first connection attempt";
+    return state;
+  }
+
   info(): DeviceInfo {
+    const state = this.state;
     const info: DeviceInfo = {
       id: this.spec.id,
       type: this.spec.type,
       enabled: this.spec.enabled !== false,
-      state: this.state,
+      state,
       stateSince: new Date(this.since).toISOString(),
       pointCount: this.spec.points.length,
       counters: { ...this.counters },
     };
     if (this.spec.description !== undefined) info.description = this.spec.description;
-    if (this.reason !== undefined) info.stateReason = this.reason;
+    const reason = this.stateReason(state);
+    if (reason !== undefined) info.stateReason = reason;
     return info;
   }
 
@@ -254,7 +290,6 @@ export class DeviceRunner {
       }
       this.attempted = true;
       if (this.stopped) break;
-      if (this.connects++ > 0) this.counters.reconnects++;
       this.setState("connected", undefined);
       this.startPolling();
       return;
@@ -267,6 +302,7 @@ export class DeviceRunner {
         this.polledGroups,
         (g) => this.poll(g),
         () => this.counters.overruns++,
+        (g) => this.checkStale(g),
       );
       this.poller.start();
     }
@@ -334,12 +370,56 @@ export class DeviceRunner {
 
   private accept(samples: readonly Sample[]): void {
     if (this.stopped || samples.length === 0) return;
+    if (this.reported !== "connected" && this.reported !== "degraded") {
+      this.hold(samples);
+      return;
+    }
     this.counters.samples += samples.length;
     this.publishWith((out) => {
       const { badStatuses } = this.builder.build(samples, this.deps.clock.now(), out);
       this.counters.badSamples += badStatuses.length;
       for (const status of badStatuses)
         this.deps.metrics.countBad(this.definition.type, this.spec.id, status);
+    });
+  }
+
+  /** Keeps the latest held sample per point and address (bounded by a few per point). */
+  private hold(samples: readonly Sample[]): void {
+    for (const s of samples) {
+      const key = s.address === undefined ? s.point : `${s.point}\u0000${s.address}`;
+      this.held.delete(key); // re-insert: the map stays in arrival order
+      if (this.held.size >= HELD_PER_POINT * Math.max(1, this.spec.points.length)) {
+        const oldest = this.held.keys().next();
+        if (!oldest.done) this.held.delete(oldest.value);
+      }
+      this.held.set(key, s);
+    }
+  }
+
+  /** Publishes what was held while connecting, once connected. */
+  private releaseHeld(): void {
+    if (this.held.size === 0) return;
+    const samples = [...this.held.values()];
+    this.held.clear();
+    this.accept(samples);
+  }
+
+  /** Polled points of `group` whose values stopped arriving become uncertain/Stale. */
+  private checkStale(group: PollGroup<Point>): void {
+    if (this.reported !== "connected") return;
+    const ms = group.intervalMs;
+    this.markStale(
+      group.points.map((p) => p.id),
+      (p) => p.staleAfterMs ?? STALE_INTERVALS * ms,
+    );
+  }
+
+  private markStale(ids: Iterable<string>, staleAfter?: (p: Point) => number): void {
+    if (this.stopped || (this.reported !== "connected" && this.reported !== "degraded")) return;
+    this.publishWith((out) => {
+      const before = out.length;
+      this.builder.markStale(ids, this.deps.clock.now(), out, staleAfter);
+      this.counters.staleMarks += out.length - before;
     });
   }
 
@@ -350,14 +430,22 @@ export class DeviceRunner {
   }
 
   private disconnected(reason: string, retryMs: number | undefined): void {
-    // Warn once per outage; retries of the same outage log at debug.
-    const first = !this.warned;
-    this.warned = true;
-    this.setState("disconnected", reason);
+    // Warn when an outage starts or its reason changes; while it lasts, again at most every
+    // STILL_FAILING_LOG_MS with the attempt count, so a long outage stays visible in the log.
+    const now = this.deps.clock.now();
+    this.failures++;
     const retry = retryMs === undefined ? "" : `; retrying in ${retryMs} ms`;
-    if (first) this.log.warn(`${reason}${retry}`);
-    else this.log.debug(`${reason}${retry}`);
-    this.publishWith((out) => this.builder.markAll("bad", "Disconnected", this.deps.clock.now(), out));
+    if (this.warnedReason === undefined || !sameFailure(this.warnedReason, reason)) {
+      this.log.warn(`${reason}${retry}`);
+      this.lastWarnMs = now;
+    } else if (now - this.lastWarnMs >= STILL_FAILING_LOG_MS) {
+      this.log.warn(`still disconnected after ${this.failures} attempts: ${reason}${retry}`);
+      this.lastWarnMs = now;
+    } else this.log.debug(`${reason}${retry}`);
+    this.warnedReason = reason;
+    this.held.clear();
+    this.setState("disconnected", reason);
+    this.publishWith((out) => this.builder.markAll("bad", "Disconnected", now, out));
   }
 
   private publishWith(fill: (out: Reading[]) => void): void {
@@ -369,14 +457,22 @@ export class DeviceRunner {
   }
 
   private setState(state: DeviceRunner["reported"], reason: string | undefined): void {
-    const changed = this.reported !== state;
+    const was = this.reported;
+    const changed = was !== state;
     this.reported = state;
     this.reason = reason;
     if (!changed) return;
-    if (state === "connected") this.warned = false;
     this.since = this.deps.clock.now();
+    if (state === "connected" && was !== "degraded") {
+      // Counted here, whoever reconnected: the core's connect loop or the library (setState).
+      if (this.everConnected) this.counters.reconnects++;
+      this.everConnected = true;
+      this.warnedReason = undefined;
+      this.failures = 0;
+    }
     if (state === "connected" || state === "stopped") this.log.info(`device ${state}`);
     else if (state !== "disconnected") this.log.debug(`device ${state}`);
+    if (state === "connected" || state === "degraded") this.releaseHeld();
   }
 
   private sleep(ms: number): Promise<void> {
@@ -389,6 +485,11 @@ export class DeviceRunner {
       this.wake = done;
     });
   }
+}
+
+/** Two failure reasons are the same outage when they differ only in numbers (ports, delays, counts). */
+function sameFailure(a: string, b: string): boolean {
+  return a.replace(/\d+/g, "#") === b.replace(/\d+/g, "#");
 }
 
 function message(error: unknown): string {

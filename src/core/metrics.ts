@@ -97,6 +97,11 @@ export class GatewayMetrics {
       "Reconnects after the first connect",
       (d) => d.counters.reconnects,
     );
+    perDevice(
+      "tagbridge_device_stale_marks",
+      "Points republished uncertain/Stale because their values stopped arriving",
+      (d) => d.counters.staleMarks,
+    );
     new PromGauge({
       name: "tagbridge_bus_queued",
       help: "Readings waiting in a bus consumer's queue",

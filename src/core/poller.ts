@@ -45,6 +45,8 @@ export class Poller<P> {
     private readonly groups: readonly PollGroup<P>[],
     private readonly read: (group: PollGroup<P>) => Promise<void>,
     private readonly onOverrun: () => void,
+    /** Called on every tick of a group, before its read is queued or skipped (e.g. to check staleness). */
+    private readonly onTick: (group: PollGroup<P>) => void = () => {},
   ) {}
 
   /**
@@ -76,6 +78,7 @@ export class Poller<P> {
   }
 
   private tick(group: PollGroup<P>): void {
+    this.onTick(group);
     if (this.pending.has(group)) {
       this.onOverrun();
       return;

@@ -78,8 +78,10 @@ export interface DeviceCounters {
   badSamples: number;
   /** Readings published to the bus. */
   readings: number;
-  /** Successful (re)connects after the first. */
+  /** Successful (re)connects after the first, whoever reconnected (the core or the protocol library). */
   reconnects: number;
+  /** Times a good point was republished uncertain/Stale because its values stopped arriving. */
+  staleMarks: number;
   /** Duration of the last read() in ms. */
   lastReadMs: number | null;
 }

@@ -37,7 +37,14 @@ export const DeviceCountersSchema = Type.Object(
     }),
     badSamples: Type.Integer({ minimum: 0, description: "Samples with a non-good quality." }),
     readings: Type.Integer({ minimum: 0, description: "Readings published to the bus." }),
-    reconnects: Type.Integer({ minimum: 0, description: "Successful reconnects after the first connect." }),
+    reconnects: Type.Integer({
+      minimum: 0,
+      description: "Successful reconnects after the first connect, by the core or the protocol library.",
+    }),
+    staleMarks: Type.Integer({
+      minimum: 0,
+      description: "Times a good point was republished uncertain/Stale because its values stopped arriving.",
+    }),
     lastReadMs: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], {
       description: "Duration of the last read() in ms.",
     }),

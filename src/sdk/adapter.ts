@@ -84,6 +84,14 @@ export interface AdapterContext<C = unknown, P = unknown> {
    * reported it, since the library is reconnecting.
    */
   setState(state: ReportedState, reason?: string): void;
+  /**
+   * Tells the core that pushed values are no longer being refreshed although the connection is up
+   * (e.g. an OPC UA subscription whose keep-alives stopped). The core republishes the last value of
+   * each listed point (every pushed point when omitted) that is good as `uncertain` with
+   * `status: "Stale"`; the next sample of a point ends it. Polled points need no call: the core
+   * marks them stale itself when their reads stop delivering for the point's `staleAfterMs`.
+   */
+  markStale(points?: readonly string[]): void;
   /** Injected clock. */
   readonly clock: Clock;
   /** Per-device metrics. */

@@ -80,6 +80,13 @@ export const corePointProperties = {
     }),
   ),
   history: Type.Optional(PointHistorySchema),
+  staleAfterMs: Type.Optional(
+    Type.Integer({
+      minimum: 10,
+      description:
+        "A polled point whose reads have not delivered a value for this many ms while the device is connected is published uncertain with status Stale; default 3 × its poll interval.",
+    }),
+  ),
   heartbeatMs: Type.Optional(
     Type.Integer({
       minimum: 100,

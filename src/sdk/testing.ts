@@ -106,6 +106,8 @@ export interface TestContext<C, P> {
   emitted: Sample[];
   /** Every `ctx.setState` call, in order. */
   states: RecordedState[];
+  /** Every `ctx.markStale` call, in order: the point ids given, or `"pushed"` when none were. */
+  stale: (readonly string[] | "pushed")[];
   /** The injected clock: the `FakeClock` created by default, or the one given. */
   clock: Clock;
   /** The injected metrics. */
@@ -134,6 +136,7 @@ export function createTestContext<C extends TObject, P extends TObject>(
   const gateway = options.gateway ?? "test-gateway";
   const emitted: Sample[] = [];
   const states: RecordedState[] = [];
+  const stale: (readonly string[] | "pushed")[] = [];
   const clock = options.clock ?? new FakeClock();
   const metrics = new MemoryMetrics();
   const root = join(tmpdir(), `tagbridge-test-${randomUUID()}`, gateway);
@@ -149,12 +152,15 @@ export function createTestContext<C extends TObject, P extends TObject>(
     setState: (state, reason) => {
       states.push({ state, reason });
     },
+    markStale: (ids) => {
+      stale.push(ids ? [...ids] : "pushed");
+    },
     clock,
     metrics,
     dataDir: join(root, "devices", device),
     sharedDir: join(root, "adapters", definition.type),
   };
-  return { ctx, emitted, states, clock, metrics };
+  return { ctx, emitted, states, stale, clock, metrics };
 }
 
 /** A copy of `input` with defaults applied; its problems, as `where/path: message`, go to `problems`. */

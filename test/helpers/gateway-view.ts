@@ -17,6 +17,7 @@ const counters = () => ({
   reads: 3,
   readErrors: 0,
   overruns: 0,
+  staleMarks: 0,
   samples: 6,
   badSamples: 1,
   readings: 6,
