@@ -15,6 +15,8 @@ interface Script {
   readMs?: number;
   failStarts?: number;
   failReads?: boolean;
+  /** A constant value for every read (instead of a counter), with this sample address. */
+  constant?: { value: number; address: string };
   log: string[];
   inFlight: number;
   maxInFlight: number;
@@ -53,11 +55,14 @@ const scripted: AdapterDefinition = {
         s.inFlight--;
         if (s.failReads) throw new Error("link down");
         n++;
+        const c = s.constant;
         return points.map(
           (p): Sample =>
             p.id === "broken"
               ? { point: p.id, value: null, quality: "bad", status: "IllegalDataAddress" }
-              : { point: p.id, value: n },
+              : c
+                ? { point: p.id, value: c.value, address: c.address }
+                : { point: p.id, value: n },
         );
       },
       async write() {
@@ -230,5 +235,85 @@ describe("device runtime", () => {
     await expect(gw.write("d", "ro", 1)).rejects.toMatchObject({ reason: "NotWritable" });
     await expect(gw.write("d", "rw", 1)).rejects.toMatchObject({ reason: "NotConnected" });
     await expect(gw.write("d", "nope", 1)).rejects.toMatchObject({ reason: "UnknownPoint" });
+  });
+
+  // Regression (issue 14): only the first outage was visible, and recovery waited for a change,
+  // when samples carry an address other than the configured one (Modbus shorthand, simulator).
+  it("five outages in a row: every one shows bad/Disconnected, every recovery good, unchanged values", async () => {
+    const spec = device("d", [
+      { id: "a", address: "hr:40001:float32:ABCD", publish: "onChange" },
+      { id: "b", publish: "onChange" },
+    ]);
+    scripts.get("d")!.constant = { value: 42, address: "hr:0" };
+    const { gw } = start([spec]);
+    const s = scripts.get("d")!;
+    const latest = () => gw.points("d")!.map((p) => `${p.latest?.quality}/${p.latest?.status ?? ""}`);
+    for (let outage = 0; outage < 5; outage++) {
+      await until(() => gw.device("d")!.state === "connected" && latest().every((q) => q === "good/"));
+      s.failReads = true;
+      await until(() => gw.device("d")!.state === "disconnected");
+      expect(latest()).toEqual(["bad/Disconnected", "bad/Disconnected"]);
+      expect(gw.device("d")!.stateReason).toMatch(/link down/);
+      s.failReads = false;
+    }
+    await until(() => gw.device("d")!.state === "connected" && latest().every((q) => q === "good/"));
+    expect(gw.points("d")!.map((p) => p.latest?.value)).toEqual([42, 42]);
+    expect(gw.device("d")!.counters.reconnects).toBeGreaterThanOrEqual(5);
+  });
+
+  it("samples pushed while the device is not connected are held and published once it is", async () => {
+    const { gw } = start([device("d", [{ id: "p", description: "pushed" }])]);
+    await until(() => gw.device("d")!.state === "connected");
+    const ctx = scripts.get("d")!.ctx!;
+    ctx.emit([{ point: "p", value: 1 }]);
+    ctx.setState("disconnected", "session lost");
+    const published = gw.device("d")!.counters.readings; // publishing is synchronous
+    ctx.emit([{ point: "p", value: 2 }]); // a library delivering during its own reconnect
+    ctx.emit([{ point: "p", value: 3 }]);
+    expect(gw.bus.latestOf("d", "p")).toMatchObject({ quality: "bad", status: "Disconnected" });
+    expect(gw.device("d")!.counters.readings).toBe(published);
+    ctx.setState("connected");
+    expect(gw.bus.latestOf("d", "p")).toMatchObject({ quality: "good", value: 3 });
+    expect(gw.device("d")!.counters.reconnects).toBe(1); // counted although the library reconnected
+  });
+
+  it("a polled point whose reads stop delivering turns uncertain/Stale, and good with the next value", async () => {
+    const spec = device("d", [{ id: "x", publish: "onChange", staleAfterMs: 60 }]);
+    const { gw } = start([spec]);
+    const s = scripts.get("d")!;
+    await until(() => gw.bus.latestOf("d", "x")?.quality === "good");
+    const before = gw.bus.latestOf("d", "x")!;
+    s.readMs = 400; // the read hangs: ticks overrun, nothing is delivered
+    await until(() => gw.bus.latestOf("d", "x")?.status === "Stale", 2000);
+    expect(gw.bus.latestOf("d", "x")).toMatchObject({ quality: "uncertain", value: expect.any(Number) });
+    expect(gw.bus.latestOf("d", "x")!.ts >= before.ts).toBe(true);
+    expect(gw.device("d")!).toMatchObject({
+      state: "degraded",
+      stateReason: "1 of 1 points not good (Stale)",
+    });
+    expect(gw.device("d")!.counters.staleMarks).toBe(1);
+    s.readMs = 0;
+    await until(() => gw.bus.latestOf("d", "x")?.quality === "good", 2000);
+    expect(gw.device("d")!.state).toBe("connected");
+  });
+
+  it("ctx.markStale marks pushed points uncertain/Stale while connected", async () => {
+    const { gw } = start([device("d", [{ id: "p", description: "pushed" }, { id: "q" }])]);
+    await until(() => gw.device("d")!.state === "connected");
+    const ctx = scripts.get("d")!.ctx!;
+    ctx.emit([{ point: "p", value: 5 }]);
+    ctx.markStale();
+    expect(gw.bus.latestOf("d", "p")).toMatchObject({ quality: "uncertain", status: "Stale", value: 5 });
+    ctx.emit([{ point: "p", value: 5 }]);
+    expect(gw.bus.latestOf("d", "p")).toMatchObject({ quality: "good", value: 5 });
+  });
+
+  it("every state but connected carries a reason", async () => {
+    const spec = device("d", [{ id: "x" }]);
+    scripts.get("d")!.failStarts = 1000;
+    const { gw } = start([spec, device("off", [{ id: "x" }], { enabled: false })]);
+    await until(() => gw.device("d")!.state === "disconnected");
+    expect(gw.device("d")!.stateReason).toMatch(/connect failed: refused/);
+    expect(gw.device("off")!).toMatchObject({ state: "stopped", stateReason: "disabled (enabled: false)" });
   });
 });
