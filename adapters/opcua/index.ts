@@ -3,7 +3,8 @@
  * trust workflow, session recovery, writes with type coercion.
  */
 import { join } from "node:path";
-import { defineAdapter } from "../../src/sdk/index.js";
+import { parseNodeId } from "../../protocols/opcua/nodeid.js";
+import { type ConfigProblem, defineAdapter } from "../../src/sdk/index.js";
 import { createOpcua, isPolled } from "./adapter.js";
 import { routeLibraryLogs } from "./client.js";
 import { OpcuaConnectionSchema, OpcuaPointSchema } from "./config.js";
@@ -22,6 +23,15 @@ export const opcuaAdapter = defineAdapter({
   pointSchema: OpcuaPointSchema,
   capabilities: ["read", "subscribe", "write", "browse"],
   polled: isPolled,
+  check({ points }) {
+    const problems: ConfigProblem[] = [];
+    for (const [i, point] of points.entries()) {
+      const parsed = parseNodeId(point.address);
+      if (!parsed.ok)
+        problems.push({ path: ["points", i, "address"], message: `not an OPC UA node id: ${parsed.error}` });
+    }
+    return problems;
+  },
   create: (ctx) => createOpcua(ctx),
   async simulate({ port, dataDir }) {
     await routeLibraryLogs(); // keep node-opcua's console output out of the demo's terminal
