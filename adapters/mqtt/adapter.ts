@@ -9,7 +9,7 @@ import type { Adapter, AdapterContext, WriteResult } from "../../src/sdk/index.j
 import { type MqttClient, type MqttClientOptions, openMqttClient } from "./client.js";
 import type { MqttPointFields, MqttSettings } from "./config.js";
 import { JsonIngest, type MqttPoint } from "./ingest.js";
-import { SparkplugIngest } from "./sparkplug.js";
+import { rebirthHoldoffMs, SparkplugIngest } from "./sparkplug.js";
 
 /** The context the core hands an MQTT instance. */
 export type MqttContext = AdapterContext<MqttSettings, MqttPointFields>;
@@ -77,9 +77,14 @@ export function createMqtt(ctx: MqttContext, openClient: ClientFactory = openMqt
             "Sparkplug metrics with an alias no birth declared.",
           ),
           rebirths: m.counter("sparkplug_rebirth_requests", "Rebirth NCMDs published."),
+          rebirthsSkipped: m.counter(
+            "sparkplug_rebirth_skipped",
+            "Rebirth NCMDs not sent: another host asked first, or the node was born meanwhile.",
+          ),
           oversized: m.counter("mqtt_oversized_payloads", "Messages larger than maxPayloadBytes."),
         },
         debug,
+        rebirthHoldoffMs(clientOptions(ctx).clientId),
       );
       return spark;
     }
@@ -103,6 +108,22 @@ export function createMqtt(ctx: MqttContext, openClient: ClientFactory = openMqt
     return json;
   };
 
+  // The one timer of the adapter: the holdoff before a Rebirth request (see rebirthHoldoffMs).
+  let rebirthTimer: NodeJS.Timeout | undefined;
+  const scheduleRebirth = (c: MqttClient, ms: number) => {
+    clearTimeout(rebirthTimer);
+    rebirthTimer = setTimeout(() => {
+      rebirthTimer = undefined;
+      if (phase === "stopped" || c !== client) return;
+      const req = spark?.takeRebirth();
+      if (req)
+        c.publish(req.topic, req.payload, qos === 2 ? 1 : qos).catch((err) =>
+          debug({ err }, "rebirth request not published"),
+        );
+    }, ms);
+    rebirthTimer.unref();
+  };
+
   const onMessage = (c: MqttClient, topic: string, payload: Buffer) => {
     // Messages a persistent session queued arrive before start() resolves: take them too.
     if (phase === "stopped" || c !== client) return;
@@ -111,10 +132,7 @@ export function createMqtt(ctx: MqttContext, openClient: ClientFactory = openMqt
       if (spark) {
         const out = spark.handle(topic, payload);
         if (out.samples.length > 0) ctx.emit(out.samples);
-        if (out.rebirth)
-          c.publish(out.rebirth.topic, out.rebirth.payload, qos === 2 ? 1 : qos).catch((err) =>
-            debug({ err }, "rebirth request not published"),
-          );
+        if (out.rebirthInMs !== undefined) scheduleRebirth(c, out.rebirthInMs);
       } else if (json) {
         const samples = json.samples(topic, payload);
         if (samples.length > 0) ctx.emit(samples);
@@ -153,6 +171,9 @@ export function createMqtt(ctx: MqttContext, openClient: ClientFactory = openMqt
 
     async stop() {
       phase = "stopped";
+      clearTimeout(rebirthTimer);
+      rebirthTimer = undefined;
+      spark?.cancelRebirth();
       const c = client;
       client = undefined;
       await c?.end().catch(() => undefined);

@@ -1,7 +1,8 @@
 /**
  * Sparkplug B ingest for one gateway device = one edge node (or one device of it): feeds the node's
  * messages through the protocol's `EdgeNodeSession`, turns the metrics of this device into samples,
- * deaths into bad/Disconnected samples, and says when to publish a Rebirth NCMD (throttled). No I/O.
+ * deaths into bad/Disconnected samples, and says when to publish a Rebirth NCMD (throttled, and left
+ * to whichever host asks first). No I/O.
  */
 
 import {
@@ -10,6 +11,7 @@ import {
   encodePayload,
   groupFilter,
   type MetricIn,
+  NAMESPACE,
   parseTopic,
   REBIRTH_METRIC,
   sparkplugTypeOf,
@@ -32,11 +34,28 @@ export interface SparkplugCounters {
   malformed: Counter;
   unknownAliases: Counter;
   rebirths: Counter;
+  /** Rebirth requests not sent: another host asked first, or the node was born meanwhile. */
+  rebirthsSkipped: Counter;
   oversized: Counter;
 }
 
 /** The least time between two rebirth requests, so a broken node is not flooded with NCMDs. */
 export const REBIRTH_INTERVAL_MS = 5_000;
+
+/** The longest holdoff before a rebirth request (see `rebirthHoldoffMs`). */
+export const REBIRTH_HOLDOFF_MAX_MS = 1_000;
+
+/**
+ * How long a client waits before it sends a Rebirth request, so that of several gateway devices
+ * reading the same edge node (each with its own connection, each seeing the same seq gap at the
+ * same moment) one asks and the others see its NCMD on the broker and keep quiet. Spread over
+ * 0–1000 ms in 25 ms slots by a hash of the client id: stable per client, different for most pairs.
+ */
+export function rebirthHoldoffMs(clientId: string): number {
+  let h = 0x811c9dc5; // FNV-1a
+  for (let i = 0; i < clientId.length; i++) h = Math.imul(h ^ clientId.charCodeAt(i), 0x01000193);
+  return ((h >>> 0) % (REBIRTH_HOLDOFF_MAX_MS / 25)) * 25;
+}
 
 /** One edge node (or device) as points. */
 export class SparkplugIngest {
@@ -44,6 +63,8 @@ export class SparkplugIngest {
   readonly #byMetric = new Map<string, MqttPoint[]>();
   readonly #points: readonly MqttPoint[];
   #lastRebirth = Number.NEGATIVE_INFINITY;
+  /** Why a rebirth is wanted, while its holdoff runs. */
+  #pending: string | undefined;
 
   constructor(
     points: readonly MqttPoint[],
@@ -52,6 +73,8 @@ export class SparkplugIngest {
     private readonly clock: Clock,
     private readonly counters: SparkplugCounters,
     private readonly debug: (obj: object, msg: string) => void,
+    /** How long to wait for another host's Rebirth request before sending one: see `rebirthHoldoffMs`. */
+    private readonly holdoffMs = 0,
   ) {
     this.#points = points;
     for (const p of points) {
@@ -65,11 +88,14 @@ export class SparkplugIngest {
     return [groupFilter(this.sp.groupId, this.sp.edgeNodeId)];
   }
 
-  /** Samples for this device, and a rebirth request to publish if one is due. Never throws. */
-  handle(topic: string, bytes: Uint8Array): { samples: Sample[]; rebirth?: Outgoing } {
+  /**
+   * Samples for this device, and `rebirthInMs` when a Rebirth NCMD is due: the caller then calls
+   * `takeRebirth()` after that many ms. Never throws.
+   */
+  handle(topic: string, bytes: Uint8Array): { samples: Sample[]; rebirthInMs?: number } {
     const t = parseTopic(topic);
     if (!t || t.group !== this.sp.groupId || t.edgeNode !== this.sp.edgeNodeId) return { samples: [] };
-    if (t.type === "NCMD" || t.type === "DCMD") return { samples: [] };
+    if (t.type === "DCMD") return { samples: [] };
     if (bytes.byteLength > this.maxBytes) {
       this.counters.oversized.inc();
       this.debug(
@@ -84,36 +110,91 @@ export class SparkplugIngest {
       this.debug({ topic, error: decoded.error }, "malformed Sparkplug payload; dropped");
       return { samples: [] };
     }
+    if (t.type === "NCMD") {
+      // Any host's Rebirth request to this node (ours echoed back included) satisfies our need for one.
+      if (decoded.payload.metrics.some((x) => x.name === REBIRTH_METRIC && x.value === true))
+        this.#rebirthSeen();
+      return { samples: [] };
+    }
     const outcome = this.#session.handle(t.type, t.device, decoded.payload);
+    if (outcome.ignored) this.debug({ topic, reason: outcome.ignored }, "Sparkplug message ignored");
+    if (t.type === "NBIRTH") this.#cancelPending("the node was born");
     const mine = this.sp.deviceId;
     const samples: Sample[] = [];
-    const address = (metric: string) => `${topic.replace(/\/[A-Z]+\//, "/")}:${metric}`;
     for (const u of outcome.updates) {
       if (u.device !== mine) continue;
       for (const p of this.#byMetric.get(u.name) ?? []) {
-        const s: Sample = { point: p.id, value: u.value, quality: "good", address: address(u.name) };
+        const s: Sample = { point: p.id, value: u.value, quality: "good", address: this.address(p) };
         if (u.timestamp !== undefined) s.sourceTs = u.timestamp;
         samples.push(s);
       }
     }
-    if (outcome.deaths.includes(mine)) {
+    // The node's death is the death of every device under it, whatever the session knew of them.
+    if (outcome.deaths.includes(undefined) || outcome.deaths.includes(mine)) {
       for (const p of this.#points)
-        samples.push({ point: p.id, value: null, quality: "bad", status: "Disconnected" });
+        samples.push({
+          point: p.id,
+          value: null,
+          quality: "bad",
+          status: "Disconnected",
+          address: this.address(p),
+        });
     }
     if (outcome.unknownAliases > 0) this.counters.unknownAliases.inc(outcome.unknownAliases);
-    const result: { samples: Sample[]; rebirth?: Outgoing } = { samples };
+    const result: { samples: Sample[]; rebirthInMs?: number } = { samples };
     if (outcome.rebirth) {
       this.debug({ topic, reason: outcome.rebirth }, "Sparkplug edge node needs a rebirth");
-      const req = this.#rebirth(outcome.rebirth);
-      if (req) result.rebirth = req;
+      if (this.#needRebirth(outcome.rebirth)) result.rebirthInMs = this.holdoffMs;
     }
     return result;
   }
 
-  #rebirth(reason: string): Outgoing | undefined {
-    if ((this.sp.rebirth ?? "request") === "never") return undefined;
+  /**
+   * A point's address, the same for births, data and deaths:
+   * `spBv1.0/{group}/{edgeNode}/{device}:{metric}`, or `spBv1.0/{group}/{edgeNode}:{metric}` for
+   * the edge node's own metrics.
+   */
+  address(point: MqttPoint): string {
+    const { groupId, edgeNodeId, deviceId } = this.sp;
+    const owner = deviceId === undefined ? edgeNodeId : `${edgeNodeId}/${deviceId}`;
+    return `${NAMESPACE}/${groupId}/${owner}:${point.metric ?? point.id}`;
+  }
+
+  /** Records a need for a rebirth; true when the caller should call `takeRebirth()` after the holdoff. */
+  #needRebirth(reason: string): boolean {
+    if ((this.sp.rebirth ?? "request") === "never") return false;
+    if (this.#pending !== undefined) return false; // already waiting for its holdoff
+    if (this.clock.now() - this.#lastRebirth < REBIRTH_INTERVAL_MS) return false; // asked recently
+    this.#pending = reason;
+    return true;
+  }
+
+  #rebirthSeen(): void {
+    this.#lastRebirth = this.clock.now();
+    this.#cancelPending("another host asked for a rebirth");
+  }
+
+  /** Forgets a pending rebirth request (the adapter stopped before its holdoff ended). */
+  cancelRebirth(): void {
+    this.#pending = undefined;
+  }
+
+  #cancelPending(why: string): void {
+    if (this.#pending === undefined) return;
+    this.debug({ reason: this.#pending, why }, "rebirth request not needed any more");
+    this.#pending = undefined;
+    this.counters.rebirthsSkipped.inc();
+  }
+
+  /**
+   * The Rebirth NCMD to publish now, once the holdoff after `handle()` asked for one has passed;
+   * undefined when the need went away meanwhile (a Rebirth NCMD from any host, or an NBIRTH, seen).
+   */
+  takeRebirth(): Outgoing | undefined {
+    const reason = this.#pending;
+    if (reason === undefined) return undefined;
+    this.#pending = undefined;
     const now = this.clock.now();
-    if (now - this.#lastRebirth < REBIRTH_INTERVAL_MS) return undefined;
     this.#lastRebirth = now;
     this.counters.rebirths.inc();
     this.debug({ reason }, "requesting rebirth");

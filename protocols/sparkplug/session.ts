@@ -26,6 +26,8 @@ export interface Outcome {
   rebirth?: string;
   /** Metrics dropped because their alias was not declared by a birth. */
   unknownAliases: number;
+  /** Set when the message changed nothing because it is stale, saying why (an NDEATH of an older session). */
+  ignored?: string;
 }
 
 interface Declared {
@@ -38,6 +40,10 @@ interface Declared {
 export class EdgeNodeSession {
   #born = false;
   #seq: number | undefined;
+  /** The NBIRTH's `bdSeq`, as a decimal string (it is an Int64). */
+  #bdSeq: string | undefined;
+  /** Every device ever seen under this node, born or not: an NDEATH kills them all. */
+  readonly #known = new Set<string>();
   readonly #aliases = new Map<string, Declared>();
   /** Declared metrics by owner key (`""` for the node, `d:<id>` for a device) and name. */
   readonly #names = new Map<string, Map<string, Declared>>();
@@ -66,16 +72,28 @@ export class EdgeNodeSession {
         this.#reset();
         this.#born = true;
         this.#seq = payload.seq;
+        this.#bdSeq = bdSeqOf(payload);
         this.#declare(undefined, payload, out);
         return out;
-      case "NDEATH":
-        out.deaths.push(undefined, ...this.#devices);
+      case "NDEATH": {
+        // Sparkplug 3.0: an NDEATH whose bdSeq is not the current NBIRTH's is an older session's
+        // will arriving late, and must not kill the session that is alive now.
+        const bd = bdSeqOf(payload);
+        if (this.#born && this.#bdSeq !== undefined && bd !== undefined && bd !== this.#bdSeq) {
+          out.ignored = `NDEATH bdSeq ${bd} is not the NBIRTH's ${this.#bdSeq}`;
+          return out;
+        }
+        // Every device ever seen dies with the node, whatever happened before (a DDEATH, a DBIRTH
+        // again, data before any birth).
+        out.deaths.push(undefined, ...this.#known);
         this.#reset();
         return out;
+      }
       case "DBIRTH":
       case "DDATA":
       case "DDEATH":
       case "NDATA":
+        if (device !== undefined) this.#known.add(device);
         if (!this.#born) {
           out.rebirth = `${type} before NBIRTH`;
           return out;
@@ -98,6 +116,7 @@ export class EdgeNodeSession {
   #reset(): void {
     this.#born = false;
     this.#seq = undefined;
+    this.#bdSeq = undefined;
     this.#aliases.clear();
     this.#names.clear();
     this.#devices.clear();
@@ -147,6 +166,12 @@ export class EdgeNodeSession {
   #alias(alias: string | undefined): Declared | undefined {
     return alias === undefined ? undefined : this.#aliases.get(alias);
   }
+}
+
+/** The `bdSeq` metric of an NBIRTH or NDEATH, as a decimal string; undefined when absent or null. */
+function bdSeqOf(payload: Payload): string | undefined {
+  const v = payload.metrics.find((m) => m.name === "bdSeq")?.value;
+  return typeof v === "number" || typeof v === "string" ? String(v) : undefined;
 }
 
 const key = (device: string | undefined) => (device === undefined ? "" : `d:${device}`);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { decodePayload, encodePayload, type MetricIn, READING_TYPES, sparkplugTypeOf } from "./payload.js";
+import {
+  decodePayload,
+  encodePayload,
+  type MetricIn,
+  type Payload,
+  READING_TYPES,
+  sparkplugTypeOf,
+} from "./payload.js";
 import { EdgeNodeSession } from "./session.js";
 import { buildTopic, groupFilter, parseTopic } from "./topic.js";
 
@@ -163,5 +170,66 @@ describe("EdgeNodeSession", () => {
     expect(s.handle("NDEATH", undefined, { metrics: [] }).deaths).toEqual([undefined, "d1"]);
     expect(s.born).toBe(false);
     expect(s.declared(undefined, "Node/temp")).toBeUndefined();
+  });
+});
+
+describe("EdgeNodeSession: NDEATH kills every device of the node, whatever came before", () => {
+  type Step = [Parameters<EdgeNodeSession["handle"]>[0], string | undefined, Payload];
+  const bd = (v: number | string) => [m("bdSeq", undefined, v, "Int64")];
+  const nbirth = (bdSeq: number | string): Step => ["NBIRTH", undefined, { seq: 0, metrics: bd(bdSeq) }];
+  const dev = (type: "DBIRTH" | "DDATA" | "DDEATH", device: string, seq: number): Step => [
+    type,
+    device,
+    { seq, metrics: [] },
+  ];
+  const ndeath = (bdSeq?: number | string): Step => [
+    "NDEATH",
+    undefined,
+    { metrics: bdSeq === undefined ? [] : bd(bdSeq) },
+  ];
+  const run = (steps: Step[]) => {
+    const s = new EdgeNodeSession();
+    let o: ReturnType<EdgeNodeSession["handle"]> | undefined;
+    for (const [type, device, payload] of steps) o = s.handle(type, device, payload);
+    return { s, o: o! };
+  };
+
+  it.each<[string, Step[], (string | undefined)[]]>([
+    ["birth, NDEATH", [nbirth(0), dev("DBIRTH", "d1", 1), ndeath(0)], [undefined, "d1"]],
+    [
+      "NBIRTH, DBIRTH, DDEATH, DBIRTH, NDEATH",
+      [nbirth(0), dev("DBIRTH", "d1", 1), dev("DDEATH", "d1", 2), dev("DBIRTH", "d1", 3), ndeath(0)],
+      [undefined, "d1"],
+    ],
+    [
+      "a device already dead dies again",
+      [nbirth(0), dev("DBIRTH", "d1", 1), dev("DDEATH", "d1", 2), ndeath(0)],
+      [undefined, "d1"],
+    ],
+    ["data before any birth (gateway started late)", [dev("DDATA", "d1", 4), ndeath(3)], [undefined, "d1"]],
+    [
+      "a device of an earlier session",
+      [nbirth(0), dev("DBIRTH", "d2", 1), ndeath(0), nbirth(1), dev("DBIRTH", "d1", 1), ndeath(1)],
+      [undefined, "d2", "d1"],
+    ],
+    ["NDEATH without bdSeq", [nbirth(0), dev("DBIRTH", "d1", 1), ndeath()], [undefined, "d1"]],
+    ["NBIRTH without bdSeq", [["NBIRTH", undefined, { seq: 0, metrics: [] }], ndeath(7)], [undefined]],
+  ])("%s", (_name, steps, deaths) => {
+    const { s, o } = run(steps);
+    expect(o.ignored).toBeUndefined();
+    expect([...o.deaths].sort()).toEqual([...deaths].sort());
+    expect(s.born).toBe(false);
+  });
+
+  it.each<[string, number | string, number | string, boolean]>([
+    ["an older session's will (bdSeq 4 after NBIRTH bdSeq 5) is ignored", 5, 4, true],
+    ["matching bdSeq kills", 5, 5, false],
+    ["bdSeq beyond 2^53 compares exactly", "18446744073709551615", "18446744073709551615", false],
+  ])("%s", (_name, birthBd, deathBd, ignored) => {
+    const { s, o } = run([nbirth(birthBd), dev("DBIRTH", "d1", 1), ndeath(deathBd)]);
+    expect(o.deaths).toEqual(ignored ? [] : [undefined, "d1"]);
+    if (ignored) expect(o.ignored).toMatch(/bdSeq 4 is not the NBIRTH's 5/);
+    else expect(o.ignored).toBeUndefined();
+    expect(s.born).toBe(ignored);
   });
 });

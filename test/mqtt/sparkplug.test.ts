@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { rebirthHoldoffMs } from "../../adapters/mqtt/sparkplug.js";
 import { decodePayload, encodePayload, type MetricIn } from "../../protocols/sparkplug/payload.js";
 import { type Broker, startBroker } from "../peers/mqtt-broker.js";
 import { instance, mosquittoPub, recorder, until } from "./helpers.js";
@@ -41,7 +42,7 @@ describe("Sparkplug B device", () => {
     await t.adapter.start();
     return () => t.adapter.stop();
   });
-  const births = async () => {
+  const births = async (x = t) => {
     await send(topic("NBIRTH", edge), 0, [
       { name: "bdSeq", type: "Int64", value: 0 },
       { name: "Node Control/Rebirth", type: "Boolean", value: false },
@@ -52,7 +53,7 @@ describe("Sparkplug B device", () => {
       { name: "Count", alias: 3, type: "UInt64", value: "18446744073709551615" },
       { name: "Speed SP", alias: 4, type: "Float", value: 10 },
     ]);
-    await until(() => t.last("speed_sp"), "birth values");
+    await until(() => x.last("speed_sp"), "birth values");
   };
 
   it("births publish values; data with aliases maps to points with metric timestamps", async () => {
@@ -103,6 +104,51 @@ describe("Sparkplug B device", () => {
       await send(topic("DDATA", edge, "press"), 2, [{ alias: 99, type: "Int32", value: 1 }]);
       await until(() => t.metrics.counters.get("sparkplug_unknown_aliases") === 1, "unknown alias counted");
     } finally {
+      await rec.close();
+    }
+  });
+
+  it("one rebirth request per edge node: two gateway devices on one broker send one NCMD between them", async () => {
+    await t.adapter.stop(); // this test runs its own two instances
+    const rec = await recorder(broker.url, `spBv1.0/${G}/NCMD/${edge}`);
+    // Client ids whose holdoffs differ, so the order of the two is known: the second sees the first's NCMD.
+    const [early, late] = ["tb-a", "tb-b", "tb-c", "tb-d", "tb-e"]
+      .map((id) => ({ id, ms: rebirthHoldoffMs(id) }))
+      .sort((a, b) => a.ms - b.ms)
+      .filter((x, i, all) => i === 0 || x.ms - all[0]!.ms >= 100);
+    const other = instance(
+      { url: broker.url, clientId: late!.id, sparkplug: { groupId: G, edgeNodeId: edge, deviceId: "mixer" } },
+      [{ id: "level", type: "float64", metric: "Level" }],
+    );
+    const first = instance(
+      {
+        url: broker.url,
+        clientId: early!.id,
+        sparkplug: { groupId: G, edgeNodeId: edge, deviceId: "press" },
+      },
+      points,
+    );
+    await other.adapter.start();
+    await first.adapter.start();
+    try {
+      await births(first);
+      // The same seq gaps reach both connections at once; each sees a need for a rebirth, repeatedly.
+      for (const seq of [9, 20, 30])
+        await send(topic("DDATA", edge, "press"), seq, [{ alias: 1, type: "Int32", value: seq }]);
+      const requests = (x: typeof first) => x.metrics.counters.get("sparkplug_rebirth_requests") ?? 0;
+      const skipped = (x: typeof first) => x.metrics.counters.get("sparkplug_rebirth_skipped") ?? 0;
+      // Both have decided: one asked, the other saw that NCMD during its holdoff and kept quiet.
+      await until(
+        () => requests(first) + skipped(first) > 0 && requests(other) + skipped(other) > 0,
+        "both decided",
+      );
+      expect([requests(first), requests(other)]).toEqual([1, 0]);
+      expect(skipped(other)).toBe(1);
+      await until(() => rec.got.length >= 1, "NCMD on the broker");
+      expect(rec.got).toHaveLength(1);
+    } finally {
+      await first.adapter.stop();
+      await other.adapter.stop();
       await rec.close();
     }
   });
