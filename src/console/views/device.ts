@@ -20,6 +20,7 @@ const COUNTERS: [key: string, label: string][] = [
   ["readings", "readings"],
   ["reconnects", "reconnects"],
   ["overruns", "overruns"],
+  ["staleMarks", "stale marks"],
   ["lastReadMs", "last read ms"],
 ];
 
