@@ -26,6 +26,8 @@ export interface FaultPeer {
   kill(): Promise<void>;
   /** Ends everything for good. */
   close(): Promise<void>;
+  /** What the peer's process said and did lately, for failure messages. */
+  describe?(): string;
 }
 
 /** What schedule.yaml says of its peer. */
@@ -53,6 +55,7 @@ export interface SpMetric {
 
 const PYTHON = "/usr/bin/python3";
 const PYMODBUS_SCRIPT = join(import.meta.dirname, "..", "..", "peers", "pymodbus_server.py");
+const REUSE = join(import.meta.dirname, "pymodbus_reuse.py");
 
 /** Waits (bounded) for `marker` on the child's stdout. */
 function ready(child: ChildProcess, marker: string, ms: number): Promise<void> {
@@ -95,6 +98,7 @@ async function pymodbusPeer(spec: Extract<PeerSpec, { kind: "pymodbus-tcp" | "py
   let env: Record<string, string>;
   let config: Record<string, unknown>;
   let dir: string | undefined;
+  let stderr = "";
   if (spec.kind === "pymodbus-tcp") {
     const port = await freePort();
     env = { FAULT_PEER_HOST: "127.0.0.1", FAULT_PEER_PORT: String(port) };
@@ -114,12 +118,18 @@ async function pymodbusPeer(spec: Extract<PeerSpec, { kind: "pymodbus-tcp" | "py
   const peer: FaultPeer = {
     env: () => env,
     async start() {
-      const c = spawn(PYTHON, [PYMODBUS_SCRIPT, JSON.stringify(config)], {
+      const c = spawn(PYTHON, [REUSE, PYMODBUS_SCRIPT, JSON.stringify(config)], {
         stdio: ["ignore", "pipe", "pipe"],
       });
       child = c;
+      stderr = "";
+      c.stderr?.on("data", (d: Buffer) => {
+        stderr = (stderr + d).slice(-2_000);
+      });
       await ready(c, "READY", 15_000);
     },
+    describe: () =>
+      `pymodbus pid ${child?.pid} exit ${child?.exitCode ?? child?.signalCode ?? "running"}; stderr: ${stderr.slice(-600)}`,
     kill: () => killPid(child, "SIGKILL"),
     async close() {
       await killPid(child, "SIGKILL");

@@ -12,7 +12,7 @@ import { parse } from "yaml";
 import { type Service, startService } from "../../../src/service.js";
 import { type Expected, mismatches } from "./expect.js";
 import { type FaultPeer, makePeer, type PeerSpec } from "./peers.js";
-import { openViews } from "./views.js";
+import { openNorth, openViews } from "./views.js";
 
 /** One step of a schedule: an action, then the expectation (by name in expected.yaml) that must follow. */
 export interface Step {
@@ -73,12 +73,15 @@ export async function runCase(dir: string, northUrl: string): Promise<TimelineEn
     }
     const file = join(work, "gateway.yaml");
     writeFileSync(file, config);
-    service = await startService(file, { logLevel: "silent" });
     const gateway = parse(config).gateway as string;
-    views = await openViews(service.url, expected.device, {
-      url: northUrl,
-      topic: `tagbridge/${gateway}/${expected.device}/#`,
-    });
+    const north = await openNorth(northUrl, `tagbridge/${gateway}/${expected.device}/#`, expected.device);
+    try {
+      service = await startService(file, { logLevel: (process.env.FAULT_LOG_LEVEL ?? "silent") as "silent" });
+      views = await openViews(service.url, expected.device, north);
+    } catch (error) {
+      await north.close();
+      throw error;
+    }
   };
 
   const act = async (step: Step) => {
@@ -103,7 +106,7 @@ export async function runCase(dir: string, northUrl: string): Promise<TimelineEn
     const done = timeline.map((t) => `${t.step}→${t.expect ?? "-"} ${t.ms}ms`).join("; ");
     throw new Error(
       `${label} (${step.do} → ${step.expect}): not reached within ${schedule.stepTimeoutMs} ms:\n  ${last.join("\n  ")}\n` +
-        `timeline so far: ${done}\nview notices: ${views.errors.slice(-5).join("; ") || "none"}`,
+        `timeline so far: ${done}\nview notices: ${views.errors.slice(-5).join("; ") || "none"}\npeer: ${peer.describe?.() ?? "-"}`,
     );
   };
 

@@ -39,11 +39,26 @@ async function json<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** Opens the streaming views of `device` on the service at `baseUrl` and the north subscriber. */
+/**
+ * Subscribes to the north sink's topic of the gateway's device; open it before the gateway starts,
+ * so the first readings (which, unchanged, are never published again) are not missed.
+ */
+export async function openNorth(url: string, topic: string, device: string) {
+  const latest: Latest = new Map();
+  const client: MqttClient = await mqtt.connectAsync(url, { reconnectPeriod: 200 });
+  client.on("message", (_topic, payload) => {
+    const msg = JSON.parse(payload.toString()) as Reading | Reading[];
+    for (const r of Array.isArray(msg) ? msg : [msg]) if (r.device === device) keep(latest, r);
+  });
+  await client.subscribeAsync(topic, { qos: 1 });
+  return { latest, close: () => client.endAsync(true) };
+}
+
+/** Opens the streaming views of `device` on the service at `baseUrl`, beside the north subscriber. */
 export async function openViews(
   baseUrl: string,
   device: string,
-  north: { url: string; topic: string },
+  north: Awaited<ReturnType<typeof openNorth>>,
 ): Promise<{ snapshot(): Promise<Snapshot>; errors: string[]; close(): Promise<void> }> {
   const errors: string[] = [];
   const api = `${baseUrl}/api/v1`;
@@ -82,14 +97,6 @@ export async function openViews(
     }
   });
 
-  const north_: Latest = new Map();
-  const sub: MqttClient = await mqtt.connectAsync(north.url, { reconnectPeriod: 200 });
-  sub.on("message", (_topic, payload) => {
-    const msg = JSON.parse(payload.toString()) as Reading | Reading[];
-    for (const r of Array.isArray(msg) ? msg : [msg]) if (r.device === device) keep(north_, r);
-  });
-  await sub.subscribeAsync(north.topic, { qos: 1 });
-
   return {
     errors,
     async snapshot() {
@@ -101,13 +108,13 @@ export async function openViews(
       for (const r of rest) keep(restLatest, r);
       return {
         device: device_,
-        views: { rest: restLatest, ws: new Map(ws), sse: new Map(sse), mqtt: new Map(north_) },
+        views: { rest: restLatest, ws: new Map(ws), sse: new Map(sse), mqtt: new Map(north.latest) },
       };
     },
     async close() {
       socket.terminate();
       sseRes.destroy();
-      await sub.endAsync(true);
+      await north.close();
     },
   };
 }
