@@ -85,6 +85,52 @@ function startPython(config: unknown): ChildProcess {
   return spawn(PYTHON, [SCRIPT, JSON.stringify(config)], { stdio: ["ignore", "pipe", "pipe"] });
 }
 
+/** One pymodbus process over a fixed config, that can be killed by PID and started again. */
+class PythonServer {
+  #child: ChildProcess | undefined;
+
+  constructor(readonly config: unknown) {}
+
+  get pid(): number {
+    return this.#child?.pid ?? -1;
+  }
+
+  async start(): Promise<void> {
+    const child = startPython(this.config);
+    try {
+      await waitFor(child, "READY", 15_000);
+    } catch (err) {
+      await stopChild(child, 2_000);
+      throw err;
+    }
+    this.#child = child;
+  }
+
+  /** SIGKILL by PID, as a crash would end it; resolves once it has exited. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    process.kill(child.pid, "SIGKILL");
+    await Promise.race([exited, sleep(5_000)]);
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.#child, 2_000);
+  }
+}
+
+/** A pymodbus peer this helper started: it can be killed by PID and started again, same place, same contents. */
+export interface PymodbusPeer extends ModbusPeer {
+  kind: "pymodbus";
+  /** PID of the pymodbus process now running (or last run). */
+  readonly pid: number;
+  /** SIGKILL to the pymodbus process by its PID; resolves once it has exited. */
+  kill(): Promise<void>;
+  /** Starts pymodbus again with the same config (same TCP port or same pty); resolves once it serves. */
+  restart(): Promise<void>;
+}
+
 /**
  * Starts pymodbus over TCP serving `units` (unit id → contents), or uses `MODBUS_URL`
  * (`tcp://host:port`) when set and `allowEnv` is true.
@@ -98,20 +144,28 @@ export async function startPymodbusTcp(
     const u = new URL(env);
     return { url: env, host: u.hostname, port: Number(u.port || 502), kind: "env", stop: async () => {} };
   }
+  return startPymodbusTcpOn(units);
+}
+
+/**
+ * Starts pymodbus over TCP on a free port, never from the environment: for tests that kill the
+ * server and start it again on the same port.
+ */
+export async function startPymodbusTcpOn(units: Record<number, UnitContents>): Promise<PymodbusPeer> {
   const port = await freePort();
-  const child = startPython({ tcp: port, units });
-  try {
-    await waitFor(child, "READY", 15_000);
-  } catch (err) {
-    await stopChild(child, 2_000);
-    throw err;
-  }
+  const py = new PythonServer({ tcp: port, units });
+  await py.start();
   return {
     url: `modbus+tcp://127.0.0.1:${port}`,
     host: "127.0.0.1",
     port,
     kind: "pymodbus",
-    stop: () => stopChild(child, 2_000),
+    get pid() {
+      return py.pid;
+    },
+    kill: () => py.kill(),
+    restart: () => py.start(),
+    stop: () => py.stop(),
   };
 }
 
@@ -119,7 +173,7 @@ export async function startPymodbusTcp(
 export async function startPymodbusRtu(
   units: Record<number, UnitContents>,
   baud = 19200,
-): Promise<ModbusPeer> {
+): Promise<PymodbusPeer> {
   const dir = mkdtempSync(join(tmpdir(), "tb-rtu-"));
   const server = join(dir, "server");
   const client = join(dir, "client");
@@ -130,8 +184,8 @@ export async function startPymodbusRtu(
       stdio: ["ignore", "ignore", "pipe"],
     },
   );
-  const cleanup = async (py?: ChildProcess) => {
-    if (py) await stopChild(py, 2_000);
+  const cleanup = async (py?: PythonServer) => {
+    await py?.stop();
     await stopChild(socat, 2_000);
     rmSync(dir, { recursive: true, force: true });
   };
@@ -140,11 +194,11 @@ export async function startPymodbusRtu(
     await cleanup();
     throw new Error("socat did not create the pty pair");
   }
-  const py = startPython({ serial: server, baud, units });
+  const py = new PythonServer({ serial: server, baud, units });
   try {
-    await waitFor(py, "READY", 15_000);
+    await py.start();
   } catch (err) {
-    await cleanup(py);
+    await cleanup();
     throw err;
   }
   return {
@@ -153,6 +207,11 @@ export async function startPymodbusRtu(
     port: 0,
     serialPort: client,
     kind: "pymodbus",
+    get pid() {
+      return py.pid;
+    },
+    kill: () => py.kill(),
+    restart: () => py.start(),
     stop: () => cleanup(py),
   };
 }

@@ -66,7 +66,10 @@ async def main(cfg):
         )
     context = ModbusServerContext(slaves=slaves, single=False)
     if "tcp" in cfg:
-        server = await StartAsyncTcpServer(context=context, address=("127.0.0.1", cfg["tcp"]), defer_start=True)
+        # Reusing the address lets a restarted server bind the port its killed predecessor held.
+        server = await StartAsyncTcpServer(
+            context=context, address=("127.0.0.1", cfg["tcp"]), allow_reuse_address=True, defer_start=True,
+        )
     else:
         server = await StartAsyncSerialServer(
             context=context, framer=ModbusRtuFramer, port=cfg["serial"], baudrate=cfg.get("baud", 9600),
@@ -74,6 +77,11 @@ async def main(cfg):
         )
         await server.start()
     task = asyncio.create_task(server.serve_forever())
+    if "tcp" in cfg:
+        # READY only once the port is bound; a failed bind ends the script with its error.
+        await asyncio.wait({task, server.serving}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            task.result()
     await asyncio.sleep(0.2)
     print("READY", flush=True)
     await task
