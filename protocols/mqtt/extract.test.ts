@@ -48,11 +48,29 @@ describe("extract from JSON", () => {
   it.each([
     ['{"v":1,"ts":"yesterday"}', { timestampPath: "$.ts" }, "BadTimestamp"],
     ['{"v":1,"q":"meh"}', { qualityPath: "$.q" }, "BadQualityField"],
-    ['{"v":1}', { qualityPath: "$.q" }, "PathNotFound"],
+    ['{"v":1,"ts":null}', { timestampPath: "$.ts" }, "BadTimestamp"],
+    ['{"v":1,"q":null}', { qualityPath: "$.q" }, "BadQualityField"],
+    ['{"ts":1700000000000,"q":"good"}', { timestampPath: "$.ts", qualityPath: "$.q" }, "PathNotFound"],
     ["not json", {}, "NotJson"],
     ["", {}, "NotJson"],
   ])("bad input %s → %s", (payload, extra, status) => {
     expect(extract(json("$.v", "float64", extra), p(payload))).toEqual({ ok: false, status });
+  });
+
+  // Optional fields that are absent fall back: no sourceTs (the receipt time), no quality (good).
+  it.each<[string, Partial<ExtractSpec>, object]>([
+    ['{"v":8}', { timestampPath: "$.ts" }, { ok: true, value: 8 }],
+    ['{"v":8}', { qualityPath: "$.q" }, { ok: true, value: 8 }],
+    ['{"v":8}', { timestampPath: "$.ts", qualityPath: "$.meta.q" }, { ok: true, value: 8 }],
+    [
+      '{"v":8,"q":false}',
+      { timestampPath: "$.ts", qualityPath: "$.q" },
+      { ok: true, value: 8, quality: "bad" },
+    ],
+    ['{"v":8,"ts":5}', { timestampPath: "$.ts", qualityPath: "$.q" }, { ok: true, value: 8, sourceTs: 5 }],
+    ['{"v":8,"m":[]}', { timestampPath: "$.m[0].ts", qualityPath: "$.m[?(@.q)].q" }, { ok: true, value: 8 }],
+  ])("absent optional fields: %s with %j", (payload, extra, expected) => {
+    expect(extract(json("$.v", "float64", extra), p(payload))).toEqual(expected);
   });
 
   it("whole document when no path", () => {

@@ -31,9 +31,9 @@ export interface ExtractSpec {
   format: PayloadFormat;
   /** JSONPath of the value (JSON only); `$` (the whole document) when absent. */
   path?: string | undefined;
-  /** JSONPath of a source timestamp (epoch ms or ISO 8601). */
+  /** JSONPath of a source timestamp (epoch ms or ISO 8601); when it matches nothing, no `sourceTs`. */
   timestampPath?: string | undefined;
-  /** JSONPath of a quality: `good` / `uncertain` / `bad` or a boolean. */
+  /** JSONPath of a quality: `good` / `uncertain` / `bad` or a boolean; when it matches nothing, no `quality` (good). */
   qualityPath?: string | undefined;
 }
 
@@ -78,15 +78,18 @@ export function extract(spec: ExtractSpec, payload: ParsedPayload): Extracted {
   const found = select(parsed.doc, spec.path ?? "$", spec.type.endsWith("[]"));
   if (!found.ok) return found;
   const out: Extracted = { ok: true, value: found.value };
+  // The timestamp and the quality are optional fields: absent, the caller uses the time of receipt
+  // and `good`. Present but unusable, the point is bad: a value of unknown time or quality is not good.
   if (spec.timestampPath) {
     const ts = select(parsed.doc, spec.timestampPath, false);
-    if (!ts.ok) return ts;
-    if (!validTimestamp(ts.value)) return { ok: false, status: BAD_TIMESTAMP };
-    out.sourceTs = ts.value;
+    if (ts.ok) {
+      if (!validTimestamp(ts.value)) return { ok: false, status: BAD_TIMESTAMP };
+      out.sourceTs = ts.value;
+    }
   }
   if (spec.qualityPath) {
     const q = select(parsed.doc, spec.qualityPath, false);
-    if (!q.ok) return q;
+    if (!q.ok) return out;
     const quality = toQuality(q.value);
     if (!quality) return { ok: false, status: BAD_QUALITY_FIELD };
     out.quality = quality;

@@ -97,6 +97,29 @@ for (const version of ["3.1.1", "5"] as const) {
       expect(t.last("second")).toMatchObject({ value: -2, quality: "good" });
     });
 
+    it("absent optional fields fall back: no timestamp → receipt time, no quality → good; a missing value stays bad", async () => {
+      const before = t.emitted.length;
+      await mosquittoPub(
+        broker.url,
+        "plant/L1/press-7/telemetry",
+        JSON.stringify({ temp: 8, motor: { rpm: 9 } }),
+      );
+      await until(() => t.emitted.slice(before).find((x) => x.point === "second"), "samples");
+      expect(t.last("temp")).toEqual({
+        point: "temp",
+        value: 8,
+        quality: "good",
+        address: "plant/L1/press-7/telemetry",
+      });
+      expect(t.last("rpm")).toEqual({
+        point: "rpm",
+        value: 9,
+        quality: "good",
+        address: "plant/L1/press-7/telemetry",
+      });
+      expect(t.last("second")).toMatchObject({ value: null, quality: "bad", status: "PathNotFound" });
+    });
+
     it("vars fix template levels: another line is not subscribed", async () => {
       const before = t.emitted.length;
       await mosquittoPub(broker.url, "plant/L2/press-7/telemetry", JSON.stringify({ temp: 99 }));
