@@ -13,7 +13,7 @@
  * - NCMD `Node Control/Rebirth` = true: NBIRTH and all DBIRTHs again.
  * - `primaryHostId`: publishes only while spBv1.0/STATE/{id} says online (3.0 JSON payload); data is
  *   buffered meanwhile and births are sent again when the host returns.
- * - close(): publishes NDEATH, then disconnects.
+ * - close(): publishes NDEATH, then sends DISCONNECT (so the broker drops the will: one NDEATH).
  */
 import type { MqttClient } from "mqtt";
 import type { Logger } from "pino";
@@ -53,6 +53,8 @@ interface DeviceNode {
 
 const DEAD_STATES = new Set(["disconnected", "stopped"]);
 const MAX_METRICS = 500;
+/** How long close() waits for the NDEATH's PUBACK and the DISCONNECT before dropping the socket. */
+const CLOSE_TIMEOUT_MS = 2_000;
 
 /** Creates the edge node; nothing connects before `start()`. */
 export function sparkplugTransport(config: SparkplugSinkConfig, deps: SparkplugDeps): Transport {
@@ -267,12 +269,32 @@ export function sparkplugTransport(config: SparkplugSinkConfig, deps: SparkplugD
       await birthing;
       const c = client;
       if (!c) return;
-      if (c.connected)
-        await Promise.race([
-          c.publishAsync(topic("NDEATH"), ndeath(), { qos: 1 }).catch(() => undefined),
-          new Promise((r) => setTimeout(r, 1_000)),
-        ]);
-      await c.endAsync(true);
+      if (!c.connected) {
+        await c.endAsync(true);
+        return;
+      }
+      // NDEATH, then a DISCONNECT: a clean disconnect makes the broker discard the will, so hosts
+      // see one NDEATH, not this one and the will as well (endAsync(true) closed the socket without
+      // DISCONNECT). end(false) also waits for in-flight QoS 1 messages, hence the bound.
+      const orderly = (async () => {
+        await c.publishAsync(topic("NDEATH"), ndeath(), { qos: 1 });
+        await c.endAsync(false);
+        return true;
+      })().catch(() => false);
+      let bound: NodeJS.Timeout | undefined;
+      const done = await Promise.race([
+        orderly,
+        new Promise<false>((r) => {
+          bound = setTimeout(() => r(false), CLOSE_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(bound);
+      if (!done) {
+        // A broker that does not answer: drop the socket; it publishes the will when it notices.
+        log.warn({ sink: config.id }, "Sparkplug NDEATH/DISCONNECT not acknowledged; connection dropped");
+        c.stream?.destroy();
+        await c.endAsync(true).catch(() => undefined);
+      }
     },
   };
 }
