@@ -1,7 +1,8 @@
 /**
  * The Modbus adapter: connection lifecycle over the client seam, block reads with retries, unit
  * demotion and per-request error statuses, and confirmed writes. Polled: the core schedules reads;
- * this file owns no timers (request timeouts live in modbus-serial).
+ * this file owns no timers (request timeouts live in modbus-serial; probes of a demoted unit are
+ * due at clock times checked on each read).
  */
 
 import { EncodeError, encodeBitMask, encodeBits, encodeRegisters } from "../../protocols/modbus/codec.js";
@@ -25,8 +26,22 @@ import {
   type ModbusPoint,
 } from "./points.js";
 
-/** The context the core hands a Modbus instance. */
-export type ModbusContext = AdapterContext<ModbusSettings, ModbusPointFields>;
+/** The device's reconnect backoff, which also paces the probes of a demoted unit. */
+export interface Backoff {
+  minMs: number;
+  maxMs: number;
+}
+
+/** The core's defaults for a device's `reconnect`, used while the context does not carry it. */
+export const DEFAULT_RECONNECT: Backoff = { minMs: 1000, maxMs: 30_000 };
+
+/**
+ * The context the core hands a Modbus instance. `reconnect` is the device's `reconnect` setting;
+ * the SDK's context does not carry it yet, so it is optional here and defaults to the core's.
+ */
+export type ModbusContext = AdapterContext<ModbusSettings, ModbusPointFields> & {
+  readonly reconnect?: Backoff;
+};
 
 /** A Modbus instance: it can read, write and show its plan. */
 export type ModbusInstance = Required<
@@ -43,6 +58,14 @@ interface UnitState {
   timeouts: number;
   /** Clock time until which the unit is left alone. */
   demotedUntil: number;
+  /** Wait before the next probe of the demoted unit: the reconnect backoff, doubling per failed probe. */
+  probeMs: number;
+}
+
+/** A failed request: the status its points read, and whether its attempts all went unanswered or garbled (so it took its time). */
+interface Failed {
+  status: string;
+  retried: boolean;
 }
 
 /** Creates a Modbus instance for one device. No I/O; invalid points throw here, listing every problem. */
@@ -61,7 +84,9 @@ export function createModbus(
   const limits = limitsOf(s);
   const retries = s.retries ?? 1;
   const demoteAfter = s.demoteAfterTimeouts ?? 3;
-  const demoteFor = s.demoteForMs ?? 30_000;
+  const reconnect = ctx.reconnect ?? DEFAULT_RECONNECT;
+  // demoteForMs, when set, caps the probe backoff below the device's reconnect.maxMs.
+  const probeMax = Math.max(reconnect.minMs, Math.min(reconnect.maxMs, s.demoteForMs ?? Infinity));
   const lane = new Lane(transport === "tcp" ? (s.maxInFlight ?? 1) : 1);
   const m = ctx.metrics;
   const metric = {
@@ -92,18 +117,18 @@ export function createModbus(
   const unit = (id: number): UnitState => {
     let u = units.get(id);
     if (!u) {
-      u = { timeouts: 0, demotedUntil: 0 };
+      u = { timeouts: 0, demotedUntil: 0, probeMs: reconnect.minMs };
       units.set(id, u);
     }
     return u;
   };
 
-  /** Sends one read, retrying timeouts and malformed answers; returns the data or the status of its points. */
-  async function fetch(c: ModbusClient, b: BatchRequest): Promise<Uint8Array | boolean[] | string> {
+  /** Sends one read, retrying timeouts and malformed answers; returns the data or why its points are bad. */
+  async function fetch(c: ModbusClient, b: BatchRequest): Promise<Uint8Array | boolean[] | Failed> {
     const { unitId, table, address, count } = b.request;
     const u = unit(unitId);
     const now = ctx.clock.now();
-    if (u.demotedUntil > now) return "Timeout";
+    if (u.demotedUntil > now) return { status: "Timeout", retried: false };
     const probing = u.timeouts >= demoteAfter;
     let status = "Timeout";
     for (let attempt = 0; attempt <= (probing ? 0 : retries); attempt++) {
@@ -112,14 +137,14 @@ export function createModbus(
         const data = isBitTable(table)
           ? await c.readBits(unitId, table as "coil" | "discrete", address, count)
           : await c.readRegisters(unitId, table as "holding" | "input", address, count);
-        u.timeouts = 0;
+        answered(unitId, u);
         return data;
       } catch (err) {
         if (!(err instanceof ModbusError) || err.kind === "connection") throw err;
         if (err.kind === "exception") {
           metric.exceptions.inc();
-          u.timeouts = 0;
-          return exceptionName(err.code ?? 0);
+          answered(unitId, u);
+          return { status: exceptionName(err.code ?? 0), retried: false };
         }
         c.resync();
         if (!c.isOpen) throw new Error(`connection lost: ${err.message}`);
@@ -133,31 +158,55 @@ export function createModbus(
         }
       }
     }
-    if (status === "Timeout" && ++u.timeouts >= demoteAfter) {
-      u.demotedUntil = ctx.clock.now() + demoteFor;
-      metric.demotions.inc();
-      ctx.log.warn(
-        { unitId, timeouts: u.timeouts, forMs: demoteFor },
-        "unit demoted after consecutive timeouts",
-      );
-    }
-    return status;
+    if (status === "Timeout" && ++u.timeouts >= demoteAfter) demote(unitId, u, probing);
+    return { status, retried: true };
   }
 
-  async function execute(c: ModbusClient, b: BatchRequest, out: Sample[]): Promise<void> {
+  /** The unit answered: it is no longer demoted, and its next demotion starts at the shortest probe wait. */
+  function answered(unitId: number, u: UnitState): void {
+    if (u.timeouts >= demoteAfter) ctx.log.info({ unitId }, "demoted unit answered again");
+    u.timeouts = 0;
+    u.demotedUntil = 0;
+    u.probeMs = reconnect.minMs;
+  }
+
+  /** Leaves the unit alone until its next probe; each failed probe doubles the wait, up to the backoff's maximum. */
+  function demote(unitId: number, u: UnitState, probing: boolean): void {
+    const wait = u.probeMs;
+    u.demotedUntil = ctx.clock.now() + wait;
+    u.probeMs = Math.min(wait * 2, probeMax);
+    metric.demotions.inc();
+    const log = { unitId, timeouts: u.timeouts, nextProbeMs: wait };
+    if (probing) ctx.log.debug(log, "demoted unit did not answer its probe");
+    else ctx.log.warn(log, "unit demoted after consecutive timeouts");
+  }
+
+  /**
+   * Runs one request of a poll. Its points' samples go to their slots in `out`; when the request's
+   * retries are spent (Timeout, MalformedResponse) and other requests of the poll remain, they are
+   * handed to the core at once instead (`emit`), so a silent unit on a shared line reads bad now,
+   * not when the poll's last request has ended.
+   */
+  async function execute(
+    c: ModbusClient,
+    b: BatchRequest,
+    out: Sample[],
+    early: Sample[][] | undefined,
+  ): Promise<void> {
     const data = await fetch(c, b);
     const { points, slots } = b;
-    if (typeof data === "string") {
-      for (let i = 0; i < points.length; i++) {
-        const cp = points[i]!;
-        out[slots[i]!] = {
-          point: cp.point.id,
-          value: null,
-          quality: "bad",
-          status: data,
-          address: cp.address,
-        };
-      }
+    if (!(data instanceof Uint8Array) && !Array.isArray(data)) {
+      const bad: Sample[] = points.map((cp) => ({
+        point: cp.point.id,
+        value: null,
+        quality: "bad",
+        status: data.status,
+        address: cp.address,
+      }));
+      if (early && data.retried && phase === "running") {
+        early.push(bad);
+        ctx.emit(bad);
+      } else for (let i = 0; i < bad.length; i++) out[slots[i]!] = bad[i]!;
       return;
     }
     const base = b.request.address;
@@ -213,10 +262,13 @@ export function createModbus(
         batches.set(points, batch);
       }
       const out = new Array<Sample>(points.length);
+      // A read of one request gains nothing from emitting early: its result is complete as soon.
+      const early: Sample[][] | undefined = batch.length > 1 ? [] : undefined;
       if (batch.length > 1 && lane.limit > 1) c.coalesce?.();
-      await Promise.all(batch.map((b) => lane.run(() => execute(c, b, out))));
+      await Promise.all(batch.map((b) => lane.run(() => execute(c, b, out, early))));
       if (phase !== "running") throw new Error(`modbus ${ctx.device}: stopped during read`);
-      return out;
+      // Points already emitted have empty slots; the rest are returned.
+      return !early?.length ? out : out.filter((x) => x !== undefined);
     },
 
     async write(point, value): Promise<WriteResult> {

@@ -114,15 +114,14 @@ export const ModbusConnectionSchema = Type.Object(
         minimum: 1,
         default: 3,
         description:
-          "Consecutive timed-out requests after which a unit is demoted: its points read bad/Timeout without being asked, so other units on the line keep their rate.",
+          "Consecutive timed-out requests after which a unit is demoted: its points read bad/Timeout without being asked, so other units on the line keep their rate. It is probed on the device's reconnect backoff: first after reconnect.minMs, the wait doubling per unanswered probe up to reconnect.maxMs.",
       }),
     ),
     demoteForMs: Type.Optional(
       Type.Integer({
         minimum: 0,
-        default: 30000,
         description:
-          "How long a demoted unit is left alone before one probe request; a probe that times out demotes it again.",
+          "Longest wait between probes of a demoted unit, when lower than the device's reconnect.maxMs. Unset: reconnect.maxMs.",
       }),
     ),
   },
