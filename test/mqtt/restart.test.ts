@@ -3,12 +3,16 @@
  * five times in a row. During each outage the device is `disconnected` with a reason and every point
  * reads bad/Disconnected (on the bus and in the latest-value cache); after each, the device is
  * `connected`, its reconnects are counted, and the next messages, even with the value of before the
- * outage, make the points good again.
+ * outage, make the points good again: JSON points with new messages, with retained ones, and a
+ * Sparkplug B device whose edge node births again.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import mqtt from "mqtt";
 import { pino } from "pino";
+import sparkplug from "sparkplug-payload";
+import type { UMetric } from "sparkplug-payload/lib/sparkplugbpayload.js";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import mqttAdapter from "../../adapters/mqtt/index.js";
 import { BUILTIN_ADAPTERS } from "../../src/core/builtin-adapters.js";
@@ -158,3 +162,88 @@ it("retained messages: after each of five restarts the points are good again wit
     rmSync(dir, { recursive: true, force: true });
   }
 }, 90_000);
+
+it("Sparkplug: five broker restarts; bad/Disconnected during each, good again after the node's births or data", async () => {
+  const own = await startBroker();
+  const dir = mkdtempSync(join(tmpdir(), "tb-mqtt-spb-restart-"));
+  // A Sparkplug edge node E1 with device D1 in group G: it births on every (re)connect, as an edge
+  // node starts a new session then, and births again when asked by a Rebirth NCMD.
+  const tahu = sparkplug.get("spBv1.0")!;
+  const node = await mqtt.connectAsync(own.url, { reconnectPeriod: 100 });
+  let seq = 0;
+  let bdSeq = 0;
+  const pub = (type: string, device: string | undefined, metrics: UMetric[]) =>
+    node
+      .publishAsync(
+        `spBv1.0/G/${type}/E1${device ? `/${device}` : ""}`,
+        Buffer.from(tahu.encodePayload({ timestamp: Date.now(), seq: seq++ % 256, metrics })),
+        { qos: 1 },
+      )
+      .catch(() => undefined);
+  const births = async () => {
+    seq = 0;
+    await pub("NBIRTH", undefined, [{ name: "bdSeq", type: "Int64", value: bdSeq }]);
+    await pub("DBIRTH", "D1", [{ name: "Speed", alias: 1, type: "Double", value: 42 }]);
+  };
+  node.on("connect", () => {
+    bdSeq++;
+    void node.subscribeAsync("spBv1.0/G/NCMD/E1", { qos: 1 }).then(births, () => undefined);
+  });
+  node.on("message", () => void births()); // the only NCMD is Node Control/Rebirth
+  await node.subscribeAsync("spBv1.0/G/NCMD/E1", { qos: 1 });
+  const gw = new Gateway({
+    id: "gw",
+    dataDir: dir,
+    devices: [
+      {
+        id: "d1",
+        type: "mqtt",
+        connection: {
+          url: own.url,
+          reconnectPeriodMs: 200,
+          sparkplug: { groupId: "G", edgeNodeId: "E1", deviceId: "D1" },
+        },
+        points: [{ id: "speed", type: "float64", metric: "Speed" }],
+      },
+    ] as never,
+    registry: new AdapterRegistry([...BUILTIN_ADAPTERS, mqttAdapter as unknown as AdapterDefinition]),
+    log: pino({ level: "silent" }),
+  });
+  const seen: Reading[] = [];
+  gw.bus.subscribe({ name: "t", handle: (b) => void seen.push(...b) });
+  const speed = () => seen.findLast((r) => r.point === "speed");
+  try {
+    gw.start();
+    await until(() => gw.device("d1")?.state === "connected", "connected");
+    // Born before the gateway subscribed: its next data asks for a rebirth.
+    await pub("DDATA", "D1", [{ alias: 1, type: "Double", value: 42 }]);
+    await until(() => speed()?.quality === "good", "first value", 5_000);
+    for (let outage = 1; outage <= 5; outage++) {
+      const restarted = own.restart(1_500);
+      await until(
+        () => gw.device("d1")?.state === "disconnected" && isDisconnected(speed()),
+        `outage ${outage}: bad/Disconnected`,
+        1_400,
+      );
+      await restarted;
+      await until(
+        () => node.connected && gw.device("d1")?.state !== "disconnected",
+        `outage ${outage}: both back`,
+        8_000,
+      );
+      // The same value as before: births the gateway may have missed, or data whose seq gap asks for them.
+      await pub("DDATA", "D1", [{ alias: 1, type: "Double", value: 42 }]);
+      await until(
+        () => gw.device("d1")?.state === "connected" && speed()?.quality === "good",
+        `outage ${outage}: good again`,
+        8_000,
+      );
+      expect(speed()).toMatchObject({ value: 42, address: "spBv1.0/G/E1/D1:Speed" });
+    }
+  } finally {
+    await gw.stop();
+    await node.endAsync(true);
+    await own.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
