@@ -33,6 +33,17 @@ export interface Service {
   close(): Promise<void>;
 }
 
+/** Waits for `work`, at most `ms`; calls `late` when the deadline passed first. */
+async function withDeadline(work: Promise<unknown>, ms: number, late: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<"late">((r) => {
+    timer = setTimeout(() => r("late"), ms);
+  });
+  const outcome = await Promise.race([work.then(() => "done" as const), deadline]);
+  clearTimeout(timer);
+  if (outcome === "late") late();
+}
+
 /** Starts a gateway and its HTTP service from a config file. */
 export async function startService(file: string, overrides: Overrides = {}, log?: Logger): Promise<Service> {
   const registry = new AdapterRegistry();
@@ -44,9 +55,15 @@ export async function startService(file: string, overrides: Overrides = {}, log?
     registry,
     overrides,
     () => logger!,
-    async (next) => {
-      history?.setDevices(next.devices);
-      await gateway!.apply(next.devices);
+    (next) => {
+      const prepared = gateway!.prepare(next.devices);
+      return {
+        problems: prepared.problems,
+        commit: async () => {
+          history?.setDevices(next.devices);
+          await prepared.commit();
+        },
+      };
     },
   );
   const config = manager.current;
@@ -103,8 +120,13 @@ export async function startService(file: string, overrides: Overrides = {}, log?
     reload: async () => (await manager.reload()).ok,
     async close() {
       watcher.close();
-      await app.close();
-      await running.stop();
+      // Each step gets a share of the shutdown budget, so a hung device or client never keeps
+      // the north buffers and history from being flushed.
+      const budget = manager.current.shutdownTimeoutMs;
+      await withDeadline(app.close(), budget / 4, () => logger!.warn("HTTP service did not close in time"));
+      await withDeadline(running.stop(), budget / 2, () =>
+        logger!.warn("devices did not stop in time; flushing north and history anyway"),
+      );
       await north.close();
       history?.close();
     },

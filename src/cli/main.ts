@@ -8,7 +8,9 @@ import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { formatConfigErrors } from "../config/errors.js";
 import { type GatewayConfig, LOG_LEVELS, type LogLevel } from "../config/schema.js";
+import { installSafetyNet } from "../core/guard.js";
 import { AdapterRegistry } from "../core/registry.js";
+import { createLogger } from "../log.js";
 import { packageRoot, packageVersion } from "../paths.js";
 import { InvalidConfig, loadGatewayConfig, type Overrides, type Service, startService } from "../service.js";
 import { registerAdapterCommand } from "./scaffold.js";
@@ -60,6 +62,7 @@ async function serve(
   after?: () => Promise<unknown>,
 ): Promise<void> {
   let service: Service;
+  installSafetyNet(createLogger(o.logLevel ?? "info")); // devices start inside startService
   try {
     service = await startService(file, o);
   } catch (error) {
@@ -71,6 +74,7 @@ async function serve(
     process.exitCode = 1;
     return;
   }
+  installSafetyNet(service.log);
   banner?.(service);
   process.on("SIGHUP", () => void service.reload());
   let closing = false;
@@ -78,7 +82,12 @@ async function serve(
     if (closing) return;
     closing = true;
     service.log.info(`${signal}: shutting down`);
-    const force = setTimeout(() => process.exit(1), 10_000).unref();
+    const budget = service.config.shutdownTimeoutMs;
+    const force = setTimeout(() => {
+      service.log.error(`shutdown took longer than ${budget} ms (shutdownTimeoutMs); exiting now`);
+      service.log.flush?.();
+      process.exit(1);
+    }, budget).unref();
     service
       .close()
       .then(after)

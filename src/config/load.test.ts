@@ -93,6 +93,7 @@ describe("loadConfig: valid files", () => {
         maxBatch: 1000,
       },
       log: { level: "info" },
+      shutdownTimeoutMs: 10000,
       adapters: [],
       devices: [
         {
@@ -284,6 +285,8 @@ devices:
       - { id: b, type: bool, register: 2, scale: 2, offset: 1 }
       - { id: c, type: string, register: 3, deadband: { mode: absolute, value: 1 } }
       - { id: d, type: float64, register: 4, scale: 0.1, heartbeatMs: 5000, deadband: { mode: percent, value: 1 } }
+      - { id: e, type: int16, register: 5, min: 10, max: 5 }
+      - { id: f, type: int16, register: 6, min: 5, max: 5 }
     reconnect: { minMs: 5000, maxMs: 1000 }
 `);
     expect(lines(result)).toEqual([
@@ -291,7 +294,8 @@ devices:
       "gateway.yaml:9:50 devices[0].points[1].scale: scale only applies to numeric point types (int*, uint*, float*), not 'bool'",
       "gateway.yaml:9:61 devices[0].points[1].offset: offset only applies to numeric point types (int*, uint*, float*), not 'bool'",
       "gateway.yaml:10:55 devices[0].points[2].deadband: deadband only applies to numeric point types (int*, uint*, float*), not 'string'",
-      "gateway.yaml:12:38 devices[0].reconnect.maxMs: must be >= reconnect.minMs",
+      "gateway.yaml:12:58 devices[0].points[4].max: must be >= min (10)",
+      "gateway.yaml:14:38 devices[0].reconnect.maxMs: must be >= reconnect.minMs",
     ]);
   });
 

@@ -3,7 +3,7 @@
  * edits through the API, which are written back to the file so it stays the source of truth.
  * Changes are serialized; an invalid result is refused with every error and nothing changes.
  */
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import type { Logger } from "pino";
 import { parseDocument } from "yaml";
 import type { AdapterRegistry } from "../core/registry.js";
@@ -70,10 +70,36 @@ async function load(file: string, registry: AdapterRegistry, overrides: Override
 }
 
 /** Keys that only take effect when the gateway restarts. */
-const RESTART_KEYS = ["gateway", "dataDir", "http", "auth", "history", "north", "adapters"] as const;
+const RESTART_KEYS = [
+  "gateway",
+  "dataDir",
+  "http",
+  "auth",
+  "history",
+  "north",
+  "adapters",
+  "shutdownTimeoutMs",
+] as const;
+
+/** An unexpected failure of a change, as the one error it reports. */
+function failure(error: unknown): ConfigError[] {
+  if (error instanceof InvalidConfig) return error.errors;
+  return [{ path: "(root)", message: error instanceof Error ? error.message : String(error) }];
+}
 
 /** Outcome of a reload or an edit. */
 export type ConfigChange = { ok: true } | { ok: false; errors: ConfigError[] };
+
+/** A device change built from a new config but not swapped in yet (see `Gateway.prepare`). */
+export interface PreparedDevices {
+  /** Devices of the new config whose adapter refused to build them. */
+  problems: { device: string; message: string }[];
+  /** Swaps the new devices in. */
+  commit(): Promise<void>;
+}
+
+/** Builds the devices of a new config without touching the running ones. */
+export type PrepareDevices = (next: GatewayConfig) => PreparedDevices;
 
 /** Owns the running config of one service. */
 export class ConfigManager {
@@ -85,7 +111,7 @@ export class ConfigManager {
     private readonly overrides: Overrides,
     private running: Loaded,
     private readonly log: () => Logger,
-    private readonly applyDevices: (next: GatewayConfig) => Promise<void>,
+    private readonly prepareDevices: PrepareDevices,
   ) {}
 
   /** Loads the file; throws InvalidConfig with every error when it is invalid. */
@@ -94,7 +120,7 @@ export class ConfigManager {
     registry: AdapterRegistry,
     overrides: Overrides,
     log: () => Logger,
-    applyDevices: (next: GatewayConfig) => Promise<void>,
+    prepareDevices: PrepareDevices,
   ): Promise<ConfigManager> {
     return new ConfigManager(
       file,
@@ -102,7 +128,7 @@ export class ConfigManager {
       overrides,
       await load(file, registry, overrides),
       log,
-      applyDevices,
+      prepareDevices,
     );
   }
 
@@ -115,23 +141,32 @@ export class ConfigManager {
     return maskSecrets(this.running.config, this.running.substituted);
   }
 
-  /** Re-reads the file and applies it. */
+  /**
+   * Re-reads the file and applies it, all or nothing. Never rejects: any failure (invalid file,
+   * a device its adapter refuses, an unreadable file) is an answer with its errors, logged, and
+   * the running configuration stays.
+   */
   reload(): Promise<ConfigChange> {
     return this.serialized(async () => {
+      let change: ConfigChange;
       try {
-        await this.apply(await load(this.file, this.registry, this.overrides));
-        return { ok: true };
+        change = await this.transaction(await load(this.file, this.registry, this.overrides));
       } catch (error) {
-        if (!(error instanceof InvalidConfig)) throw error;
-        this.log().error(`config reload rejected, the running configuration stays:\n${error.message}`);
-        return { ok: false, errors: error.errors };
+        change = { ok: false, errors: failure(error) };
       }
+      if (!change.ok)
+        this.log().error(
+          `config reload rejected, the running configuration stays:\n${formatConfigErrors(this.file, change.errors)}`,
+        );
+      return change;
     });
   }
 
   /**
-   * Applies an edit to the file's document, validates the result like any config file, and only
-   * then writes it (atomically) and applies it. EditConflict from the edit propagates.
+   * Applies an edit to the file's document and validates the result like any config file; then
+   * builds the changed devices, writes the new file next to the old one, swaps the devices in, and
+   * only then replaces the file. Any failure before the swap leaves the gateway and the file as
+   * they were. EditConflict from the edit propagates.
    */
   edit(change: Edit): Promise<ConfigChange> {
     return this.serialized(async () => {
@@ -142,14 +177,44 @@ export class ConfigManager {
       const result = parseConfig(text, { file: this.file, lookup: find, knownTypes });
       if (!result.ok) return { ok: false, errors: result.errors };
       const tmp = `${this.file}.tagbridge-tmp`;
-      await writeFile(tmp, text);
-      await rename(tmp, this.file);
-      await this.apply(accepted(this.file, result, this.overrides));
-      return { ok: true };
+      return this.transaction(accepted(this.file, result, this.overrides), {
+        write: () => writeFile(tmp, text),
+        replace: () => rename(tmp, this.file),
+        abandon: () => rm(tmp, { force: true }),
+      });
     });
   }
 
-  private async apply(next: Loaded): Promise<void> {
+  /** Build, (write the new file aside), swap, (put the file in place): see `edit`. */
+  private async transaction(
+    next: Loaded,
+    file?: { write(): Promise<void>; replace(): Promise<void>; abandon(): Promise<void> },
+  ): Promise<ConfigChange> {
+    const prepared = this.prepareDevices(next.config);
+    if (prepared.problems.length > 0) {
+      const index = new Map(next.config.devices.map((d, i) => [d.id, i]));
+      return {
+        ok: false,
+        errors: prepared.problems.map((p) => ({
+          path: `devices[${index.get(p.device)}]`,
+          message: p.message,
+        })),
+      };
+    }
+    if (file) {
+      try {
+        await file.write();
+      } catch (error) {
+        await file.abandon().catch(() => {});
+        return { ok: false, errors: failure(error) };
+      }
+    }
+    await this.swap(next, prepared);
+    await file?.replace();
+    return { ok: true };
+  }
+
+  private async swap(next: Loaded, prepared: PreparedDevices): Promise<void> {
     const log = this.log();
     const was = this.running.config;
     for (const key of RESTART_KEYS) {
@@ -157,7 +222,7 @@ export class ConfigManager {
         log.warn(`config '${key}' changed: takes effect after a restart`);
     }
     log.level = next.config.log.level;
-    await this.applyDevices(next.config);
+    await prepared.commit();
     const kept = {
       gateway: was.gateway,
       dataDir: was.dataDir,
@@ -165,6 +230,7 @@ export class ConfigManager {
       auth: was.auth,
       history: was.history,
       north: was.north,
+      shutdownTimeoutMs: was.shutdownTimeoutMs,
     };
     this.running = { config: { ...next.config, ...kept }, substituted: next.substituted };
   }

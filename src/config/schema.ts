@@ -63,6 +63,14 @@ function gatewayProperties(deviceItems: TSchema) {
     history: Type.Optional(HistoryConfigSchema),
     north: Type.Optional(NorthConfigSchema),
     log: Type.Optional(LogSchema),
+    shutdownTimeoutMs: Type.Optional(
+      Type.Integer({
+        minimum: 100,
+        default: 10000,
+        description:
+          "On SIGTERM/SIGINT the process ends within this many ms, even when a device or a protocol library hangs: devices get half of it to stop, then north buffers and history are flushed.",
+      }),
+    ),
     adapters: Type.Optional(
       Type.Array(
         Type.String({
@@ -188,6 +196,7 @@ export interface GatewayConfig {
   history?: HistoryConfig;
   north?: NorthConfig;
   log: LogConfig;
+  shutdownTimeoutMs: number;
   adapters: string[];
   devices: DeviceConfig[];
 }

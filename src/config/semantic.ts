@@ -47,6 +47,9 @@ function pointErrors(point: Record<string, unknown>, path: Path): RawError[] {
       }
     }
   }
+  if (typeof point.min === "number" && typeof point.max === "number" && point.min > point.max) {
+    errors.push({ path: [...path, "max"], message: `must be >= min (${point.min})` });
+  }
   const type = point.type;
   if (typeof type === "string" && !NUMERIC_TYPES.has(type)) {
     for (const key of ["scale", "offset", "deadband"]) {

@@ -51,6 +51,20 @@ describe("substitute", () => {
     );
   });
 
+  // Regression (issue 15): both were kept as literal text and passed validate.
+  it("reports an unknown placeholder kind and an unclosed placeholder at their paths", () => {
+    const out = run({ a: "${envv:X}", b: ["x ${env:X"], c: "$${env:X" });
+    expect(out.errors).toEqual([
+      {
+        path: ["a"],
+        message:
+          "unknown placeholder '${envv:…}': use ${env:NAME} or ${file:PATH} (write $${ for a literal ${)",
+      },
+      { path: ["b", 0], message: "unclosed placeholder: '${' without '}' (write $${ for a literal ${)" },
+    ]);
+    expect((out.value as { c: string }).c).toBe("${env:X");
+  });
+
   it("reads files relative to the base directory, trimming one trailing newline", () => {
     const out = run({ a: "${file:token}", b: "${file:two-lines}", c: `${"$"}{file:${join(dir, "crlf")}}` });
     expect(out.value).toEqual({ a: "abc", b: "a\nb\n", c: "x" });
@@ -85,9 +99,10 @@ describe("substitute", () => {
     ]);
   });
 
-  it("reads $${ as a literal ${ and leaves other ${…} and keys alone", () => {
-    const out = run({ "${env:K}": "$${env:A} ${other} ${env:A}" }, { A: "a", K: "k" });
+  it("reads $${ as a literal ${ and leaves keys alone", () => {
+    const out = run({ "${env:K}": "$${env:A} $${other} ${env:A}" }, { A: "a", K: "k" });
     expect(out.value).toEqual({ "${env:K}": "${env:A} ${other} a" });
+    expect(out.errors).toEqual([]);
   });
 
   it("does not mutate its input and keeps a __proto__ key a plain key", () => {

@@ -32,7 +32,9 @@ export interface SubstituteResult {
   substituted: Path[];
 }
 
-const PLACEHOLDER = /\$\$\{|\$\{(env|file):([^}]*)\}/g;
+/** `$${` (a literal), a closed `${…}`, or a `${` that is never closed. */
+const PLACEHOLDER = /\$\$\{|\$\{([^}]*)\}|\$\{/g;
+const KIND = /^(env|file):([\s\S]*)$/;
 const WHOLE = /^\$\{(?:env|file):[^}]*\}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
@@ -74,9 +76,17 @@ function substituteString(
 ): string | number | boolean | undefined {
   if (!text.includes("${")) return undefined;
   let failed = false;
-  const result = text.replace(PLACEHOLDER, (match, kind?: string, spec?: string) => {
+  const result = text.replace(PLACEHOLDER, (match, inner?: string) => {
     if (match === "$${") return "${";
-    const value = resolveOne(kind ?? "", spec ?? "", options);
+    const parts = inner === undefined ? undefined : KIND.exec(inner);
+    const value = parts
+      ? resolveOne(parts[1]!, parts[2]!, options)
+      : {
+          error:
+            inner === undefined
+              ? `unclosed placeholder: '\${' without '}' (write $\${ for a literal \${)`
+              : `unknown placeholder '\${${inner.split(":")[0]}:…}': use \${env:NAME} or \${file:PATH} (write $\${ for a literal \${)`,
+        };
     if (typeof value === "string") return value;
     failed = true;
     out.errors.push({ path, message: value.error });

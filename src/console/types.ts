@@ -23,7 +23,7 @@ export interface DeviceInfo {
   type: string;
   description?: string;
   enabled: boolean;
-  state: "connecting" | "connected" | "degraded" | "disconnected" | "stopped";
+  state: "connecting" | "connected" | "degraded" | "disconnected" | "faulted" | "stopped";
   stateReason?: string;
   stateSince: string;
   pointCount: number;

@@ -18,6 +18,7 @@ import type {
 import { corePointProperties, type PointConfig } from "../sdk/point.js";
 import { ReadingBuilder } from "./builder.js";
 import type { Bus } from "./bus.js";
+import { type DeviceScope, inDevice, outsideDevices } from "./guard.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { Poller, type PollGroup, pollGroups } from "./poller.js";
 import type { Sequence } from "./sequence.js";
@@ -36,6 +37,9 @@ const HELD_PER_POINT = 4;
 
 /** How often a lasting outage is logged again at warn. */
 const STILL_FAILING_LOG_MS = 60_000;
+
+/** Status of every point of a faulted device. */
+const FAULT_STATUS = "DeviceFault";
 
 /** Longest a stop waits for an adapter's start() that ignores the stop. */
 const STOP_WAIT_MS = 5000;
@@ -86,14 +90,17 @@ export class RequestRefused extends Error {
 
 /** One running device. */
 export class DeviceRunner {
-  private readonly adapter: Adapter<Record<string, unknown>>;
+  /** Undefined when the adapter's `create()` refused the device: it is then `faulted`. */
+  private readonly adapter: Adapter<Record<string, unknown>> | undefined;
+  /** Failures escaping this device's code come back here (see guard.ts). */
+  private readonly scope: DeviceScope;
   private readonly builder: ReadingBuilder;
   private readonly log: Logger;
   private readonly polledGroups: PollGroup<Point>[];
   private readonly pushedIds: ReadonlySet<string>;
   private poller: Poller<Point> | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
-  private reported: ReportedState | "connecting" | "stopped";
+  private reported: ReportedState | "connecting" | "stopped" | "faulted";
   private reason: string | undefined;
   private since: number;
   private stopped = false;
@@ -114,6 +121,10 @@ export class DeviceRunner {
   private lifecycle: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   private restarting = false;
+  /** A fault arrived; the connect loop gives way to the fault handling. */
+  private faultPending = false;
+  /** Why the adapter could not be built, if it could not. */
+  private readonly buildError: string | undefined;
   private warnedReason: string | undefined;
   /** Next retry delay; doubles on each failure, back to the minimum after a good read. */
   private backoffMs: number;
@@ -126,6 +137,7 @@ export class DeviceRunner {
     readings: 0,
     reconnects: 0,
     staleMarks: 0,
+    faults: 0,
     lastReadMs: null,
   };
 
@@ -145,26 +157,50 @@ export class DeviceRunner {
     );
     this.polledGroups = pollGroups(polled, spec.pollIntervalMs ?? 1000);
     this.pushedIds = new Set(spec.points.filter((p) => !polled.includes(p)).map((p) => p.id));
-    this.adapter = definition.create({
+    this.scope = { device: spec.id, fault: (error) => this.fault(error) };
+    const ctx = {
       gateway: deps.gateway,
       device: spec.id,
       log: this.log,
       settings: spec.connection,
       points: spec.points,
-      emit: (samples) => this.accept(samples),
-      setState: (state, reason) => this.onReported(state, reason),
-      markStale: (ids) => this.markStale(ids ?? this.pushedIds),
+      emit: (samples: readonly Sample[]) => {
+        try {
+          this.accept(samples);
+        } catch (error) {
+          this.fault(error); // emit never throws into the adapter
+        }
+      },
+      setState: (state: ReportedState, reason?: string) => this.onReported(state, reason),
+      markStale: (ids?: readonly string[]) => this.markStale(ids ?? this.pushedIds),
       clock: deps.clock,
       metrics: deps.metrics.forDevice(definition.type, spec.id),
       dataDir: join(deps.dataDir, "devices", spec.id),
       sharedDir: sharedDirOf(deps.dataDir, definition.type),
-    }) as Adapter<Record<string, unknown>>;
+    };
+    try {
+      this.adapter = inDevice(this.scope, () => definition.create(ctx)) as Adapter<Record<string, unknown>>;
+    } catch (error) {
+      this.buildError = `cannot build the device: ${message(error)}`;
+      if (this.reported !== "stopped") this.reported = "faulted";
+    }
+  }
+
+  /** Why the adapter refused to build this device, when it did (the device is then `faulted`). */
+  get faultedAtBuild(): string | undefined {
+    return this.buildError;
   }
 
   /** Starts connecting in the background; resolves at once. */
   start(): void {
     if (this.started) return;
     this.started = true;
+    if (!this.adapter) {
+      this.setState("faulted", this.buildError);
+      this.publishWith((out) => this.builder.markAll("bad", FAULT_STATUS, this.deps.clock.now(), out));
+      this.attempted = true;
+      return;
+    }
     this.lifecycle = this.connectLoop();
   }
 
@@ -180,7 +216,7 @@ export class DeviceRunner {
       this.stopping = (async () => {
         await this.halt();
         await Promise.race([this.lifecycle, new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
-        await this.adapter.stop().catch(() => {}); // a start that completed during the wait
+        await this.stopAdapter(); // a start that completed during the wait
         this.setState("stopped", undefined);
       })();
     }
@@ -247,25 +283,27 @@ export class DeviceRunner {
       throw new RequestRefused("UnknownPoint", `device '${this.spec.id}' has no point '${pointId}'`);
     if (point.access !== "readwrite")
       throw new RequestRefused("NotWritable", `point '${pointId}' is not writable (access: read)`);
-    if (!this.adapter.write)
+    const adapter = this.adapter;
+    if (!adapter?.write)
       throw new RequestRefused("Unsupported", `adapter '${this.definition.type}' cannot write`);
     const check = checkWrite(point, value);
     if (!check.ok) throw new RequestRefused("InvalidValue", check.message);
     this.requireConnected();
-    return this.adapter.write(point, check.raw);
+    return inDevice(this.scope, () => adapter.write!(point, check.raw));
   }
 
   /** The adapter's read plan, or undefined when it has none. */
   plan(): unknown {
-    return this.adapter.plan?.();
+    return this.adapter?.plan?.();
   }
 
   /** Children of a node of the device's address space. */
   async browse(node: string | undefined): Promise<BrowseNode[]> {
-    if (!this.adapter.browse)
+    const adapter = this.adapter;
+    if (!adapter?.browse)
       throw new RequestRefused("Unsupported", `adapter '${this.definition.type}' cannot browse`);
     this.requireConnected();
-    return this.adapter.browse(node);
+    return inDevice(this.scope, () => adapter.browse!(node));
   }
 
   private requireConnected(): void {
@@ -275,21 +313,22 @@ export class DeviceRunner {
   }
 
   private async connectLoop(): Promise<void> {
-    while (!this.stopped) {
+    while (!this.stopped && !this.faultPending) {
       this.setState("connecting", this.reason);
       try {
-        await this.adapter.start();
+        const adapter = this.adapter!;
+        await inDevice(this.scope, () => adapter.start());
       } catch (error) {
         this.attempted = true;
         if (this.stopped) break;
         const delay = this.nextBackoff();
         this.disconnected(`connect failed: ${message(error)}`, delay);
-        await this.adapter.stop().catch(() => {});
+        await this.stopAdapter();
         await this.sleep(delay);
         continue;
       }
       this.attempted = true;
-      if (this.stopped) break;
+      if (this.stopped || this.faultPending) break;
       this.setState("connected", undefined);
       this.startPolling();
       return;
@@ -323,7 +362,8 @@ export class DeviceRunner {
     if (this.restarting) return;
     let samples: Sample[];
     try {
-      samples = await this.adapter.read!(group.points);
+      const adapter = this.adapter!;
+      samples = await inDevice(this.scope, () => adapter.read!(group.points));
     } catch (error) {
       if (this.stopped) return;
       this.counters.readErrors++;
@@ -342,7 +382,7 @@ export class DeviceRunner {
   private reconnectAfter(reason: string): void {
     if (this.restarting) return;
     this.restarting = true;
-    this.lifecycle = this.lifecycle.then(async () => {
+    this.next(async () => {
       const delay = this.nextBackoff();
       await this.halt();
       if (this.stopped) return;
@@ -355,7 +395,7 @@ export class DeviceRunner {
 
   private nextBackoff(): number {
     const delay = this.backoffMs;
-    this.backoffMs = Math.min(delay * 2, this.spec.reconnect?.maxMs ?? 30000);
+    this.backoffMs = Math.min(delay * 2, this.maxBackoff());
     return delay;
   }
 
@@ -365,7 +405,54 @@ export class DeviceRunner {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
     await poller?.stop();
-    await this.adapter.stop().catch((error) => this.log.warn({ err: error }, "adapter stop failed"));
+    await this.stopAdapter();
+  }
+
+  private async stopAdapter(): Promise<void> {
+    const adapter = this.adapter;
+    if (!adapter) return;
+    try {
+      await inDevice(this.scope, () => adapter.stop());
+    } catch (error) {
+      this.log.warn({ err: error }, "adapter stop failed");
+    }
+  }
+
+  /**
+   * A failure escaped the adapter (a library callback threw, a promise was left rejected, emit was
+   * handed garbage): the device becomes `faulted` with the reason, its points bad/DeviceFault, and
+   * it is started afresh after its longest reconnect delay. Other devices never notice.
+   */
+  private fault(error: unknown): void {
+    this.counters.faults++;
+    if (this.stopped || this.restarting) return;
+    this.restarting = true;
+    const reason = `fault: ${message(error)}`;
+    this.log.error({ err: error }, `device faulted; restarting it in ${this.maxBackoff()} ms`);
+    this.faultPending = true;
+    this.wake?.(); // a connect loop sleeping between attempts ends now
+    this.next(async () => {
+      this.faultPending = false;
+      await this.halt();
+      if (this.stopped) return;
+      this.held.clear();
+      this.setState("faulted", reason);
+      this.publishWith((out) => this.builder.markAll("bad", FAULT_STATUS, this.deps.clock.now(), out));
+      await this.sleep(this.maxBackoff());
+      this.restarting = false;
+      await this.connectLoop();
+    });
+  }
+
+  /** Runs `task` after the lifecycle work before it; a failure is logged, never left floating. */
+  private next(task: () => Promise<void>): void {
+    this.lifecycle = this.lifecycle.then(task).catch((error) => {
+      this.log.error({ err: error }, "device lifecycle failed");
+    });
+  }
+
+  private maxBackoff(): number {
+    return this.spec.reconnect?.maxMs ?? 30000;
   }
 
   private accept(samples: readonly Sample[]): void {
@@ -453,7 +540,8 @@ export class DeviceRunner {
     fill(out);
     if (out.length === 0) return;
     this.counters.readings += out.length;
-    this.deps.bus.publish(out);
+    // Outside the device's scope: what consumers schedule from here is theirs, not the device's.
+    outsideDevices(() => this.deps.bus.publish(out));
   }
 
   private setState(state: DeviceRunner["reported"], reason: string | undefined): void {

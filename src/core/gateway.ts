@@ -32,6 +32,15 @@ export interface ApplyResult {
   unchanged: string[];
 }
 
+/** A device change built but not yet swapped in (see `Gateway.prepare`). */
+export interface PreparedChange {
+  result: ApplyResult;
+  /** Added or changed devices their adapter refused to build. */
+  problems: { device: string; message: string }[];
+  /** Stops what goes, starts what comes. */
+  commit(): Promise<ApplyResult>;
+}
+
 const systemClock: Clock = { now: () => Date.now() };
 
 /** A running gateway. */
@@ -67,33 +76,56 @@ export class Gateway implements GatewayView {
 
   /**
    * Moves to a new device list: removed and changed devices stop, added and changed ones start,
-   * the others keep running untouched.
+   * the others keep running untouched. Devices the adapter refuses to build become `faulted`.
    */
   async apply(devices: readonly DeviceSpec[]): Promise<ApplyResult> {
+    return this.prepare(devices).commit();
+  }
+
+  /**
+   * The first half of a transactional change: builds the runners of added and changed devices
+   * (and again those that could not be built before) without starting anything. `problems` lists
+   * the added or changed devices their adapter refused to build; `commit` swaps the runners in,
+   * `discard` (or simply not committing) leaves the gateway as it was.
+   */
+  prepare(devices: readonly DeviceSpec[]): PreparedChange {
     const next = new Map(devices.map((d) => [d.id, d]));
     const result: ApplyResult = { added: [], removed: [], changed: [], unchanged: [] };
+    const retried: string[] = [];
     for (const [id, runner] of this.runners) {
       const spec = next.get(id);
       if (!spec) result.removed.push(id);
-      else if (isDeepStrictEqual(spec, runner.spec)) result.unchanged.push(id);
-      else result.changed.push(id);
+      else if (!isDeepStrictEqual(spec, runner.spec)) result.changed.push(id);
+      else if (runner.faultedAtBuild !== undefined) retried.push(id);
+      else result.unchanged.push(id);
     }
     for (const id of next.keys()) if (!this.runners.has(id)) result.added.push(id);
-    // Build the new runners first: a definition that throws in create() leaves everything running.
-    const fresh = [...result.changed, ...result.added].map((id) => this.create(next.get(id)!));
-    await Promise.all(
-      [...result.removed, ...result.changed].map(async (id) => {
-        await this.runners.get(id)?.stop();
-        this.runners.delete(id);
-        this.bus.forget(id);
-      }),
-    );
-    for (const r of fresh) {
-      this.runners.set(r.spec.id, r);
-      if (r.spec.enabled !== false) r.start();
-    }
-    this.log.info(result, "configuration applied");
-    return result;
+    const fresh = [...result.changed, ...result.added, ...retried].map((id) => this.create(next.get(id)!));
+    const problems = fresh
+      .filter(
+        (r) => r.faultedAtBuild !== undefined && r.spec.enabled !== false && !retried.includes(r.spec.id),
+      )
+      .map((r) => ({ device: r.spec.id, message: r.faultedAtBuild! }));
+    result.changed.push(...retried);
+    return {
+      result,
+      problems,
+      commit: async () => {
+        await Promise.all(
+          [...result.removed, ...result.changed].map(async (id) => {
+            await this.runners.get(id)?.stop();
+            this.runners.delete(id);
+            this.bus.forget(id);
+          }),
+        );
+        for (const r of fresh) {
+          this.runners.set(r.spec.id, r);
+          if (r.spec.enabled !== false) r.start();
+        }
+        this.log.info(result, "configuration applied");
+        return result;
+      },
+    };
   }
 
   devices(): DeviceInfo[] {

@@ -10,6 +10,7 @@ import {
   Registry,
 } from "prom-client";
 import type { Counter, Gauge, Metrics } from "../sdk/adapter.js";
+import { escapedCounts } from "./guard.js";
 import type { DeviceInfo, ReadingBus } from "./types.js";
 
 const NAME = /^[a-z][a-z0-9_]*$/;
@@ -102,6 +103,19 @@ export class GatewayMetrics {
       "Points republished uncertain/Stale because their values stopped arriving",
       (d) => d.counters.staleMarks,
     );
+    perDevice(
+      "tagbridge_device_faults",
+      "Failures that escaped the adapter's code and faulted the device",
+      (d) => d.counters.faults,
+    );
+    new PromGauge({
+      name: "tagbridge_escaped_errors",
+      help: "Uncaught exceptions and unhandled rejections outside every device (logged; the gateway kept running)",
+      registers: [this.registry],
+      collect() {
+        this.set(escapedCounts()?.outside ?? 0);
+      },
+    });
     new PromGauge({
       name: "tagbridge_bus_queued",
       help: "Readings waiting in a bus consumer's queue",

@@ -80,6 +80,8 @@ export interface DeviceCounters {
   readings: number;
   /** Successful (re)connects after the first, whoever reconnected (the core or the protocol library). */
   reconnects: number;
+  /** Failures that escaped the adapter (uncaught in a library callback, unhandled rejection) and faulted the device. */
+  faults: number;
   /** Times a good point was republished uncertain/Stale because its values stopped arriving. */
   staleMarks: number;
   /** Duration of the last read() in ms. */

@@ -8,7 +8,7 @@ import { ReadingSchema } from "../schema/reading.js";
 import type { BrowseNode, DeviceState } from "../sdk/adapter.js";
 import { coreDeviceProperties, corePointProperties } from "../sdk/point.js";
 
-const DEVICE_STATES = ["connecting", "connected", "degraded", "disconnected", "stopped"] as const;
+const DEVICE_STATES = ["connecting", "connected", "degraded", "disconnected", "faulted", "stopped"] as const;
 
 /** Device and point ids share one pattern (from the SDK); anything else is rejected with 400. */
 const ID_PATTERN = idPattern();
@@ -40,6 +40,11 @@ export const DeviceCountersSchema = Type.Object(
     reconnects: Type.Integer({
       minimum: 0,
       description: "Successful reconnects after the first connect, by the core or the protocol library.",
+    }),
+    faults: Type.Integer({
+      minimum: 0,
+      description:
+        "Failures that escaped the adapter (an exception in a library callback, an unhandled rejection) and faulted the device.",
     }),
     staleMarks: Type.Integer({
       minimum: 0,

@@ -36,8 +36,12 @@ export interface Sample {
 /** Connection state an adapter reports; the core adds `connecting` and `stopped` itself. */
 export type ReportedState = "connected" | "degraded" | "disconnected";
 
-/** Every state a device can be in. */
-export type DeviceState = "connecting" | ReportedState | "stopped";
+/**
+ * Every state a device can be in. `faulted`: the adapter refused to build the device, or a failure
+ * escaped its code (the reason says which); the core restarts it after its longest reconnect delay
+ * (a device that could not be built, on the next configuration change).
+ */
+export type DeviceState = "connecting" | ReportedState | "faulted" | "stopped";
 
 /** A monotonic-enough clock the core injects, so tests can control time. */
 export interface Clock {

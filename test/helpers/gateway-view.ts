@@ -18,6 +18,7 @@ const counters = () => ({
   readErrors: 0,
   overruns: 0,
   staleMarks: 0,
+  faults: 0,
   samples: 6,
   badSamples: 1,
   readings: 6,

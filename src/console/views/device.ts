@@ -21,6 +21,7 @@ const COUNTERS: [key: string, label: string][] = [
   ["reconnects", "reconnects"],
   ["overruns", "overruns"],
   ["staleMarks", "stale marks"],
+  ["faults", "faults"],
   ["lastReadMs", "last read ms"],
 ];
 
