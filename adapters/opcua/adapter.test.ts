@@ -1,23 +1,37 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { DataValue } from "node-opcua-data-value";
 import { StatusCodes } from "node-opcua-status-code";
 import { DataType, Variant } from "node-opcua-variant";
 import { describe, expect, it } from "vitest";
-import { createTestContext } from "../../src/sdk/testing.js";
+import { createTestContext, type FakeClock } from "../../src/sdk/testing.js";
 import { createOpcua } from "./adapter.js";
-import type { ConnectionEvents, OpcuaClientFactory, OpcuaConnection, SubscriptionSpec } from "./client.js";
+import type {
+  ConnectionEvents,
+  OpcuaClientFactory,
+  OpcuaConnection,
+  SubscriptionListener,
+  SubscriptionSpec,
+} from "./client.js";
 import opcuaAdapter from "./index.js";
 
-/** A fake seam: one connection whose subscriptions never publish, recording what was asked. */
+/**
+ * A fake seam: one connection whose subscriptions publish only when a test pushes, recording what
+ * was asked. `refuse` maps node ids to the status their monitored item is refused with; `namespaces`
+ * is the server's namespace array.
+ */
 function fake() {
   const subscribed: SubscriptionSpec[] = [];
   const closed: number[] = [];
   const written: Variant[] = [];
+  const reads: string[][] = [];
+  const refuse = new Map<string, string>();
+  const namespaces = ["http://opcfoundation.org/UA/", "urn:server"];
   let events: ConnectionEvents | undefined;
-  const pushes: ((g: number, i: number, dv: DataValue) => void)[] = [];
+  const listeners: SubscriptionListener[] = [];
   const conn: OpcuaConnection = {
-    read: async (ids) =>
-      ids.map(() => new DataValue({ value: new Variant({ dataType: DataType.Double, value: 1 }) })),
+    read: async (ids) => {
+      reads.push([...ids]);
+      return ids.map(() => new DataValue({ value: new Variant({ dataType: DataType.Double, value: 1 }) }));
+    },
     meta: async (ids) =>
       ids.map(() => ({ dataType: DataType.Int16, isArray: false, writable: true, unit: "bar" })),
     write: async (_id, v) => {
@@ -25,11 +39,18 @@ function fake() {
       return StatusCodes.Good;
     },
     browse: async () => [],
+    namespaces: async () => [...namespaces],
+    reconnecting: () => false,
     subscriptionLimits: async () => ({ itemsPerSubscription: 2 }),
-    subscribe: async (spec, onData) => {
+    subscribe: async (spec, listener) => {
       const n = subscribed.push(spec);
-      pushes.push(onData);
-      return { lastActivity: () => 0, keepAliveMs: () => 100, close: async () => void closed.push(n) };
+      listeners.push(listener);
+      return {
+        keepAliveMs: () => 100,
+        publishingIntervalMs: () => 10,
+        results: spec.groups.map((g) => g.nodeIds.map((id) => refuse.get(id) ?? "Good")),
+        close: async () => void closed.push(n),
+      };
     },
     close: async () => undefined,
   };
@@ -47,8 +68,12 @@ function fake() {
     subscribed,
     closed,
     written,
+    reads,
+    refuse,
+    namespaces,
+    listeners,
     events: () => events!,
-    push: (g: number, i: number, dv: DataValue) => pushes[0]!(g, i, dv),
+    push: (g: number, i: number, dv: DataValue, sub = 0) => listeners[sub]!.data(g, i, dv),
   };
 }
 
@@ -59,14 +84,26 @@ const points = [
   { id: "w", type: "int16", address: "ns=1;s=w", access: "readwrite", mode: "poll" },
 ];
 
-function setup() {
+function setup(list: unknown[] = points, prepare: (f: ReturnType<typeof fake>) => void = () => {}) {
   const f = fake();
+  prepare(f);
   const tc = createTestContext(opcuaAdapter, {
     settings: { endpointUrl: "opc.tcp://127.0.0.1:1", publishingIntervalMs: 100 },
-    points,
+    points: list,
   });
-  return { ...f, tc, adapter: createOpcua(tc.ctx, f.factory) };
+  return { ...f, tc, clock: tc.clock as FakeClock, adapter: createOpcua(tc.ctx, f.factory) };
 }
+
+/** Waits (50 ms steps, 3 s at most) until `check` holds; the adapter's watchdog ticks on real time. */
+async function until(check: () => boolean, what: string) {
+  for (let i = 0; i < 60; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const dv = (value: number) => new DataValue({ value: new Variant({ dataType: DataType.Double, value }) });
 
 describe("opcua adapter over a fake client", () => {
   it("spreads items over subscriptions within the server's limit", async () => {
@@ -95,10 +132,125 @@ describe("opcua adapter over a fake client", () => {
   it("recreates a subscription silent past its keep-alive, and counts it", async () => {
     const s = setup();
     await s.adapter.start();
-    for (let i = 0; i < 40 && (s.tc.metrics.counters.get("opcua_subscriptions_recreated") ?? 0) < 2; i++)
-      await sleep(50);
-    expect(s.tc.metrics.counters.get("opcua_subscriptions_recreated")).toBeGreaterThanOrEqual(2);
+    s.clock.advance(301); // past watchdogFactor (3) × keep-alive (100 ms)
+    await until(() => (s.tc.metrics.counters.get("opcua_subscriptions_recreated") ?? 0) >= 2, "recreation");
     expect(s.closed.slice(0, 2).sort()).toEqual([1, 2]);
+    expect(s.subscribed).toHaveLength(4);
+    await s.adapter.stop();
+  });
+
+  it("a refused monitored item makes only its point bad, with the server's status name", async () => {
+    const s = setup(points, (f) => {
+      f.refuse.set("ns=1;s=b", "BadNodeIdUnknown");
+      f.refuse.set("ns=1;s=c", "BadAttributeIdInvalid");
+    });
+    await s.adapter.start();
+    expect(s.tc.emitted).toEqual([
+      { point: "b", value: null, quality: "bad", status: "BadNodeIdUnknown" },
+      { point: "c", value: null, quality: "bad", status: "BadAttributeIdInvalid" },
+    ]);
+    s.push(0, 0, dv(7));
+    expect(s.tc.emitted.at(-1)).toMatchObject({ point: "a", value: 7, quality: "good" });
+    expect(s.tc.states).toEqual([]); // the device itself stays up; the core shows it degraded
+    await s.adapter.stop();
+  });
+
+  it("resolves nsu= node ids against the namespace array on each connect", async () => {
+    const list = [
+      { id: "x", type: "float64", address: "nsu=urn:a;s=x" },
+      { id: "y", type: "float64", address: "nsu=urn:b;i=7" },
+      { id: "u", type: "float64", address: "nsu=urn:gone;s=u" },
+      { id: "z", type: "float64", address: "nsu=urn:gone;s=z", mode: "poll" },
+      { id: "w", type: "float64", address: "nsu=urn:b;s=w", mode: "poll", access: "readwrite" },
+    ];
+    const s = setup(list, (f) => f.namespaces.push("urn:a", "urn:b"));
+    await s.adapter.start();
+    expect(s.subscribed.map((x) => x.groups[0]?.nodeIds)).toEqual([["ns=2;s=x", "ns=3;i=7"]]);
+    expect(s.tc.emitted).toEqual([{ point: "u", value: null, quality: "bad", status: "BadNodeIdUnknown" }]);
+    const polled = s.tc.ctx.points.filter((p) => p.mode === "poll");
+    const read = await s.adapter.read(polled);
+    expect(read).toEqual([
+      { point: "z", value: null, quality: "bad", status: "BadNodeIdUnknown" },
+      { point: "w", value: 1, quality: "good", unit: "bar" },
+    ]);
+    expect(s.reads).toEqual([["ns=3;s=w"]]);
+
+    // The server comes back with its namespaces in another order.
+    s.events().lost("connection lost");
+    s.namespaces.splice(2, 2, "urn:b", "urn:a");
+    s.events().restored();
+    await until(() => s.subscribed.length === 2, "subscriptions created again");
+    expect(s.subscribed[1]?.groups[0]?.nodeIds).toEqual(["ns=3;s=x", "ns=2;i=7"]);
+    expect(s.closed).toEqual([1]);
+    await s.adapter.read(polled);
+    expect(s.reads.at(-1)).toEqual(["ns=2;s=w"]);
+    await s.adapter.write(polled[1]!, 3);
+    // What the old subscription still delivers is ignored; the new one's values count.
+    const before = s.tc.emitted.length;
+    s.push(0, 0, dv(5), 0);
+    expect(s.tc.emitted).toHaveLength(before);
+    s.push(0, 0, dv(6), 1);
+    expect(s.tc.emitted.at(-1)).toMatchObject({ point: "x", value: 6 });
+    await s.adapter.stop();
+  });
+
+  it("marks the points stale when keep-alives stop, and re-reads them when they resume", async () => {
+    const s = setup(points.slice(0, 2));
+    await s.adapter.start();
+    s.clock.advance(140); // inside the window: keep-alive 100 ms + max(10, 50) ms of slack
+    await new Promise((r) => setTimeout(r, 250)); // two watchdog ticks that must not mark anything
+    expect(s.tc.stale).toEqual([]);
+    s.clock.advance(20);
+    await until(() => s.tc.stale.length > 0, "markStale");
+    expect(s.tc.stale).toEqual([["a", "b"]]);
+    expect(s.tc.metrics.counters.get("opcua_subscriptions_recreated")).toBe(0);
+    s.listeners[0]!.alive();
+    await until(() => s.tc.emitted.length === 2, "values re-read");
+    expect(s.reads).toEqual([["ns=1;s=a", "ns=1;s=b"]]);
+    expect(s.tc.emitted.map((x) => [x.point, x.quality])).toEqual([
+      ["a", "good"],
+      ["b", "good"],
+    ]);
+    expect(s.tc.stale).toHaveLength(1);
+    await s.adapter.stop();
+  });
+
+  it("a subscription that ends makes its points stale at once and is created again", async () => {
+    const s = setup(points.slice(0, 2));
+    await s.adapter.start();
+    s.listeners[0]!.ended("subscription status BadTimeout");
+    expect(s.tc.stale).toEqual([["a", "b"]]);
+    await until(() => s.subscribed.length === 2, "recreated");
+    expect(s.tc.metrics.counters.get("opcua_subscriptions_recreated")).toBe(1);
+    await s.adapter.stop();
+  });
+
+  it("stop clears the watchdog: nothing is marked stale after it", async () => {
+    const s = setup(points.slice(0, 2));
+    await s.adapter.start();
+    await s.adapter.stop();
+    s.clock.advance(10_000);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(s.tc.stale).toEqual([]);
+    expect(s.subscribed).toHaveLength(1);
+  });
+
+  it("reports every library reconnect as connected and subscribes anew each time", async () => {
+    const s = setup(points.slice(0, 2));
+    await s.adapter.start();
+    for (let n = 1; n <= 5; n++) {
+      s.events().lost("connection lost");
+      s.events().restored();
+      await until(() => s.subscribed.length === n + 1, `subscriptions after reconnect ${n}`);
+    }
+    expect(s.tc.states).toEqual(
+      Array.from({ length: 5 }, () => [
+        { state: "disconnected", reason: "connection lost" },
+        { state: "connected", reason: undefined },
+      ]).flat(),
+    );
+    expect(s.tc.metrics.counters.get("opcua_reconnects")).toBe(5);
+    expect(s.closed).toEqual([1, 2, 3, 4, 5]);
     await s.adapter.stop();
   });
 

@@ -1,7 +1,9 @@
 /**
  * The OPC UA adapter: one session per device, monitored items for `subscribe` points (pushed with
  * ctx.emit), reads for `poll` points (scheduled by the core), writes, browse. node-opcua reconnects
- * by itself; its events become device state, and a watchdog recreates a subscription that went silent.
+ * by itself; its events become device state, and after each reconnect the adapter resolves namespace
+ * URIs again and creates its subscriptions anew. A watchdog marks the points of a subscription whose
+ * publish responses stopped stale (ctx.markStale) and recreates it if it stays silent.
  */
 import { mkdir } from "node:fs/promises";
 import type { DataValue } from "node-opcua";
@@ -12,6 +14,7 @@ import {
   layoutSubscriptions,
   type SubscriptionLayout,
 } from "../../protocols/opcua/layout.js";
+import { type ParsedNodeId, parseNodeId, resolveNodeId } from "../../protocols/opcua/nodeid.js";
 import { isGood, qualityOf } from "../../protocols/opcua/status.js";
 import { pointTypeOf, valueToVariant, variantToValue } from "../../protocols/opcua/variant.js";
 import type {
@@ -58,18 +61,44 @@ export class OpcuaWriteError extends Error {
 
 interface Item {
   id: string;
+  /** The node id this connection monitors: the point's address with its namespace resolved. */
   nodeId: string;
   paramsKey: string;
   params: MonitorParams;
 }
 
+/** A subscription of this connection, and what its watchdog knows of it. */
 interface LiveSubscription {
   layout: SubscriptionLayout<Item>;
   handle: SubscriptionHandle;
+  /** The connection generation it belongs to; data of an older one is ignored. */
+  generation: number;
+  /** ctx.clock time of the last publish response (data or keep-alive). */
+  lastActivity: number;
+  /** Its points were marked stale and not refreshed since. */
+  stale: boolean;
+  /** Why it ended without close(), if it did. */
+  ended?: string;
+  /** Ids of its points the server accepted as monitored items. */
+  accepted: string[];
 }
+
+/** Whether a status code name is of Good severity. */
+const isGoodName = (name: string): boolean => name.startsWith("Good");
 
 /** Whether the core polls this point (mode poll) rather than the adapter subscribing to it. */
 export const isPolled = (point: { mode?: string }): boolean => point.mode === "poll";
+
+/** The status of a point whose `nsu=` namespace the server does not have. */
+export const UNKNOWN_NAMESPACE = "BadNodeIdUnknown";
+
+/**
+ * How long a subscription may stay silent before its points are stale: one keep-alive period
+ * (revised publishing interval × revised max keep-alive count) plus half of one, at least one
+ * publishing interval of slack for the network and the server's scheduling.
+ */
+export const staleWindowMs = (keepAliveMs: number, publishingIntervalMs: number): number =>
+  keepAliveMs + Math.max(publishingIntervalMs, keepAliveMs / 2);
 
 function monitorParams(point: OpcuaPoint, publishingIntervalMs: number): MonitorParams {
   const params: MonitorParams = {
@@ -81,13 +110,23 @@ function monitorParams(point: OpcuaPoint, publishingIntervalMs: number): Monitor
   return params;
 }
 
+/** A point's address parsed; config load refused malformed ones, so this only guards direct use. */
+function parsedAddress(point: OpcuaPoint): ParsedNodeId {
+  const r = parseNodeId(point.address);
+  if (!r.ok) throw new Error(`point ${point.id}: not an OPC UA node id: ${point.address} (${r.error})`);
+  return r.nodeId;
+}
+
 /** Creates an OPC UA instance for one device. No I/O; `factory` is the seam unit tests fake. */
 export function createOpcua(
   ctx: OpcuaContext,
   factory: OpcuaClientFactory = nodeOpcuaFactory,
 ): OpcuaInstance {
   const s = ctx.settings;
+  const clock = ctx.clock;
   const publishingIntervalMs = s.publishingIntervalMs ?? 1000;
+  const parsed = new Map(ctx.points.map((p) => [p.id, parsedAddress(p)]));
+  const byNamespaceUri = [...parsed.values()].some((n) => typeof n.namespace === "string");
   const items: Item[] = ctx.points
     .filter((p) => !isPolled(p))
     .map((p) => {
@@ -111,6 +150,15 @@ export function createOpcua(
   let conn: OpcuaConnection | undefined;
   let subs: LiveSubscription[] = [];
   let metas = new Map<string, NodeMeta>();
+  /** Point id → node id on this server (namespace URIs resolved); undefined: unknown namespace. */
+  let resolved = new Map<string, string | undefined>();
+  /** Bumped whenever the connection is lost or restored: subscriptions of older ones are dead. */
+  let generation = 0;
+  /** Subscriptions must be created again (a rebuild after a reconnect failed). */
+  let rebuildPending = false;
+  /** The namespace resolution of a reconnect in progress: reads wait for it, not to use old indexes. */
+  let resolving: Promise<void> | undefined;
+  let checking = false;
   let watchdog: NodeJS.Timeout | undefined;
   let abort = new AbortController();
 
@@ -127,6 +175,7 @@ export function createOpcua(
       });
     });
   };
+  const timeout = s.connectTimeoutMs ?? 10_000;
 
   const toSample = (point: OpcuaPoint, dv: DataValue): Sample => {
     const q = qualityOf(dv.statusCode);
@@ -139,14 +188,58 @@ export function createOpcua(
     if (unit) sample.unit = unit;
     return sample;
   };
+  const bad = (point: string, status: string): Sample => ({ point, value: null, quality: "bad", status });
 
-  const subscribeAll = async (c: OpcuaConnection, layouts: SubscriptionLayout<Item>[]) => {
-    for (const layout of layouts) subs.push({ layout, handle: await openSubscription(c, layout) });
-    subscriptionsGauge.set(subs.length);
+  /** Resolves every point's namespace against the server's namespace array, read anew. */
+  const resolveAll = async (c: OpcuaConnection) => {
+    const table = byNamespaceUri ? await bounded(c.namespaces(), "read the namespace array", timeout) : [];
+    resolved = new Map(ctx.points.map((p) => [p.id, resolveNodeId(parsed.get(p.id)!, table)]));
+    const unknown = ctx.points.filter((p) => resolved.get(p.id) === undefined);
+    if (unknown.length > 0)
+      ctx.log.warn(
+        { points: unknown.map((p) => p.id), namespaces: table },
+        "namespace URI not on the server: points are bad/BadNodeIdUnknown",
+      );
   };
 
-  const openSubscription = (c: OpcuaConnection, layout: SubscriptionLayout<Item>) =>
-    c.subscribe(
+  /** Reads node attributes (data type, unit) of the resolved points. */
+  const readMetas = async (c: OpcuaConnection) => {
+    const known = ctx.points.filter((p) => resolved.get(p.id) !== undefined);
+    const found = known.length > 0 ? await c.meta(known.map((p) => resolved.get(p.id)!)) : [];
+    metas = new Map(known.map((p, i) => [p.id, found[i]!]));
+  };
+
+  /** Reads points once and emits them: after a stale period, values that did not change since. */
+  const refresh = async (ids: readonly string[], gen: number) => {
+    const c = conn;
+    const points = ids.map((id) => byId.get(id)!).filter((p) => resolved.get(p.id) !== undefined);
+    if (!c || points.length === 0) return;
+    try {
+      const dvs = await c.read(points.map((p) => resolved.get(p.id)!));
+      if (phase === "running" && gen === generation) ctx.emit(points.map((p, i) => toSample(p, dvs[i]!)));
+    } catch (err) {
+      ctx.log.debug({ err }, "re-reading points after a silent subscription failed");
+    }
+  };
+
+  const openSubscription = async (c: OpcuaConnection, layout: SubscriptionLayout<Item>, gen: number) => {
+    const live: LiveSubscription = {
+      layout,
+      handle: undefined as unknown as SubscriptionHandle,
+      generation: gen,
+      lastActivity: clock.now(),
+      stale: false,
+      accepted: [],
+    };
+    const current = () => phase === "running" && live.generation === generation;
+    const alive = () => {
+      live.lastActivity = clock.now();
+      if (!live.stale || !current()) return;
+      live.stale = false;
+      ctx.log.info("subscription publishing again");
+      void refresh(live.accepted, gen);
+    };
+    live.handle = await c.subscribe(
       {
         publishingIntervalMs,
         maxNotificationsPerPublish: s.maxNotificationsPerPublish ?? 0,
@@ -155,29 +248,123 @@ export function createOpcua(
           nodeIds: g.items.map((i) => i.nodeId),
         })),
       },
-      (g, i, dv) => {
-        if (phase !== "running") return;
-        const point = byId.get(layout.groups[g]?.items[i]?.id ?? "");
-        if (point) ctx.emit([toSample(point, dv)]);
+      {
+        data: (g, i, dv) => {
+          if (!current()) return;
+          const point = byId.get(layout.groups[g]?.items[i]?.id ?? "");
+          if (point) ctx.emit([toSample(point, dv)]);
+          alive();
+        },
+        alive: () => {
+          if (current()) alive();
+        },
+        ended: (reason) => {
+          if (!current()) return;
+          live.ended = reason;
+          ctx.log.warn({ reason }, "subscription ended: its points are stale until it is created again");
+          live.stale = true;
+          if (connected) ctx.markStale(live.accepted);
+        },
       },
     );
-
-  /** Recreates subscriptions silent for longer than watchdogFactor keep-alive periods. */
-  const checkSubscriptions = async () => {
-    if (phase !== "running" || !connected || !conn) return;
-    const now = Date.now();
-    const factor = s.watchdogFactor ?? 3;
-    for (const sub of subs) {
-      const since = Math.max(sub.handle.lastActivity(), restoredAt);
-      if (now - since <= factor * Math.max(sub.handle.keepAliveMs(), publishingIntervalMs)) continue;
-      ctx.log.warn({ items: sub.layout.size }, "subscription silent past its keep-alive: recreating it");
-      await sub.handle.close();
-      try {
-        sub.handle = await openSubscription(conn, sub.layout);
-        recreated.inc();
-      } catch (err) {
-        ctx.log.warn({ err }, "recreating a subscription failed; retrying at the next check");
+    const refused: Sample[] = [];
+    for (const [g, group] of layout.groups.entries())
+      for (const [i, item] of group.items.entries()) {
+        const status = live.handle.results[g]?.[i] ?? "Good";
+        if (isGoodName(status)) live.accepted.push(item.id);
+        else refused.push(bad(item.id, status));
       }
+    if (refused.length > 0) {
+      ctx.log.warn(
+        { points: refused.map((r) => `${r.point}: ${r.status}`) },
+        "monitored items refused by the server",
+      );
+      if (current()) ctx.emit(refused);
+    }
+    return live;
+  };
+
+  /** Creates every subscription of this connection, for the points whose namespace resolved. */
+  const subscribeAll = async (c: OpcuaConnection, gen: number) => {
+    const unknown = items.filter((i) => resolved.get(i.id) === undefined);
+    if (unknown.length > 0) ctx.emit(unknown.map((i) => bad(i.id, UNKNOWN_NAMESPACE)));
+    const here = items.flatMap((i) => {
+      const nodeId = resolved.get(i.id);
+      return nodeId === undefined ? [] : [{ ...i, nodeId }];
+    });
+    if (here.length === 0) return;
+    const server = await c.subscriptionLimits().catch(() => ({}));
+    const limit = effectiveLimit(s.maxItemsPerSubscription ?? 1000, server, here.length);
+    for (const layout of layoutSubscriptions(here, limit)) {
+      const live = await openSubscription(c, layout, gen);
+      if (gen !== generation) {
+        await live.handle.close();
+        return;
+      }
+      subs.push(live);
+      subscriptionsGauge.set(subs.length);
+    }
+  };
+
+  /**
+   * After node-opcua restored the connection: the server may have restarted with renumbered
+   * namespaces or other nodes, so namespaces are resolved again and the subscriptions created anew
+   * (which also delivers every item's current value and its creation result), replacing the ones
+   * node-opcua transferred or recreated with the old node ids.
+   */
+  const rebuild = async () => {
+    const c = conn;
+    if (!c || phase !== "running") return;
+    const gen = ++generation;
+    rebuildPending = false;
+    const old = subs;
+    subs = [];
+    subscriptionsGauge.set(0);
+    await Promise.all(old.map((o) => o.handle.close()));
+    try {
+      resolving = resolveAll(c);
+      await resolving;
+      await readMetas(c).catch((err) => ctx.log.debug({ err }, "reading node attributes failed"));
+      await bounded(subscribeAll(c, gen), "subscribe", timeout);
+    } catch (err) {
+      if (gen !== generation || phase !== "running") return;
+      rebuildPending = true;
+      ctx.log.warn({ err }, "creating the subscriptions after a reconnect failed; retrying");
+    }
+  };
+
+  /**
+   * The watchdog, every tick: a subscription silent past its keep-alive window has its points marked
+   * stale; one silent for watchdogFactor keep-alive periods, or ended, is created again.
+   */
+  const checkSubscriptions = async () => {
+    if (phase !== "running" || !connected || !conn || checking) return;
+    checking = true;
+    try {
+      if (rebuildPending) return await rebuild();
+      const now = clock.now();
+      const factor = s.watchdogFactor ?? 3;
+      for (const [n, sub] of subs.entries()) {
+        const keepAlive = Math.max(sub.handle.keepAliveMs(), publishingIntervalMs);
+        const silent = now - Math.max(sub.lastActivity, restoredAt);
+        if (!sub.stale && silent > staleWindowMs(keepAlive, sub.handle.publishingIntervalMs())) {
+          sub.stale = true;
+          ctx.log.warn({ silentMs: silent, items: sub.layout.size }, "subscription silent: points stale");
+          ctx.markStale(sub.accepted);
+        }
+        if (!sub.ended && silent <= factor * keepAlive) continue;
+        ctx.log.warn({ items: sub.layout.size, reason: sub.ended ?? "silent" }, "recreating a subscription");
+        await sub.handle.close();
+        try {
+          subs[n] = await openSubscription(conn, sub.layout, generation);
+          recreated.inc();
+        } catch (err) {
+          sub.lastActivity = clock.now(); // next try after another silent period, not every tick
+          ctx.log.warn({ err }, "recreating a subscription failed; retrying later");
+        }
+      }
+    } finally {
+      checking = false;
     }
   };
 
@@ -189,9 +376,17 @@ export function createOpcua(
     return conn;
   };
 
+  /** The node id of `point` on this server; a refused write when its namespace is unknown. */
+  const nodeIdOf = (point: OpcuaPoint): string => {
+    const id = resolved.get(point.id);
+    if (id === undefined) throw new OpcuaWriteError(point.id, UNKNOWN_NAMESPACE);
+    return id;
+  };
+
   const release = async () => {
     if (watchdog) clearInterval(watchdog);
     watchdog = undefined;
+    generation++;
     const c = conn;
     conn = undefined;
     subs = [];
@@ -204,7 +399,6 @@ export function createOpcua(
       if (phase === "running") return;
       phase = "idle";
       abort = new AbortController();
-      const timeout = s.connectTimeoutMs ?? 10_000;
       const wish = { mode: s.security ?? "auto", policy: s.securityPolicy };
       if (wish.mode === "none")
         ctx.log.warn("security: none — messages and passwords travel unsigned and unencrypted");
@@ -231,15 +425,17 @@ export function createOpcua(
           lost: (reason) => {
             if (phase !== "running") return;
             connected = false;
+            generation++; // what the old subscriptions still deliver is not trusted
             ctx.setState("disconnected", reason);
           },
           restored: () => {
             if (phase !== "running") return;
             connected = true;
-            restoredAt = Date.now();
+            restoredAt = clock.now();
             reconnects.inc();
             ctx.log.info("connection re-established");
             ctx.setState("connected");
+            void rebuild();
           },
         },
       );
@@ -251,15 +447,10 @@ export function createOpcua(
         throw err;
       }
       try {
-        const all = ctx.points.map((p) => p.address);
-        const found = all.length > 0 ? await bounded(conn.meta(all), "read node attributes", timeout) : [];
-        metas = new Map(ctx.points.map((p, i) => [p.id, found[i]!]));
-        if (items.length > 0) {
-          const server = await conn.subscriptionLimits().catch(() => ({}));
-          const limit = effectiveLimit(s.maxItemsPerSubscription ?? 1000, server, items.length);
-          if (!abort.signal.aborted) phase = "running";
-          await bounded(subscribeAll(conn, layoutSubscriptions(items, limit)), "subscribe", timeout);
-        }
+        await resolveAll(conn);
+        await bounded(readMetas(conn), "read node attributes", timeout);
+        if (!abort.signal.aborted) phase = "running";
+        await bounded(subscribeAll(conn, generation), "subscribe", timeout);
       } catch (err) {
         phase = "idle";
         await release();
@@ -272,7 +463,8 @@ export function createOpcua(
         { security: `${choice.mode}/${choice.policy}`, subscriptions: subs.length },
         "session open",
       );
-      watchdog = setInterval(() => void checkSubscriptions(), Math.max(500, publishingIntervalMs));
+      const tick = Math.max(100, Math.min(publishingIntervalMs, 1000));
+      watchdog = setInterval(() => void checkSubscriptions(), tick);
       watchdog.unref();
     },
 
@@ -284,29 +476,61 @@ export function createOpcua(
 
     async read(points) {
       const c = running("read");
-      const dvs = await c.read(points.map((p) => p.address));
-      return points.map((p, i) => toSample(p, dvs[i]!));
+      const once = async () => {
+        if (byNamespaceUri) await resolving?.catch(() => undefined);
+        const known = points.filter((p) => resolved.get(p.id) !== undefined);
+        const dvs = known.length > 0 ? await c.read(known.map((p) => resolved.get(p.id)!)) : [];
+        const got = new Map(known.map((p, i) => [p.id, toSample(p, dvs[i]!)]));
+        return points.map((p) => got.get(p.id) ?? bad(p.id, UNKNOWN_NAMESPACE));
+      };
+      // While node-opcua reconnects the core already shows every point bad/Disconnected; a read
+      // failing for that reason reports nothing rather than making the core restart the adapter
+      // beside the library's own reconnection.
+      const gen = generation;
+      if (!connected) return [];
+      let samples: Sample[];
+      try {
+        samples = await once();
+      } catch (err) {
+        await new Promise((r) => setImmediate(r)); // let the library's connection events arrive
+        if (phase === "running" && (!connected || c.reconnecting())) return [];
+        throw err;
+      }
+      // node-opcua holds a read across a reconnect and sends it with the node ids it was given:
+      // after a restart those namespace indexes may mean other namespaces, so read again.
+      return byNamespaceUri && gen !== generation ? once() : samples;
     },
 
     async write(point, value): Promise<WriteResult> {
       const c = running("write");
       if (point.access !== "readwrite")
         throw new Error(`point ${point.id} is read-only (access: ${point.access ?? "read"})`);
+      const nodeId = nodeIdOf(point);
       let meta = metas.get(point.id);
       if (!meta) {
-        [meta] = await c.meta([point.address]);
+        [meta] = await c.meta([nodeId]);
         if (meta) metas.set(point.id, meta);
       }
       if (!meta?.dataType) throw new Error(`point ${point.id}: the data type of ${point.address} is unknown`);
       const variant = valueToVariant(meta.dataType, meta.isArray, value);
-      const status = await c.write(point.address, variant);
+      const status = await c.write(nodeId, variant);
       if (!isGood(status)) throw new OpcuaWriteError(point.id, status.name);
       return { status: status.name };
     },
 
     async browse(node) {
       const c = running("browse");
-      const children = await c.browse(node ?? OBJECTS_FOLDER);
+      let start = OBJECTS_FOLDER;
+      if (node !== undefined) {
+        const p = parseNodeId(node);
+        if (!p.ok) throw new Error(`not an OPC UA node id: ${node} (${p.error})`);
+        const table = typeof p.nodeId.namespace === "string" ? await c.namespaces() : [];
+        const id = resolveNodeId(p.nodeId, table);
+        if (id === undefined)
+          throw new Error(`browse ${node}: the server has no namespace ${p.nodeId.namespace}`);
+        start = id;
+      }
+      const children = await c.browse(start);
       return children.map((n): BrowseNode => {
         const out: BrowseNode = {
           id: n.nodeId,

@@ -10,6 +10,7 @@ import type { ClientSession, ClientSubscription, DataValue, OPCUAClient } from "
 import type { Logger } from "pino";
 import type { EndpointInfo, SecurityChoice } from "../../protocols/opcua/endpoint.js";
 import type { ServerLimits as ServerLimitsOfLayout } from "../../protocols/opcua/layout.js";
+import { parseNodeId } from "../../protocols/opcua/nodeid.js";
 import type { OpcuaIdentity } from "./config.js";
 
 /** Application name of the gateway's OPC UA client; its certificate's URI is derived from it. */
@@ -54,9 +55,9 @@ export interface ConnectOptions {
 
 /** Connection events the adapter maps to device state. */
 export interface ConnectionEvents {
-  /** The connection broke; node-opcua is reconnecting. */
+  /** The connection broke; node-opcua is reconnecting. Called once per outage. */
   lost(reason: string): void;
-  /** The connection (and session) is back. */
+  /** The connection and its session are back (node-opcua repaired or recreated the session). */
   restored(): void;
 }
 
@@ -98,12 +99,24 @@ export interface SubscriptionSpec {
   groups: { params: MonitorParams; nodeIds: string[] }[];
 }
 
+/** What a subscription tells the adapter. */
+export interface SubscriptionListener {
+  /** A changed value of item `item` of group `group`. */
+  data(group: number, item: number, value: DataValue): void;
+  /** A publish response arrived: notifications or a keep-alive. */
+  alive(): void;
+  /** The subscription ended without close(): terminated, a status change (e.g. BadTimeout), an internal error. */
+  ended(reason: string): void;
+}
+
 /** A live subscription. */
 export interface SubscriptionHandle {
-  /** Milliseconds since the epoch of the last data or keep-alive. */
-  lastActivity(): number;
-  /** Keep-alive period the server granted, in ms. */
+  /** Keep-alive period the server granted (revised publishing interval × revised max keep-alive count), in ms. */
   keepAliveMs(): number;
+  /** The revised publishing interval, in ms. */
+  publishingIntervalMs(): number;
+  /** Each item's creation result by group: `Good`, or the status code name the server refused it with. */
+  results: string[][];
   close(): Promise<void>;
 }
 
@@ -122,21 +135,46 @@ interface ServerLimits {
   subscriptionsPerSession?: number;
 }
 
-/** A connected session. */
+/**
+ * A connected session. Node ids given to it are text in the forms `protocols/opcua/nodeid` parses
+ * without a namespace URI (the adapter resolves `nsu=` first); a malformed one is rejected.
+ */
 export interface OpcuaConnection {
   read(nodeIds: readonly string[]): Promise<DataValue[]>;
   meta(nodeIds: readonly string[]): Promise<NodeMeta[]>;
   write(nodeId: string, value: Opcua.Variant): Promise<Opcua.StatusCode>;
   browse(nodeId: string): Promise<BrowsedNode[]>;
-  /** The server's MaxMonitoredItemsPerSubscription, when it reports one. */
+  /** True while node-opcua is re-establishing the connection after a break. */
+  reconnecting(): boolean;
+  /** The server's NamespaceArray, read now (a restarted server may have renumbered it). */
+  namespaces(): Promise<string[]>;
   /** The server's subscription limits (ServerCapabilities), read once per session. */
   subscriptionLimits(): Promise<SubscriptionLimits>;
   /** `onData(groupIndex, itemIndex, value)` for every change. */
-  subscribe(
-    spec: SubscriptionSpec,
-    onData: (group: number, item: number, value: DataValue) => void,
-  ): Promise<SubscriptionHandle>;
+  subscribe(spec: SubscriptionSpec, listener: SubscriptionListener): Promise<SubscriptionHandle>;
   close(): Promise<void>;
+}
+
+/**
+ * A node-opcua NodeId built from parsed parts, never from node-opcua's own text parser (which
+ * matches unanchored patterns and would read `ns=1;s=a ns=2;i=5` as `ns=2;i=5`).
+ */
+export function uaNodeId(ua: typeof Opcua, text: string): Opcua.NodeId {
+  const parsed = parseNodeId(text);
+  if (!parsed.ok) throw new Error(`not an OPC UA node id: ${text} (${parsed.error})`);
+  const { namespace, identifier: id } = parsed.nodeId;
+  if (typeof namespace !== "number") throw new Error(`unresolved namespace URI in ${text}`);
+  const T = ua.NodeIdType;
+  switch (id.kind) {
+    case "i":
+      return new ua.NodeId(T.NUMERIC, id.value, namespace);
+    case "s":
+      return new ua.NodeId(T.STRING, id.value, namespace);
+    case "g":
+      return new ua.NodeId(T.GUID, id.value, namespace);
+    case "b":
+      return new ua.NodeId(T.BYTESTRING, Buffer.from(id.value, "base64"), namespace);
+  }
 }
 
 /** The seam: discovery and connection. */
@@ -190,18 +228,21 @@ export const nodeOpcuaFactory: OpcuaClientFactory = {
       // Fail the first connect fast (start() is retried by the core); reconnect forever afterwards.
       connectionStrategy: { maxRetry: 0, initialDelay: 500, maxDelay: 5000 },
     });
+    // One `lost` per outage and one `restored` per recovery. after_reconnection only says the
+    // secure channel is back; the session is usable once connection_reestablished says it was
+    // repaired (or recreated, with its subscriptions), so only that one means connected.
     let up = true;
-    client.on("connection_lost", () => {
+    const down = (reason: string) => {
+      if (!up) return;
       up = false;
-      events.lost("connection lost");
-    });
-    client.on("after_reconnection", () => {
-      if (!up) events.restored();
-      up = true;
-    });
+      events.lost(reason);
+    };
+    client.on("connection_lost", () => down("connection lost"));
+    client.on("start_reconnection", () => down("connection lost: reconnecting"));
     client.on("connection_reestablished", () => {
-      if (!up) events.restored();
+      if (up) return;
       up = true;
+      events.restored();
     });
     try {
       await client.connect(options.endpointUrl);
@@ -277,20 +318,39 @@ class NodeOpcuaConnection implements OpcuaConnection {
     return this.chunked(nodes, read, (part) => this.session.read(part));
   }
 
+  private id(text: string): Opcua.NodeId {
+    return uaNodeId(this.ua, text);
+  }
+
   read(nodeIds: readonly string[]): Promise<DataValue[]> {
     const { AttributeIds } = this.ua;
-    return this.readAll(nodeIds.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
+    return this.readAll(nodeIds.map((n) => ({ nodeId: this.id(n), attributeId: AttributeIds.Value })));
+  }
+
+  reconnecting(): boolean {
+    return this.client.isReconnecting;
+  }
+
+  async namespaces(): Promise<string[]> {
+    const { AttributeIds, VariableIds } = this.ua;
+    const dv = await this.session.read({
+      nodeId: `ns=0;i=${VariableIds.Server_NamespaceArray}`,
+      attributeId: AttributeIds.Value,
+    });
+    if (dv.statusCode.value !== 0) throw new Error(`reading the namespace array: ${dv.statusCode.name}`);
+    return [...((dv.value.value as string[] | null) ?? [])];
   }
 
   async meta(nodeIds: readonly string[]): Promise<NodeMeta[]> {
     const { AttributeIds, makeBrowsePath } = this.ua;
     const attrs = [AttributeIds.DataType, AttributeIds.ValueRank, AttributeIds.UserAccessLevel];
+    const ids = nodeIds.map((n) => this.id(n));
     const values = await this.readAll(
-      nodeIds.flatMap((nodeId) => attrs.map((attributeId) => ({ nodeId, attributeId }))),
+      ids.flatMap((nodeId) => attrs.map((attributeId) => ({ nodeId, attributeId }))),
     );
     const { translate } = await this.limits();
     const paths = await this.chunked(
-      nodeIds.map((n) => makeBrowsePath(n, ".EngineeringUnits")),
+      ids.map((n) => makeBrowsePath(n, ".EngineeringUnits")),
       translate,
       (part) => this.session.translateBrowsePath(part),
     );
@@ -328,7 +388,11 @@ class NodeOpcuaConnection implements OpcuaConnection {
   }
 
   write(nodeId: string, value: Opcua.Variant): Promise<Opcua.StatusCode> {
-    return this.session.write({ nodeId, attributeId: this.ua.AttributeIds.Value, value: { value } });
+    return this.session.write({
+      nodeId: this.id(nodeId),
+      attributeId: this.ua.AttributeIds.Value,
+      value: { value },
+    });
   }
 
   async browse(nodeId: string): Promise<BrowsedNode[]> {
@@ -363,7 +427,7 @@ class NodeOpcuaConnection implements OpcuaConnection {
   private async browseAll(nodeId: string): Promise<Opcua.ReferenceDescription[]> {
     const { BrowseDirection } = this.ua;
     const first = await this.session.browse({
-      nodeId,
+      nodeId: this.id(nodeId),
       browseDirection: BrowseDirection.Forward,
       referenceTypeId: "HierarchicalReferences",
       includeSubtypes: true,
@@ -385,10 +449,7 @@ class NodeOpcuaConnection implements OpcuaConnection {
     return { itemsPerSubscription, subscriptionsPerSession };
   }
 
-  async subscribe(
-    spec: SubscriptionSpec,
-    onData: (group: number, item: number, value: DataValue) => void,
-  ): Promise<SubscriptionHandle> {
+  async subscribe(spec: SubscriptionSpec, listener: SubscriptionListener): Promise<SubscriptionHandle> {
     const ua = this.ua;
     const keepAliveCount = 10;
     const sub: ClientSubscription = await this.session.createSubscription2({
@@ -399,12 +460,18 @@ class NodeOpcuaConnection implements OpcuaConnection {
       publishingEnabled: true,
       priority: 1,
     });
-    let last = Date.now();
-    const touch = () => {
-      last = Date.now();
+    let closing = false;
+    const ended = (reason: string) => {
+      if (!closing) listener.ended(reason);
     };
-    sub.on("keepalive", touch);
-    sub.on("received_notifications", touch);
+    sub.on("keepalive", () => listener.alive());
+    sub.on("received_notifications", () => listener.alive());
+    sub.on("terminated", () => ended("subscription terminated"));
+    sub.on("internal_error", (err: Error) => ended(`subscription internal error: ${err.message}`));
+    sub.on("status_changed", (status: Opcua.StatusCode) => {
+      if (status.value !== 0) ended(`subscription status ${status.name}`);
+    });
+    const results: string[][] = [];
     for (const [g, group] of spec.groups.entries()) {
       const p = group.params;
       const filter = p.deadband
@@ -414,8 +481,9 @@ class NodeOpcuaConnection implements OpcuaConnection {
             deadbandValue: p.deadband.value,
           })
         : null;
-      const items = group.nodeIds.map((nodeId) => ({ nodeId, attributeId: ua.AttributeIds.Value }));
-      const monitored = await ua.ClientMonitoredItemGroup.create(
+      const items = group.nodeIds.map((n) => ({ nodeId: this.id(n), attributeId: ua.AttributeIds.Value }));
+      // create() returns before the server answered; the items' results are known at "initialized".
+      const monitored = ua.ClientMonitoredItemGroup.create(
         sub,
         items,
         {
@@ -426,12 +494,24 @@ class NodeOpcuaConnection implements OpcuaConnection {
         },
         ua.TimestampsToReturn.Both,
       );
-      monitored.on("changed", (_item, value, index) => onData(g, index, value));
+      await new Promise<void>((resolve, reject) => {
+        monitored.once("initialized", () => resolve());
+        monitored.once("terminated", (err?: Error) =>
+          reject(err ?? new Error("monitored items terminated while being created")),
+        );
+      });
+      // Each item's CreateMonitoredItems result; a refused one never reports a change.
+      results.push(monitored.monitoredItems.map((m) => m.statusCode?.name ?? "Good"));
+      monitored.on("changed", (_item, value, index) => listener.data(g, index, value));
     }
     return {
-      lastActivity: () => last,
       keepAliveMs: () => sub.publishingInterval * sub.maxKeepAliveCount,
-      close: () => sub.terminate().catch(() => undefined),
+      publishingIntervalMs: () => sub.publishingInterval,
+      results,
+      close: () => {
+        closing = true;
+        return sub.terminate().catch(() => undefined);
+      },
     };
   }
 

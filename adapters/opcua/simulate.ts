@@ -43,6 +43,8 @@ export interface ServedVariable {
   status?: keyof typeof StatusCodes;
   /** Folder path under Objects, e.g. `Plant/Line1`; default `Test`. */
   folder?: string;
+  /** URI of the namespace it lives in (one of ServerOptions.namespaces); default the server's own (ns=1). */
+  namespace?: string;
 }
 
 /** What `startOpcuaServer` serves. */
@@ -63,6 +65,11 @@ export interface ServerOptions {
    * certificate is refused (BadIdentityTokenRejected); when omitted, every user certificate is accepted.
    */
   trustedUserCertificates?: readonly string[];
+  /**
+   * Extra namespace URIs, registered in this order after the server's own (so the first is ns=2);
+   * a restart with another order renumbers them, as a real server may after an update.
+   */
+  namespaces?: readonly string[];
 }
 
 /** A running server. */
@@ -116,10 +123,17 @@ export async function startOpcuaServer(options: ServerOptions = {}): Promise<Run
   await server.initialize();
   for (const file of options.trustedUserCertificates ?? [])
     await userCertificateManager.trustCertificate(convertPEMtoDER(await readFile(file, "utf8")));
-  const namespace = server.engine.addressSpace!.getOwnNamespace();
+  const addressSpace = server.engine.addressSpace!;
+  const own = addressSpace.getOwnNamespace();
+  const extra = new Map((options.namespaces ?? []).map((uri) => [uri, addressSpace.registerNamespace(uri)]));
   const vars = new Map<string, UAVariable>();
   const folders = new Map<string, UAObject>();
-  for (const v of options.variables ?? []) vars.set(v.name, addVariable(namespace, folders, v));
+  for (const v of options.variables ?? []) {
+    const namespace = v.namespace === undefined ? own : extra.get(v.namespace);
+    if (!namespace)
+      throw new Error(`variable ${v.name}: namespace ${v.namespace} is not in options.namespaces`);
+    vars.set(v.name, addVariable(namespace, folders, v));
+  }
   await server.start();
   const port = (server.endpoints[0]?.port as number | undefined) ?? options.port ?? 0;
   const endpointUrl = `opc.tcp://127.0.0.1:${port}`;

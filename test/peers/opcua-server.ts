@@ -28,8 +28,11 @@ export interface OpcuaPeer {
   get(name: string): unknown;
   /** Stops the server (it can be started again with `restart`). */
   halt(): Promise<void>;
-  /** Starts it again on the same port, with the same certificate; `values` override initial values. */
-  restart(): Promise<void>;
+  /**
+   * Starts it again on the same port, with the same certificate and variables (at their initial
+   * values); `changes` override server options from now on, e.g. another `namespaces` order.
+   */
+  restart(changes?: Omit<ServerOptions, "variables" | "pkiDir" | "port">): Promise<void>;
   /** Stops it for good and removes its PKI folder. */
   stop(): Promise<void>;
 }
@@ -37,8 +40,9 @@ export interface OpcuaPeer {
 /** Starts (or finds) an OPC UA server serving `variables` at `ns=1;s=<name>`. */
 export async function startOpcuaPeer(
   variables: readonly ServedVariable[],
-  options: Omit<ServerOptions, "variables" | "pkiDir"> = {},
+  initial: Omit<ServerOptions, "variables" | "pkiDir"> = {},
 ): Promise<OpcuaPeer> {
+  const options = { ...initial };
   const external = process.env.OPCUA_URL;
   if (external) {
     const unavailable = () => {
@@ -71,8 +75,10 @@ export async function startOpcuaPeer(
       await server?.stop();
       server = undefined;
     },
-    async restart() {
+    async restart(changes = {}) {
       await server?.stop();
+      server = undefined;
+      Object.assign(options, changes);
       server = await startOpcuaServer({ ...options, variables, pkiDir, port });
     },
     async stop() {
