@@ -1,8 +1,10 @@
-import { describe, expect, it } from "vitest";
-import { createTestContext } from "../../src/sdk/testing.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { encodePayload, type MetricIn } from "../../protocols/sparkplug/payload.js";
+import { createTestContext, FakeClock } from "../../src/sdk/testing.js";
 import { clientOptions, createMqtt } from "./adapter.js";
 import type { MqttClient, MqttClientOptions, MqttMessage } from "./client.js";
 import mqttAdapter from "./index.js";
+import { REBIRTH_HOLDOFF_MAX_MS, REBIRTH_INTERVAL_MS, rebirthHoldoffMs } from "./sparkplug.js";
 
 /** A fake at the client seam: records calls, lets the test push messages and state changes. */
 function fakeClient(behaviour: { connect?: () => Promise<void> } = {}) {
@@ -27,7 +29,7 @@ function fakeClient(behaviour: { connect?: () => Promise<void> } = {}) {
     client,
     calls,
     published,
-    push: (topic: string, p: string) => message({ topic, payload: Buffer.from(p) }),
+    push: (topic: string, p: string | Uint8Array) => message({ topic, payload: Buffer.from(p) }),
     state: (s: "connected" | "disconnected") => state(s, "test"),
   };
 }
@@ -144,5 +146,87 @@ describe("mqtt adapter over a fake client", () => {
       { topic: "cmd/big", payload: "42" },
       { topic: "cmd/big", payload: "9007199254740993" },
     ]);
+  });
+});
+
+describe("Sparkplug rebirth requests over a fake client: one per edge node per need", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const sp = { groupId: "G", edgeNodeId: "E1", deviceId: "D1" };
+  const spPoints = [{ id: "speed", type: "float64", metric: "Speed" }];
+  const bytes = (seq: number | undefined, metrics: MetricIn[] = []) =>
+    encodePayload({ timestamp: 1, ...(seq === undefined ? {} : { seq }), metrics });
+  const rebirthCmd = bytes(undefined, [{ name: "Node Control/Rebirth", type: "Boolean", value: true }]);
+  async function started(clientId: string) {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const clock = new FakeClock();
+    const fake = fakeClient();
+    const tc = createTestContext(mqttAdapter, {
+      settings: { url: "mqtt://broker:1883", clientId, sparkplug: sp },
+      points: spPoints,
+      clock,
+    });
+    const adapter = createMqtt(tc.ctx, () => fake.client);
+    await adapter.start();
+    const advance = (ms: number) => {
+      clock.set(clock.now() + ms);
+      vi.advanceTimersByTime(ms);
+    };
+    const ncmds = () => fake.published.filter((p) => p.topic === "spBv1.0/G/NCMD/E1").length;
+    const counter = (name: string) => tc.metrics.counters.get(name) ?? 0;
+    return { fake, adapter, advance, ncmds, counter, holdoff: rebirthHoldoffMs(clientId) };
+  }
+  // A client id with a holdoff of at least 100 ms, so "during the holdoff" is a real interval.
+  const id = ["c1", "c2", "c3", "c4", "c5", "c6"].find((c) => rebirthHoldoffMs(c) >= 100)!;
+
+  it("data before birth: one NCMD after the holdoff, however many messages show the need", async () => {
+    const s = await started(id);
+    for (const seq of [3, 4, 9]) s.fake.push("spBv1.0/G/DDATA/E1/D1", bytes(seq));
+    s.advance(s.holdoff - 1);
+    expect(s.ncmds()).toBe(0);
+    s.advance(1);
+    expect(s.ncmds()).toBe(1);
+    s.fake.push("spBv1.0/G/NCMD/E1", rebirthCmd); // our own request, echoed by the broker
+    s.fake.push("spBv1.0/G/DDATA/E1/D1", bytes(10));
+    s.advance(REBIRTH_INTERVAL_MS - 1);
+    expect(s.ncmds()).toBe(1); // still the same need, within the interval
+    s.advance(1);
+    s.fake.push("spBv1.0/G/DDATA/E1/D1", bytes(11)); // the node never answered: ask again
+    s.advance(s.holdoff);
+    expect(s.ncmds()).toBe(2);
+    expect(s.counter("sparkplug_rebirth_requests")).toBe(2);
+  });
+
+  it.each([
+    ["another host's Rebirth NCMD", "spBv1.0/G/NCMD/E1", rebirthCmd],
+    ["an NBIRTH", "spBv1.0/G/NBIRTH/E1", bytes(0, [{ name: "bdSeq", type: "Int64", value: 1 }])],
+  ] as const)("%s during the holdoff: no NCMD from us", async (_n, topic, payload) => {
+    const s = await started(id);
+    s.fake.push("spBv1.0/G/DDATA/E1/D1", bytes(3));
+    s.advance(s.holdoff - 1);
+    s.fake.push(topic, payload);
+    s.advance(REBIRTH_HOLDOFF_MAX_MS);
+    expect(s.ncmds()).toBe(0);
+    expect(s.counter("sparkplug_rebirth_skipped")).toBe(1);
+  });
+
+  it("stop() during the holdoff sends nothing, and a restarted adapter asks again", async () => {
+    const s = await started(id);
+    s.fake.push("spBv1.0/G/DDATA/E1/D1", bytes(3));
+    await s.adapter.stop();
+    s.advance(REBIRTH_HOLDOFF_MAX_MS);
+    expect(s.ncmds()).toBe(0);
+    await s.adapter.start();
+    s.fake.push("spBv1.0/G/DDATA/E1/D1", bytes(4));
+    s.advance(s.holdoff);
+    expect(s.ncmds()).toBe(1);
+  });
+
+  it("holdoffs are spread over 0–1 s in 25 ms steps, stable per client id", () => {
+    const all = Array.from({ length: 200 }, (_, i) => rebirthHoldoffMs(`tagbridge-gw-dev${i}`));
+    expect(all.every((ms) => ms >= 0 && ms < 1_000 && ms % 25 === 0)).toBe(true);
+    expect(new Set(all).size).toBeGreaterThan(30);
+    expect(rebirthHoldoffMs("x")).toBe(rebirthHoldoffMs("x"));
   });
 });
