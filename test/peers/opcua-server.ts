@@ -37,7 +37,10 @@ export interface OpcuaPeer {
   stop(): Promise<void>;
 }
 
-/** Starts (or finds) an OPC UA server serving `variables` at `ns=1;s=<name>`. */
+/**
+ * Starts (or finds) an OPC UA server serving `variables` at `ns=1;s=<name>`, or in the namespace a
+ * variable names (`namespace`, one of `options.namespaces`, registered in that order from ns=2).
+ */
 export async function startOpcuaPeer(
   variables: readonly ServedVariable[],
   initial: Omit<ServerOptions, "variables" | "pkiDir"> = {},
