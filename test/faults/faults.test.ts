@@ -94,7 +94,14 @@ describe("fault schedules", () => {
   for (const name of names) {
     const why = missing(name);
     it.skipIf(!!why)(`${name}${why ? ` — SKIPPED: ${why}` : ""}`, { timeout: 60_000 }, async () => {
+      const t0 = Date.now();
       const timeline = await runCase(join(CASES, name), north!.url);
+      const steps = timeline.map(
+        (t) => `${t.step.replace(/ (start|kill|wait).*/, "")}→${t.expect ?? "-"} ${t.ms}`,
+      );
+      process.stdout.write(
+        `[faults] ${name}: ${Date.now() - t0} ms; ms until all views agreed: ${steps.join(", ")}\n`,
+      );
       const outages = loadCase(join(CASES, name)).schedule.outages;
       expect(outages).toBeGreaterThanOrEqual(5);
       expect(timeline.filter((t) => t.step.startsWith("outage")).length).toBe(

@@ -5,10 +5,10 @@
 import type { Reading } from "../../../src/schema/reading.js";
 import { type Snapshot, VIEW_NAMES } from "./views.js";
 
-/** What one point's latest reading must be; `status: null` means no status at all. */
+/** What one point's latest reading must be; `status: null` means no status at all, a list any of them. */
 export interface PointExpectation {
   quality?: Reading["quality"];
-  status?: string | null;
+  status?: string | null | string[];
   value?: Reading["value"];
 }
 
@@ -35,6 +35,11 @@ export interface Expected {
 
 function pointExpectation(e: Expectation, point: string): PointExpectation {
   return { ...e.points["*"], ...e.points[point] };
+}
+
+function statusMatches(got: string | undefined, want: string | null | string[]): boolean {
+  if (Array.isArray(want)) return got !== undefined && want.includes(got);
+  return (got ?? null) === want;
 }
 
 function show(r: Reading): string {
@@ -64,7 +69,7 @@ export function mismatches(snap: Snapshot, e: Expectation, points: string[], out
       const want = pointExpectation(e, point);
       const bad =
         (want.quality !== undefined && r.quality !== want.quality) ||
-        (want.status !== undefined && (r.status ?? null) !== want.status) ||
+        (want.status !== undefined && !statusMatches(r.status, want.status)) ||
         (want.value !== undefined && JSON.stringify(r.value) !== JSON.stringify(want.value));
       if (bad) out.push(`${view} ${point}: ${show(r)}, want ${JSON.stringify(want)}`);
     }

@@ -43,6 +43,8 @@ export type PeerSpec =
       edgeNodeId: string;
       deviceId: string;
       metrics: SpMetric[];
+      /** DDATA of the first metric (by alias, value unchanged) this often, as edge nodes that report periodically do. */
+      dataEveryMs?: number;
     };
 
 /** A Sparkplug metric the simulated edge node births with. */
@@ -236,6 +238,16 @@ async function sparkplugPeer(spec: Extract<PeerSpec, { kind: "mosquitto-sparkplu
         .then(() => births(c))
         .catch(() => undefined);
     });
+    if (spec.dataEveryMs) {
+      const first = spec.metrics[0]!;
+      const timer = setInterval(() => {
+        if (!c.connected) return;
+        const metric = { alias: first.alias, type: first.type, value: first.value, timestamp: Date.now() };
+        const topic = `${ns}/DDATA/${spec.edgeNodeId}/${spec.deviceId}`;
+        void c.publishAsync(topic, encode([metric]), { qos: 0 }).catch(() => undefined);
+      }, spec.dataEveryMs);
+      c.once("end", () => clearInterval(timer));
+    }
     c.on("message", (_topic, payload) => {
       const decoded = sp.decodePayload(payload);
       const rebirth = decoded.metrics?.some((m) => m.name === "Node Control/Rebirth" && m.value === true);

@@ -18,6 +18,11 @@ import { openNorth, openViews } from "./views.js";
 export interface Step {
   do: "start peer" | "kill peer" | "start gateway" | "wait";
   expect?: string;
+  /**
+   * Once the expectation is met, it must keep holding (checked continuously) for this long: an
+   * outage that lasts, during which no view may flip back to good.
+   */
+  holdMs?: number;
 }
 
 /** schedule.yaml */
@@ -37,7 +42,7 @@ export interface Schedule {
 export interface TimelineEntry {
   step: string;
   expect?: string;
-  /** ms from the action until every view agreed. */
+  /** ms from the action until every view and the device agreed (before any holdMs). */
   ms: number;
 }
 
@@ -90,8 +95,9 @@ export async function runCase(dir: string, northUrl: string): Promise<TimelineEn
     else if (step.do === "start gateway") await startGateway();
   };
 
-  const settle = async (step: Step, label: string, t0: number) => {
-    if (!step.expect) return;
+  /** Waits for the step's expectation, then holds it; resolves to the ms until it was first met. */
+  const settle = async (step: Step, label: string, t0: number): Promise<number> => {
+    if (!step.expect) return Date.now() - t0;
     const e = expected.expect[step.expect];
     if (!e) throw new Error(`${label}: no expectation '${step.expect}' in expected.yaml`);
     if (!views) throw new Error(`${label}: the gateway is not started`);
@@ -99,22 +105,34 @@ export async function runCase(dir: string, northUrl: string): Promise<TimelineEn
     let last: string[] = [];
     for (;;) {
       last = mismatches(await views.snapshot(), e, expected.points, outagesEnded);
-      if (last.length === 0) return;
-      if (Date.now() > deadline) break;
+      if (last.length === 0) break;
+      if (Date.now() > deadline)
+        throw failure(step, label, last, `not reached within ${schedule.stepTimeoutMs} ms`);
       await sleep(50);
     }
+    const reached = Date.now() - t0;
+    const holdUntil = Date.now() + (step.holdMs ?? 0);
+    while (Date.now() < holdUntil) {
+      await sleep(50);
+      last = mismatches(await views.snapshot(), e, expected.points, outagesEnded);
+      if (last.length > 0) throw failure(step, label, last, `held, then broken before ${step.holdMs} ms`);
+    }
+    return reached;
+  };
+
+  const failure = (step: Step, label: string, last: string[], what: string) => {
     const done = timeline.map((t) => `${t.step}→${t.expect ?? "-"} ${t.ms}ms`).join("; ");
-    throw new Error(
-      `${label} (${step.do} → ${step.expect}): not reached within ${schedule.stepTimeoutMs} ms:\n  ${last.join("\n  ")}\n` +
-        `timeline so far: ${done}\nview notices: ${views.errors.slice(-5).join("; ") || "none"}\npeer: ${peer.describe?.() ?? "-"}`,
+    return new Error(
+      `${label} (${step.do} → ${step.expect}): ${what}:\n  ${last.join("\n  ")}\n` +
+        `timeline so far: ${done}\nview notices: ${views?.errors.slice(-5).join("; ") || "none"}\npeer: ${peer.describe?.() ?? "-"}`,
     );
   };
 
   const run = async (step: Step, label: string) => {
     const t0 = Date.now();
     await act(step);
-    await settle(step, label, t0);
-    timeline.push({ step: label, ...(step.expect ? { expect: step.expect } : {}), ms: Date.now() - t0 });
+    const ms = await settle(step, label, t0);
+    timeline.push({ step: label, ...(step.expect ? { expect: step.expect } : {}), ms });
   };
 
   try {
