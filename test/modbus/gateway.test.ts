@@ -53,7 +53,7 @@ describe("example configs", () => {
     }
   });
 
-  it("a point whose address cannot resolve fails create() with every problem listed", () => {
+  it("a point whose address cannot resolve fails create() with every problem listed: the device is faulted", async () => {
     const bad: DeviceSpec = {
       id: "d",
       type: "modbus",
@@ -63,16 +63,22 @@ describe("example configs", () => {
         { id: "b", type: "int16", address: 4 },
       ] as never,
     };
-    expect(
-      () =>
-        new Gateway({
-          id: "t",
-          dataDir: tmpdir(),
-          devices: [bad],
-          registry: registry(),
-          log: pino({ level: "silent" }),
-        }),
-    ).toThrow(/point a: 'hr:30001' is ambiguous[\s\S]*point b: a numeric address needs a table/);
+    const gw = new Gateway({
+      id: "t",
+      dataDir: tmpdir(),
+      devices: [bad],
+      registry: registry(),
+      log: pino({ level: "silent" }),
+    });
+    gw.start();
+    try {
+      expect(gw.device("d")).toMatchObject({ state: "faulted" });
+      expect(gw.device("d")?.stateReason).toMatch(
+        /point a: 'hr:30001' is ambiguous[\s\S]*point b: a numeric address needs a table/,
+      );
+    } finally {
+      await gw.stop();
+    }
   });
 });
 
