@@ -144,12 +144,12 @@ describe.skipIf(!!missing)(
     it("a unit that never answers times out, is retried, then demoted while the healthy unit keeps reading", async () => {
       const clock = new FakeClock();
       const s = modbus(
-        { ...settings(), timeoutMs: 200, retries: 1, demoteAfterTimeouts: 2, demoteForMs: 10_000 },
+        { ...settings(), timeoutMs: 200, retries: 1, demoteAfterTimeouts: 2 },
         [
           { id: "alive", type: "uint16", address: "ir:1" },
           { id: "dead", type: "uint16", address: "ir:1", unitId: 9 },
         ],
-        { clock },
+        { clock, reconnect: { minMs: 10_000, maxMs: 60_000 } },
       );
       await s.adapter.start();
       try {
@@ -164,9 +164,12 @@ describe.skipIf(!!missing)(
         expect(demoted.dead).toMatchObject({ quality: "bad", status: "Timeout" });
         expect(demoted.alive).toMatchObject({ quality: "good", value: 22 });
         expect(s.metrics.counters.get("modbus_requests")).toBe(sent + 1); // only the healthy unit was asked
-        clock.advance(10_001);
+        clock.advance(9_999);
+        await s.readAll(); // still demoted: the first probe is due reconnect.minMs after the demotion
+        expect(s.metrics.counters.get("modbus_requests")).toBe(sent + 2);
+        clock.advance(1);
         await s.readAll(); // one probe, no retry, demoted again
-        expect(s.metrics.counters.get("modbus_requests")).toBe(sent + 3);
+        expect(s.metrics.counters.get("modbus_requests")).toBe(sent + 4);
         expect(s.metrics.counters.get("modbus_unit_demotions")).toBe(2);
       } finally {
         await s.adapter.stop();
