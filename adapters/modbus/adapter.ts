@@ -230,6 +230,8 @@ export function createModbus(
     async start() {
       if (phase === "running") return;
       phase = "idle";
+      // A new connection gives every unit a fresh chance: a unit demoted before is asked at once.
+      units.clear();
       const c = makeClient(s);
       client = c;
       try {

@@ -195,6 +195,26 @@ describe("a demoted unit is probed on the device's reconnect backoff (fake clien
     expect(probesOf(line.calls)).toBe(before + 1);
   });
 
+  it("a restart (the core reconnecting) asks a demoted unit at once", async () => {
+    const line = fakeLine();
+    line.silent.add(7);
+    const clock = new FakeClock();
+    const s = modbus({ ...RTU, retries: 0, demoteAfterTimeouts: 1 }, points, {
+      client: line.client,
+      clock,
+      reconnect: { minMs: 10_000, maxMs: 60_000 },
+    });
+    await s.adapter.start();
+    await s.readAll(); // demoted for 10 s
+    await s.readAll();
+    expect(probesOf(line.calls)).toBe(1);
+    await s.adapter.stop();
+    line.silent.delete(7);
+    await s.adapter.start();
+    expect((await s.readAll()).dead).toMatchObject({ quality: "good", value: 2 });
+    expect(probesOf(line.calls)).toBe(2);
+  });
+
   it("demoteForMs, when set, caps the wait between probes below reconnect.maxMs", async () => {
     const line = fakeLine();
     line.silent.add(7);
