@@ -9,11 +9,7 @@ import { mkdir } from "node:fs/promises";
 import type { DataValue } from "node-opcua";
 import { DataType } from "node-opcua-variant";
 import { chooseEndpoint } from "../../protocols/opcua/endpoint.js";
-import {
-  effectiveLimit,
-  layoutSubscriptions,
-  type SubscriptionLayout,
-} from "../../protocols/opcua/layout.js";
+import { effectiveLimit, layoutSubscriptions } from "../../protocols/opcua/layout.js";
 import { type ParsedNodeId, parseNodeId, resolveNodeId } from "../../protocols/opcua/nodeid.js";
 import { isGood, qualityOf } from "../../protocols/opcua/status.js";
 import { pointTypeOf, valueToVariant, variantToValue } from "../../protocols/opcua/variant.js";
@@ -26,16 +22,19 @@ import type {
   SampleValue,
   WriteResult,
 } from "../../src/sdk/index.js";
-import {
-  type MonitorParams,
-  type NodeMeta,
-  nodeOpcuaFactory,
-  type OpcuaClientFactory,
-  type OpcuaConnection,
-  type SubscriptionHandle,
-} from "./client.js";
+import { type NodeMeta, nodeOpcuaFactory, type OpcuaClientFactory, type OpcuaConnection } from "./client.js";
 import type { OpcuaPointFields, OpcuaSettings } from "./config.js";
 import { pkiFolder } from "./pki.js";
+import {
+  type Item,
+  type LiveSubscription,
+  monitorParams,
+  openSubscription,
+  type SubscriptionDeps,
+  watchSubscription,
+} from "./subscriptions.js";
+
+export { staleWindowMs } from "./subscriptions.js";
 
 /** An OPC UA point: core fields plus address and monitoring settings. */
 export type OpcuaPoint = PointConfig<OpcuaPointFields>;
@@ -59,56 +58,11 @@ export class OpcuaWriteError extends Error {
   }
 }
 
-interface Item {
-  id: string;
-  /** The node id this connection monitors: the point's address with its namespace resolved. */
-  nodeId: string;
-  paramsKey: string;
-  params: MonitorParams;
-}
-
-/** A subscription of this connection, and what its watchdog knows of it. */
-interface LiveSubscription {
-  layout: SubscriptionLayout<Item>;
-  handle: SubscriptionHandle;
-  /** The connection generation it belongs to; data of an older one is ignored. */
-  generation: number;
-  /** ctx.clock time of the last publish response (data or keep-alive). */
-  lastActivity: number;
-  /** Its points were marked stale and not refreshed since. */
-  stale: boolean;
-  /** Why it ended without close(), if it did. */
-  ended?: string;
-  /** Ids of its points the server accepted as monitored items. */
-  accepted: string[];
-}
-
-/** Whether a status code name is of Good severity. */
-const isGoodName = (name: string): boolean => name.startsWith("Good");
-
 /** Whether the core polls this point (mode poll) rather than the adapter subscribing to it. */
 export const isPolled = (point: { mode?: string }): boolean => point.mode === "poll";
 
 /** The status of a point whose `nsu=` namespace the server does not have. */
 export const UNKNOWN_NAMESPACE = "BadNodeIdUnknown";
-
-/**
- * How long a subscription may stay silent before its points are stale: one keep-alive period
- * (revised publishing interval × revised max keep-alive count) plus half of one, at least one
- * publishing interval of slack for the network and the server's scheduling.
- */
-export const staleWindowMs = (keepAliveMs: number, publishingIntervalMs: number): number =>
-  keepAliveMs + Math.max(publishingIntervalMs, keepAliveMs / 2);
-
-function monitorParams(point: OpcuaPoint, publishingIntervalMs: number): MonitorParams {
-  const params: MonitorParams = {
-    samplingIntervalMs: point.samplingIntervalMs ?? publishingIntervalMs,
-    queueSize: point.queueSize ?? 1,
-    discardOldest: point.discardOldest ?? true,
-  };
-  if (point.serverDeadband) params.deadband = { ...point.serverDeadband };
-  return params;
-}
 
 /** A point's address parsed; config load refused malformed ones, so this only guards direct use. */
 function parsedAddress(point: OpcuaPoint): ParsedNodeId {
@@ -222,66 +176,17 @@ export function createOpcua(
     }
   };
 
-  const openSubscription = async (c: OpcuaConnection, layout: SubscriptionLayout<Item>, gen: number) => {
-    const live: LiveSubscription = {
-      layout,
-      handle: undefined as unknown as SubscriptionHandle,
-      generation: gen,
-      lastActivity: clock.now(),
-      stale: false,
-      accepted: [],
-    };
-    const current = () => phase === "running" && live.generation === generation;
-    const alive = () => {
-      live.lastActivity = clock.now();
-      if (!live.stale || !current()) return;
-      live.stale = false;
-      ctx.log.info("subscription publishing again");
-      void refresh(live.accepted, gen);
-    };
-    live.handle = await c.subscribe(
-      {
-        publishingIntervalMs,
-        maxNotificationsPerPublish: s.maxNotificationsPerPublish ?? 0,
-        groups: layout.groups.map((g) => ({
-          params: g.items[0]!.params,
-          nodeIds: g.items.map((i) => i.nodeId),
-        })),
-      },
-      {
-        data: (g, i, dv) => {
-          if (!current()) return;
-          const point = byId.get(layout.groups[g]?.items[i]?.id ?? "");
-          if (point) ctx.emit([toSample(point, dv)]);
-          alive();
-        },
-        alive: () => {
-          if (current()) alive();
-        },
-        ended: (reason) => {
-          if (!current()) return;
-          live.ended = reason;
-          ctx.log.warn({ reason }, "subscription ended: its points are stale until it is created again");
-          live.stale = true;
-          if (connected) ctx.markStale(live.accepted);
-        },
-      },
-    );
-    const refused: Sample[] = [];
-    for (const [g, group] of layout.groups.entries())
-      for (const [i, item] of group.items.entries()) {
-        const status = live.handle.results[g]?.[i] ?? "Good";
-        if (isGoodName(status)) live.accepted.push(item.id);
-        else refused.push(bad(item.id, status));
-      }
-    if (refused.length > 0) {
-      ctx.log.warn(
-        { points: refused.map((r) => `${r.point}: ${r.status}`) },
-        "monitored items refused by the server",
-      );
-      if (current()) ctx.emit(refused);
-    }
-    return live;
+  const deps: SubscriptionDeps = {
+    ctx,
+    publishingIntervalMs,
+    current: (gen) => phase === "running" && gen === generation,
+    connected: () => connected,
+    sample: (id, dv) => {
+      const point = byId.get(id);
+      return point ? toSample(point, dv) : undefined;
+    },
+    refresh: (ids, gen) => void refresh(ids, gen),
+    recreated,
   };
 
   /** Creates every subscription of this connection, for the points whose namespace resolved. */
@@ -296,7 +201,7 @@ export function createOpcua(
     const server = await c.subscriptionLimits().catch(() => ({}));
     const limit = effectiveLimit(s.maxItemsPerSubscription ?? 1000, server, here.length);
     for (const layout of layoutSubscriptions(here, limit)) {
-      const live = await openSubscription(c, layout, gen);
+      const live = await openSubscription(deps, c, layout, gen);
       if (gen !== generation) {
         await live.handle.close();
         return;
@@ -342,27 +247,7 @@ export function createOpcua(
     checking = true;
     try {
       if (rebuildPending) return await rebuild();
-      const now = clock.now();
-      const factor = s.watchdogFactor ?? 3;
-      for (const [n, sub] of subs.entries()) {
-        const keepAlive = Math.max(sub.handle.keepAliveMs(), publishingIntervalMs);
-        const silent = now - Math.max(sub.lastActivity, restoredAt);
-        if (!sub.stale && silent > staleWindowMs(keepAlive, sub.handle.publishingIntervalMs())) {
-          sub.stale = true;
-          ctx.log.warn({ silentMs: silent, items: sub.layout.size }, "subscription silent: points stale");
-          ctx.markStale(sub.accepted);
-        }
-        if (!sub.ended && silent <= factor * keepAlive) continue;
-        ctx.log.warn({ items: sub.layout.size, reason: sub.ended ?? "silent" }, "recreating a subscription");
-        await sub.handle.close();
-        try {
-          subs[n] = await openSubscription(conn, sub.layout, generation);
-          recreated.inc();
-        } catch (err) {
-          sub.lastActivity = clock.now(); // next try after another silent period, not every tick
-          ctx.log.warn({ err }, "recreating a subscription failed; retrying later");
-        }
-      }
+      for (const [n, sub] of subs.entries()) subs[n] = await watchSubscription(deps, conn, sub, restoredAt);
     } finally {
       checking = false;
     }
