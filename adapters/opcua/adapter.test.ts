@@ -24,12 +24,16 @@ function fake() {
   const written: Variant[] = [];
   const reads: string[][] = [];
   const refuse = new Map<string, string>();
+  /** Set: reads fail with this error and the client says it is reconnecting. */
+  let broken: Error | undefined;
+  let reconnecting = false;
   const namespaces = ["http://opcfoundation.org/UA/", "urn:server"];
   let events: ConnectionEvents | undefined;
   const listeners: SubscriptionListener[] = [];
   const conn: OpcuaConnection = {
     read: async (ids) => {
       reads.push([...ids]);
+      if (broken) throw broken;
       return ids.map(() => new DataValue({ value: new Variant({ dataType: DataType.Double, value: 1 }) }));
     },
     meta: async (ids) =>
@@ -40,7 +44,7 @@ function fake() {
     },
     browse: async () => [],
     namespaces: async () => [...namespaces],
-    reconnecting: () => false,
+    reconnecting: () => reconnecting,
     subscriptionLimits: async () => ({ itemsPerSubscription: 2 }),
     subscribe: async (spec, listener) => {
       const n = subscribed.push(spec);
@@ -73,6 +77,10 @@ function fake() {
     namespaces,
     listeners,
     events: () => events!,
+    breakReads: (err: Error | undefined, whileReconnecting = err !== undefined) => {
+      broken = err;
+      reconnecting = whileReconnecting;
+    },
     push: (g: number, i: number, dv: DataValue, sub = 0) => listeners[sub]!.data(g, i, dv),
   };
 }
@@ -251,6 +259,24 @@ describe("opcua adapter over a fake client", () => {
     );
     expect(s.tc.metrics.counters.get("opcua_reconnects")).toBe(5);
     expect(s.closed).toEqual([1, 2, 3, 4, 5]);
+    await s.adapter.stop();
+  });
+
+  it("reads during the library's reconnection report nothing instead of failing the device", async () => {
+    const s = setup();
+    await s.adapter.start();
+    const w = s.tc.ctx.points.filter((p) => p.id === "w");
+    // A read failing as the socket breaks, before node-opcua's connection_lost arrives.
+    s.breakReads(new Error("socket has been disconnected by third party"));
+    await expect(s.adapter.read(w)).resolves.toEqual([]);
+    s.events().lost("connection lost");
+    await expect(s.adapter.read(w)).resolves.toEqual([]);
+    s.breakReads(undefined);
+    s.events().restored();
+    await expect(s.adapter.read(w)).resolves.toMatchObject([{ point: "w", value: 1, quality: "good" }]);
+    // A read failing while the connection is up still throws: the core must know.
+    s.breakReads(new Error("BadTooManyOperations"), false);
+    await expect(s.adapter.read(w)).rejects.toThrow(/BadTooManyOperations/);
     await s.adapter.stop();
   });
 
