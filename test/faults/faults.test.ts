@@ -97,7 +97,7 @@ describe("fault schedules", () => {
       const t0 = Date.now();
       const timeline = await runCase(join(CASES, name), north!.url);
       const steps = timeline.map(
-        (t) => `${t.step.replace(/ (start|kill|wait).*/, "")}→${t.expect ?? "-"} ${t.ms}`,
+        (t) => `${t.step.replace(/ (start|kill|wait).*/, "")}→${t.expect ?? "-"} ${t.ms} (action ${t.actMs})`,
       );
       process.stdout.write(
         `[faults] ${name}: ${Date.now() - t0} ms; ms until all views agreed: ${steps.join(", ")}\n`,

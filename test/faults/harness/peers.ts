@@ -36,6 +36,7 @@ export type PeerSpec =
   | { kind: "pymodbus-tcp"; units: Record<string, UnitContents> }
   | { kind: "pymodbus-rtu"; units: Record<string, UnitContents>; baud?: number }
   | { kind: "opcua"; variables: ServedVariable[] }
+  | { kind: "opcua-process"; variables: ServedVariable[] }
   | { kind: "mosquitto-json"; retained: { topic: string; payload: unknown }[] }
   | {
       kind: "mosquitto-sparkplug";
@@ -293,6 +294,40 @@ async function opcuaPeer(spec: Extract<PeerSpec, { kind: "opcua" }>): Promise<Fa
   };
 }
 
+/**
+ * node-opcua's server in a child process on a fixed port with a PKI folder kept across restarts
+ * (same certificate), killed by PID with SIGKILL.
+ */
+async function opcuaProcessPeer(spec: Extract<PeerSpec, { kind: "opcua-process" }>): Promise<FaultPeer> {
+  const pkiDir = mkdtempSync(join(tmpdir(), "tb-faults-opcua-"));
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  let stderr = "";
+  const script = join(import.meta.dirname, "opcua-child.ts");
+  return {
+    env: () => ({ FAULT_PEER_URL: `opc.tcp://127.0.0.1:${port}` }),
+    async start() {
+      const arg = JSON.stringify({ port, pkiDir, variables: spec.variables });
+      const c = spawn(process.execPath, ["--import", "tsx", script, arg], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      child = c;
+      stderr = "";
+      c.stderr?.on("data", (d: Buffer) => {
+        stderr = (stderr + d).slice(-2_000);
+      });
+      await ready(c, "READY", 30_000);
+    },
+    kill: () => killPid(child, "SIGKILL"),
+    describe: () =>
+      `opcua pid ${child?.pid} exit ${child?.exitCode ?? child?.signalCode ?? "running"}; stderr: ${stderr.slice(-600)}`,
+    async close() {
+      await killPid(child, "SIGKILL");
+      rmSync(pkiDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Makes (but does not start) the peer of a case. */
 export async function makePeer(spec: PeerSpec): Promise<FaultPeer> {
   switch (spec.kind) {
@@ -303,6 +338,8 @@ export async function makePeer(spec: PeerSpec): Promise<FaultPeer> {
       return pymodbusPeer(spec);
     case "opcua":
       return opcuaPeer(spec);
+    case "opcua-process":
+      return opcuaProcessPeer(spec);
     case "mosquitto-json":
       return jsonBrokerPeer(spec);
     case "mosquitto-sparkplug":

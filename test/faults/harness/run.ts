@@ -46,6 +46,8 @@ export interface TimelineEntry {
   expect?: string;
   /** ms from the action until every view and the device agreed (before any holdMs). */
   ms: number;
+  /** ms the action itself took (e.g. a peer's start until it listened). */
+  actMs: number;
 }
 
 /** Reads a case folder. */
@@ -133,8 +135,9 @@ export async function runCase(dir: string, northUrl: string): Promise<TimelineEn
   const run = async (step: Step, label: string) => {
     const t0 = Date.now();
     await act(step);
+    const actMs = Date.now() - t0;
     const ms = await settle(step, label, t0);
-    timeline.push({ step: label, ...(step.expect ? { expect: step.expect } : {}), ms });
+    timeline.push({ step: label, ...(step.expect ? { expect: step.expect } : {}), ms, actMs });
   };
 
   try {
