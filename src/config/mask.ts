@@ -1,7 +1,8 @@
 /** Masks secrets in a config before it leaves the process (API export, logs). */
 
 const SECRET_KEY = /pass(word|phrase)?$|secret|token|privateKey|apiKey/i;
-const MASK = "***";
+/** What a masked secret reads as. */
+export const MASK = "***";
 
 /**
  * A deep copy of `config` with every value under a secret-looking key, and every value that came

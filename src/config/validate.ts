@@ -8,6 +8,7 @@ import { Settings } from "typebox/system";
 import Value from "typebox/value";
 import type { AdapterDefinition } from "../sdk/adapter.js";
 import { deviceSchemaFor } from "../sdk/point.js";
+import { buildProblems, type ProbedDevice } from "../sdk/probe.js";
 import { fromSchemaErrors, type Path, pointerToPath, type RawError } from "./errors.js";
 import { GatewayTopSchema, GenericDeviceSchema } from "./schema.js";
 import { toPointer } from "./substitute.js";
@@ -115,10 +116,10 @@ export function checkDevice(input: unknown, index: number, options: DeviceCheckO
     // The SDK's reconnect object has no default of its own; its fields do.
     const device = isObject(input) && input.reconnect === undefined ? { ...input, reconnect: {} } : input;
     const checked = check(deviceChecker(definition), device, prefix, options.coerced);
-    // The adapter's own checks run on schema-valid devices only: they may rely on the schema.
-    if (checked.errors.length === 0 && definition.check) {
-      const { connection, points } = checked.value as { connection: never; points: never };
-      for (const p of definition.check({ connection, points }))
+    // The adapter's own checks, and a dry run of its create(), on schema-valid devices only:
+    // they may rely on the schema.
+    if (checked.errors.length === 0) {
+      for (const p of buildProblems(definition, checked.value as ProbedDevice))
         checked.errors.push({ path: [...prefix, ...p.path], message: p.message });
     }
     return checked;

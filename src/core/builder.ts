@@ -108,6 +108,29 @@ export class ReadingBuilder {
   }
 
   /**
+   * Marks each point among `ids` whose last reading has one of the statuses in `from` (e.g. a
+   * pushed point still `Disconnected` once its device is back) as `quality`/`status`, no value.
+   */
+  remark(
+    ids: Iterable<string>,
+    from: ReadonlySet<string>,
+    quality: "bad" | "uncertain",
+    status: string,
+    nowMs: number,
+    out: Reading[],
+  ): void {
+    const at = new Date(nowMs).toISOString();
+    for (const id of ids) {
+      const state = this.points.get(id);
+      const status0 = state?.last?.status;
+      if (!state || status0 === undefined || !from.has(status0)) continue;
+      const r = this.reading(state, null, quality, status, at, at, state.last?.address);
+      this.remember(state, r, nowMs);
+      out.push(r);
+    }
+  }
+
+  /**
    * Republishes the last value of each good point among `ids` as uncertain/Stale, keeping its
    * value and source timestamp. With `staleAfter`, only points whose last sample arrived at least
    * `staleAfter(point)` ms ago.
@@ -265,9 +288,7 @@ export class ReadingBuilder {
     const c = state.config;
     const point = state.last;
     if (!point || c.publish === "always") return true;
-    if (point.quality !== r.quality || point.status !== r.status) {
-      if (!state.byAddress || point.address === r.address) return true;
-    }
+    if (point.quality !== r.quality || point.status !== r.status) return true;
     const slot = state.byAddress
       ? state.byAddress.get(r.address)
       : point.address === r.address

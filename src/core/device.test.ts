@@ -297,6 +297,24 @@ describe("device runtime", () => {
     expect(gw.device("d")!.state).toBe("connected");
   });
 
+  it("a pushed point with no value since the reconnect is uncertain/WaitingForData, not Disconnected", async () => {
+    const { gw } = start([device("d", [{ id: "p", description: "pushed" }, { id: "q" }])]);
+    await until(() => gw.device("d")!.state === "connected");
+    const ctx = scripts.get("d")!.ctx!;
+    ctx.emit([{ point: "p", value: 1 }]);
+    ctx.setState("disconnected", "broker gone");
+    expect(gw.bus.latestOf("d", "p")).toMatchObject({ quality: "bad", status: "Disconnected" });
+    ctx.setState("connected");
+    expect(gw.bus.latestOf("d", "p")).toMatchObject({
+      quality: "uncertain",
+      status: "WaitingForData",
+      value: null,
+    });
+    expect(gw.device("d")!.stateReason).toMatch(/WaitingForData/);
+    ctx.emit([{ point: "p", value: 1 }]);
+    expect(gw.bus.latestOf("d", "p")).toMatchObject({ quality: "good", value: 1 });
+  });
+
   it("ctx.markStale marks pushed points uncertain/Stale while connected", async () => {
     const { gw } = start([device("d", [{ id: "p", description: "pushed" }, { id: "q" }])]);
     await until(() => gw.device("d")!.state === "connected");

@@ -41,6 +41,9 @@ const STILL_FAILING_LOG_MS = 60_000;
 /** Status of every point of a faulted device. */
 const FAULT_STATUS = "DeviceFault";
 
+/** Statuses that end when the device is connected again. */
+const OUTAGE_STATUSES: ReadonlySet<string> = new Set(["Disconnected", FAULT_STATUS]);
+
 /** Longest a stop waits for an adapter's start() that ignores the stop. */
 const STOP_WAIT_MS = 5000;
 
@@ -173,6 +176,7 @@ export class DeviceRunner {
       },
       setState: (state: ReportedState, reason?: string) => this.onReported(state, reason),
       markStale: (ids?: readonly string[]) => this.markStale(ids ?? this.pushedIds),
+      reconnect: { minMs: spec.reconnect?.minMs ?? 1000, maxMs: this.maxBackoff() },
       clock: deps.clock,
       metrics: deps.metrics.forDevice(definition.type, spec.id),
       dataDir: join(deps.dataDir, "devices", spec.id),
@@ -560,7 +564,14 @@ export class DeviceRunner {
     }
     if (state === "connected" || state === "stopped") this.log.info(`device ${state}`);
     else if (state !== "disconnected") this.log.debug(`device ${state}`);
-    if (state === "connected" || state === "degraded") this.releaseHeld();
+    if (state === "connected" || state === "degraded") {
+      // Pushed points cannot be read on demand: until their next value they are no longer
+      // Disconnected but not known either. Polled ones are read at once.
+      this.publishWith((out) =>
+        this.builder.remark(this.pushedIds, OUTAGE_STATUSES, "uncertain", "WaitingForData", this.since, out),
+      );
+      this.releaseHeld();
+    }
   }
 
   private sleep(ms: number): Promise<void> {

@@ -96,6 +96,12 @@ export interface AdapterContext<C = unknown, P = unknown> {
    * marks them stale itself when their reads stop delivering for the point's `staleAfterMs`.
    */
   markStale(points?: readonly string[]): void;
+  /**
+   * The device's reconnect backoff (`reconnect` in config, defaults applied): the core uses it
+   * between connection attempts; an adapter may pace its own recovery probes by it (e.g. a Modbus
+   * unit that stopped answering on a shared line).
+   */
+  readonly reconnect: { readonly minMs: number; readonly maxMs: number };
   /** Injected clock. */
   readonly clock: Clock;
   /** Per-device metrics. */

@@ -84,6 +84,8 @@ export interface TestContextOptions {
   points: readonly unknown[];
   /** Clock to inject; a new `FakeClock` by default. */
   clock?: Clock;
+  /** The device's reconnect backoff; default `{ minMs: 1000, maxMs: 30000 }`, as the core's. */
+  reconnect?: { minMs: number; maxMs: number };
   /** Device id; default `test-device`. */
   device?: string;
   /** Gateway id; default `test-gateway`. */
@@ -155,6 +157,7 @@ export function createTestContext<C extends TObject, P extends TObject>(
     markStale: (ids) => {
       stale.push(ids ? [...ids] : "pushed");
     },
+    reconnect: options.reconnect ?? { minMs: 1000, maxMs: 30000 },
     clock,
     metrics,
     dataDir: join(root, "devices", device),

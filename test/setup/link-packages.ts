@@ -19,6 +19,7 @@ const ROOT = join(import.meta.dirname, "..", "..");
 export const TEST_PACKAGES = {
   "tagbridge-adapter-http-json": join(ROOT, "examples", "http-json-adapter"),
   "tagbridge-adapter-sdk-mismatch": join(ROOT, "test", "fixtures", "sdk-mismatch-adapter"),
+  "tagbridge-adapter-misbehaving": join(ROOT, "test", "fixtures", "misbehaving-adapter"),
 };
 
 /** Points `link` at `target` with a relative symlink, unless it already does. */

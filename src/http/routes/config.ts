@@ -11,6 +11,7 @@ import {
   addPoint,
   type Edit,
   EditConflict,
+  EditRefused,
   removeDevice,
   removePoint,
   replaceDevice,
@@ -66,6 +67,14 @@ function invalid(errors: readonly ConfigError[]): never {
   throw new CodedError("TB_ERR_CONFIG_INVALID", details);
 }
 
+/** A replace names what it replaces in the path; a body with another id is a mistake, not a rename. */
+function sameId(inPath: string, inBody: string): void {
+  if (inPath !== inBody)
+    fail("TB_ERR_BAD_REQUEST", [
+      { field: "body.id", message: `'${inBody}' differs from '${inPath}' in the path; a replace does not rename` },
+    ]);
+}
+
 /** Runs an edit; maps conflicts and validation errors to coded answers. */
 async function change(
   config: ConfigAccess,
@@ -76,6 +85,7 @@ async function change(
   try {
     result = await config.edit(edit);
   } catch (error) {
+    if (error instanceof EditRefused) invalid([{ path: error.path, message: error.message }]);
     if (!(error instanceof EditConflict)) throw error;
     fail(error.reason === "exists" ? "TB_ERR_ALREADY_EXISTS" : missing, [
       { field: "request", message: error.message },
@@ -172,6 +182,7 @@ export const configRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => {
+      sameId(request.params.device, request.body.id);
       await change(config, replaceDevice(request.params.device, request.body), "TB_ERR_DEVICE_NOT_FOUND");
       return gateway.device(request.body.id)!;
     },
@@ -226,6 +237,7 @@ export const configRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const { device, point: id } = request.params;
+      sameId(id, request.body.id);
       await change(
         config,
         replacePoint(device, id, request.body),
