@@ -51,7 +51,7 @@ interface DeviceNode {
   metrics: Map<string, Known>;
 }
 
-const DEAD_STATES = new Set(["disconnected", "stopped"]);
+const DEAD_STATES = new Set(["disconnected", "faulted", "stopped"]);
 const MAX_METRICS = 500;
 /** How long close() waits for the NDEATH's PUBACK and the DISCONNECT before dropping the socket. */
 const CLOSE_TIMEOUT_MS = 2_000;
