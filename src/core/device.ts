@@ -9,7 +9,6 @@ import type {
   Adapter,
   AdapterDefinition,
   BrowseNode,
-  Clock,
   DeviceState,
   ReportedState,
   Sample,
@@ -17,13 +16,15 @@ import type {
 } from "../sdk/adapter.js";
 import { corePointProperties, type PointConfig } from "../sdk/point.js";
 import { ReadingBuilder } from "./builder.js";
-import type { Bus } from "./bus.js";
+import { type DeviceDeps, type DeviceSpec, RequestRefused, sharedDirOf } from "./device-spec.js";
 import { type DeviceScope, inDevice, outsideDevices } from "./guard.js";
-import type { GatewayMetrics } from "./metrics.js";
+import { HeldSamples } from "./held.js";
+import { OutageLog } from "./outage-log.js";
 import { Poller, type PollGroup, pollGroups } from "./poller.js";
-import type { Sequence } from "./sequence.js";
 import type { DeviceCounters, DeviceInfo, PointInfo } from "./types.js";
 import { checkWrite } from "./write.js";
+
+export { type DeviceDeps, type DeviceSpec, RequestRefused, sharedDirOf } from "./device-spec.js";
 
 type Point = PointConfig<Record<string, unknown>>;
 
@@ -31,12 +32,6 @@ const CORE_POINT_KEYS = Object.keys(corePointProperties) as (keyof typeof corePo
 
 /** A polled point is stale after this many of its intervals without a sample (default `staleAfterMs`). */
 const STALE_INTERVALS = 3;
-
-/** Samples held per point while the device is not connected (wildcard points have several addresses). */
-const HELD_PER_POINT = 4;
-
-/** How often a lasting outage is logged again at warn. */
-const STILL_FAILING_LOG_MS = 60_000;
 
 /** Status of every point of a faulted device. */
 const FAULT_STATUS = "DeviceFault";
@@ -46,50 +41,6 @@ const OUTAGE_STATUSES: ReadonlySet<string> = new Set(["Disconnected", FAULT_STAT
 
 /** Longest a stop waits for an adapter's start() that ignores the stop. */
 const STOP_WAIT_MS = 5000;
-
-/** The directory shared by every device of an adapter type (`AdapterContext.sharedDir`). */
-export function sharedDirOf(dataDir: string, type: string): string {
-  return join(dataDir, "adapters", type);
-}
-
-/** A device's validated config, defaults applied, as the runtime needs it. */
-export interface DeviceSpec {
-  id: string;
-  type: string;
-  description?: string;
-  enabled?: boolean;
-  pollIntervalMs?: number;
-  reconnect?: { minMs: number; maxMs: number };
-  connection: Record<string, unknown>;
-  points: Point[];
-}
-
-/** What a device runner shares with the rest of the gateway. */
-export interface DeviceDeps {
-  gateway: string;
-  bus: Bus;
-  sequence: Sequence;
-  log: Logger;
-  clock: Clock;
-  metrics: GatewayMetrics;
-  dataDir: string;
-}
-
-/** Raised by `write` and `browse` when the gateway refuses a request, so the API can map it to a code. */
-export class RequestRefused extends Error {
-  constructor(
-    readonly reason:
-      | "NotWritable"
-      | "InvalidValue"
-      | "NotConnected"
-      | "UnknownDevice"
-      | "UnknownPoint"
-      | "Unsupported",
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** One running device. */
 export class DeviceRunner {
@@ -111,15 +62,9 @@ export class DeviceRunner {
   private attempted = false;
   /** Connected at least once, so the next connect is a reconnect. */
   private everConnected = false;
-  /**
-   * Samples an adapter emitted while the device was not connected (a library delivering during
-   * its own reconnect, or before `start()` resolved): the latest per point and address, published
-   * once the device is connected, so no value shows good while the device is not.
-   */
-  private held = new Map<string, Sample>();
-  /** When the last "still disconnected" warning was logged. */
-  private lastWarnMs = 0;
-  private failures = 0;
+  /** Samples emitted while not connected, published once connected. */
+  private readonly held: HeldSamples;
+  private readonly outages: OutageLog;
   private wake: (() => void) | undefined;
   private lifecycle: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
@@ -128,7 +73,6 @@ export class DeviceRunner {
   private faultPending = false;
   /** Why the adapter could not be built, if it could not. */
   private readonly buildError: string | undefined;
-  private warnedReason: string | undefined;
   /** Next retry delay; doubles on each failure, back to the minimum after a good read. */
   private backoffMs: number;
   readonly counters: DeviceCounters = {
@@ -150,6 +94,8 @@ export class DeviceRunner {
     private readonly deps: DeviceDeps,
   ) {
     this.log = deps.log.child({ adapter: definition.type, device: spec.id });
+    this.held = new HeldSamples(spec.points.length);
+    this.outages = new OutageLog(this.log);
     this.since = deps.clock.now();
     this.reported = spec.enabled === false ? "stopped" : "connecting";
     this.backoffMs = spec.reconnect?.minMs ?? 1000;
@@ -462,7 +408,7 @@ export class DeviceRunner {
   private accept(samples: readonly Sample[]): void {
     if (this.stopped || samples.length === 0) return;
     if (this.reported !== "connected" && this.reported !== "degraded") {
-      this.hold(samples);
+      this.held.hold(samples);
       return;
     }
     this.counters.samples += samples.length;
@@ -474,25 +420,10 @@ export class DeviceRunner {
     });
   }
 
-  /** Keeps the latest held sample per point and address (bounded by a few per point). */
-  private hold(samples: readonly Sample[]): void {
-    for (const s of samples) {
-      const key = s.address === undefined ? s.point : `${s.point}\u0000${s.address}`;
-      this.held.delete(key); // re-insert: the map stays in arrival order
-      if (this.held.size >= HELD_PER_POINT * Math.max(1, this.spec.points.length)) {
-        const oldest = this.held.keys().next();
-        if (!oldest.done) this.held.delete(oldest.value);
-      }
-      this.held.set(key, s);
-    }
-  }
-
   /** Publishes what was held while connecting, once connected. */
   private releaseHeld(): void {
-    if (this.held.size === 0) return;
-    const samples = [...this.held.values()];
-    this.held.clear();
-    this.accept(samples);
+    const samples = this.held.take();
+    if (samples.length > 0) this.accept(samples);
   }
 
   /** Polled points of `group` whose values stopped arriving become uncertain/Stale. */
@@ -521,19 +452,8 @@ export class DeviceRunner {
   }
 
   private disconnected(reason: string, retryMs: number | undefined): void {
-    // Warn when an outage starts or its reason changes; while it lasts, again at most every
-    // STILL_FAILING_LOG_MS with the attempt count, so a long outage stays visible in the log.
     const now = this.deps.clock.now();
-    this.failures++;
-    const retry = retryMs === undefined ? "" : `; retrying in ${retryMs} ms`;
-    if (this.warnedReason === undefined || !sameFailure(this.warnedReason, reason)) {
-      this.log.warn(`${reason}${retry}`);
-      this.lastWarnMs = now;
-    } else if (now - this.lastWarnMs >= STILL_FAILING_LOG_MS) {
-      this.log.warn(`still disconnected after ${this.failures} attempts: ${reason}${retry}`);
-      this.lastWarnMs = now;
-    } else this.log.debug(`${reason}${retry}`);
-    this.warnedReason = reason;
+    this.outages.failed(reason, retryMs, now);
     this.held.clear();
     this.setState("disconnected", reason);
     this.publishWith((out) => this.builder.markAll("bad", "Disconnected", now, out));
@@ -559,8 +479,7 @@ export class DeviceRunner {
       // Counted here, whoever reconnected: the core's connect loop or the library (setState).
       if (this.everConnected) this.counters.reconnects++;
       this.everConnected = true;
-      this.warnedReason = undefined;
-      this.failures = 0;
+      this.outages.ended();
     }
     if (state === "connected" || state === "stopped") this.log.info(`device ${state}`);
     else if (state !== "disconnected") this.log.debug(`device ${state}`);
@@ -584,11 +503,6 @@ export class DeviceRunner {
       this.wake = done;
     });
   }
-}
-
-/** Two failure reasons are the same outage when they differ only in numbers (ports, delays, counts). */
-function sameFailure(a: string, b: string): boolean {
-  return a.replace(/\d+/g, "#") === b.replace(/\d+/g, "#");
 }
 
 function message(error: unknown): string {
