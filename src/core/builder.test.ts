@@ -166,7 +166,7 @@ describe("ReadingBuilder", () => {
     run([{ point: "y", value: null, quality: "bad", status: "Timeout" }], T0);
     const stale = (now: number) => {
       const out: Reading[] = [];
-      b.markStale(["x", "y"], now, out, () => 1000);
+      b.markStale(["x", "y"], now, out, (_, lastSampleMs) => now - lastSampleMs >= 1000);
       return out;
     };
     expect(stale(T0 + 999)).toEqual([]);

@@ -132,21 +132,21 @@ export class ReadingBuilder {
 
   /**
    * Republishes the last value of each good point among `ids` as uncertain/Stale, keeping its
-   * value and source timestamp. With `staleAfter`, only points whose last sample arrived at least
-   * `staleAfter(point)` ms ago.
+   * value and source timestamp. With `isStale`, only the points it says are, given when their last
+   * sample arrived.
    */
   markStale(
     ids: Iterable<string>,
     nowMs: number,
     out: Reading[],
-    staleAfter?: (point: PointConfig<Record<string, unknown>>) => number,
+    isStale?: (point: PointConfig<Record<string, unknown>>, lastSampleMs: number) => boolean,
   ): void {
     let receivedAt: string | undefined;
     for (const id of ids) {
       const state = this.points.get(id);
       const last = state?.last;
       if (!state || last?.quality !== "good") continue;
-      if (staleAfter && nowMs - state.lastSampleMs < staleAfter(state.config)) continue;
+      if (isStale && !isStale(state.config, state.lastSampleMs)) continue;
       receivedAt ??= new Date(nowMs).toISOString();
       state.byAddress = undefined;
       const r: Reading = { ...last, quality: "uncertain", status: "Stale", receivedAt };

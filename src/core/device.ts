@@ -12,8 +12,8 @@ import type {
   DeviceState,
   ReportedState,
   Sample,
-  WriteResult,
 } from "../sdk/adapter.js";
+import { WriteRefused } from "../sdk/adapter.js";
 import { corePointProperties, type PointConfig } from "../sdk/point.js";
 import { ReadingBuilder } from "./builder.js";
 import { type DeviceDeps, type DeviceSpec, RequestRefused, sharedDirOf } from "./device-spec.js";
@@ -22,7 +22,7 @@ import { HeldSamples } from "./held.js";
 import { OutageLog } from "./outage-log.js";
 import { Poller, type PollGroup, pollGroups } from "./poller.js";
 import type { DeviceCounters, DeviceInfo, PointInfo } from "./types.js";
-import { checkWrite } from "./write.js";
+import { checkWrite, type WriteOutcome } from "./write.js";
 
 export { type DeviceDeps, type DeviceSpec, RequestRefused, sharedDirOf } from "./device-spec.js";
 
@@ -62,6 +62,8 @@ export class DeviceRunner {
   private attempted = false;
   /** Connected at least once, so the next connect is a reconnect. */
   private everConnected = false;
+  /** When each poll group's last read finished (ms), for staleness. */
+  private readonly lastPollDone = new Map<PollGroup<Point>, number>();
   /** Samples emitted while not connected, published once connected. */
   private readonly held: HeldSamples;
   private readonly outages: OutageLog;
@@ -226,8 +228,8 @@ export class DeviceRunner {
     });
   }
 
-  /** Writes a point; resolves once the device confirmed. */
-  async write(pointId: string, value: unknown): Promise<WriteResult> {
+  /** Writes a point; resolves once the device confirmed, with the value written in engineering units. */
+  async write(pointId: string, value: unknown): Promise<WriteOutcome> {
     const point = this.spec.points.find((p) => p.id === pointId);
     if (!point)
       throw new RequestRefused("UnknownPoint", `device '${this.spec.id}' has no point '${pointId}'`);
@@ -239,7 +241,14 @@ export class DeviceRunner {
     const check = checkWrite(point, value);
     if (!check.ok) throw new RequestRefused("InvalidValue", check.message);
     this.requireConnected();
-    return inDevice(this.scope, () => adapter.write!(point, check.raw));
+    try {
+      const result = await inDevice(this.scope, () => adapter.write!(point, check.raw));
+      return { ...result, value: check.written };
+    } catch (err) {
+      // The adapter refused before sending (a value its protocol cannot encode, a silent unit).
+      if (err instanceof WriteRefused) throw new RequestRefused(err.reason, err.message);
+      throw err;
+    }
   }
 
   /** The adapter's read plan, or undefined when it has none. */
@@ -291,7 +300,7 @@ export class DeviceRunner {
         this.polledGroups,
         (g) => this.poll(g),
         () => this.counters.overruns++,
-        (g) => this.checkStale(g),
+        (g, pending) => this.checkStale(g, pending),
       );
       this.poller.start();
     }
@@ -321,6 +330,7 @@ export class DeviceRunner {
       return;
     }
     this.counters.reads++;
+    this.lastPollDone.set(group, this.deps.clock.now());
     this.backoffMs = this.spec.reconnect?.minMs ?? 1000;
     const ms = performance.now() - started;
     this.counters.lastReadMs = Math.round(ms * 100) / 100;
@@ -427,20 +437,29 @@ export class DeviceRunner {
   }
 
   /** Polled points of `group` whose values stopped arriving become uncertain/Stale. */
-  private checkStale(group: PollGroup<Point>): void {
+  /**
+   * Polled points of `group` whose values stopped arriving become uncertain/Stale: a point is stale
+   * when its last sample is older than its `staleAfterMs` and either a read of the group is still
+   * pending (the device is not answering) or the last finished read did not deliver it. A tick
+   * that comes late because the gateway's own event loop was busy marks nothing.
+   */
+  private checkStale(group: PollGroup<Point>, pending: boolean): void {
     if (this.reported !== "connected") return;
+    const now = this.deps.clock.now();
+    const done = this.lastPollDone.get(group) ?? 0;
     const ms = group.intervalMs;
     this.markStale(
       group.points.map((p) => p.id),
-      (p) => p.staleAfterMs ?? STALE_INTERVALS * ms,
+      (p, lastSampleMs) =>
+        now - lastSampleMs >= (p.staleAfterMs ?? STALE_INTERVALS * ms) && (pending || lastSampleMs < done),
     );
   }
 
-  private markStale(ids: Iterable<string>, staleAfter?: (p: Point) => number): void {
+  private markStale(ids: Iterable<string>, isStale?: (p: Point, lastSampleMs: number) => boolean): void {
     if (this.stopped || (this.reported !== "connected" && this.reported !== "degraded")) return;
     this.publishWith((out) => {
       const before = out.length;
-      this.builder.markStale(ids, this.deps.clock.now(), out, staleAfter);
+      this.builder.markStale(ids, this.deps.clock.now(), out, isStale);
       this.counters.staleMarks += out.length - before;
     });
   }

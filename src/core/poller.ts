@@ -45,8 +45,11 @@ export class Poller<P> {
     private readonly groups: readonly PollGroup<P>[],
     private readonly read: (group: PollGroup<P>) => Promise<void>,
     private readonly onOverrun: () => void,
-    /** Called on every tick of a group, before its read is queued or skipped (e.g. to check staleness). */
-    private readonly onTick: (group: PollGroup<P>) => void = () => {},
+    /**
+     * Called on every tick of a group, before its read is queued or skipped (e.g. to check
+     * staleness), with whether its previous read is still queued or running.
+     */
+    private readonly onTick: (group: PollGroup<P>, pending: boolean) => void = () => {},
   ) {}
 
   /**
@@ -78,7 +81,7 @@ export class Poller<P> {
   }
 
   private tick(group: PollGroup<P>): void {
-    this.onTick(group);
+    this.onTick(group, this.pending.has(group));
     if (this.pending.has(group)) {
       this.onOverrun();
       return;
