@@ -211,6 +211,31 @@ describe("Sparkplug rebirth requests over a fake client: one per edge node per n
     expect(s.counter("sparkplug_rebirth_skipped")).toBe(1);
   });
 
+  // Regression (fault suite, sparkplug-by-exception): a node born before the gateway connected that
+  // reports by exception published nothing, so its points never had a reading.
+  it("on connect and on every reconnect, with no birth coming: one NCMD after the holdoff", async () => {
+    const s = await started(id);
+    s.advance(s.holdoff);
+    expect(s.ncmds()).toBe(1);
+    s.fake.state("disconnected");
+    s.fake.state("connected"); // the library reconnected: what the node said meanwhile is lost
+    s.advance(s.holdoff);
+    expect(s.ncmds()).toBe(2); // a new connection: the 5 s spacing of the last request does not apply
+  });
+
+  it("a need within 5 s of the last request is sent when the 5 s are over, not dropped", async () => {
+    const s = await started(id);
+    s.advance(s.holdoff);
+    expect(s.ncmds()).toBe(1); // the on-connect request
+    s.fake.push("spBv1.0/G/DDATA/E1/D1", bytes(7)); // data before birth: a new need, 'holdoff' ms later
+    s.advance(s.holdoff);
+    expect(s.ncmds()).toBe(1);
+    s.advance(REBIRTH_INTERVAL_MS - s.holdoff - 1); // 5 s after the first request, less 1 ms
+    expect(s.ncmds()).toBe(1);
+    s.advance(1);
+    expect(s.ncmds()).toBe(2);
+  });
+
   it("stop() during the holdoff sends nothing, and a restarted adapter asks again", async () => {
     const s = await started(id);
     s.fake.push("spBv1.0/G/DDATA/E1/D1", bytes(3));

@@ -120,8 +120,18 @@ export function createMqtt(ctx: MqttContext, openClient: ClientFactory = openMqt
         c.publish(req.topic, req.payload, qos === 2 ? 1 : qos).catch((err) =>
           debug({ err }, "rebirth request not published"),
         );
+      else {
+        const again = spark?.rebirthDueInMs(); // a request was made recently: try once it may be sent
+        if (again !== undefined) scheduleRebirth(c, again);
+      }
     }, ms);
     rebirthTimer.unref();
+  };
+
+  /** Sparkplug: after every (re)connect, the node's current values come from a rebirth. */
+  const askForBirth = (c: MqttClient) => {
+    const inMs = spark?.connected();
+    if (inMs !== undefined) scheduleRebirth(c, inMs);
   };
 
   const onMessage = (c: MqttClient, topic: string, payload: Buffer) => {
@@ -155,7 +165,9 @@ export function createMqtt(ctx: MqttContext, openClient: ClientFactory = openMqt
       client = c;
       c.onMessage((msg) => onMessage(c, msg.topic, msg.payload));
       c.onState((state, reason) => {
-        if (phase === "running" && c === client) ctx.setState(state, reason);
+        if (phase !== "running" || c !== client) return;
+        ctx.setState(state, reason);
+        if (state === "connected") askForBirth(c);
       });
       try {
         await c.connect();
@@ -167,6 +179,7 @@ export function createMqtt(ctx: MqttContext, openClient: ClientFactory = openMqt
       if (client !== c) throw new Error(`mqtt ${ctx.device}: stopped while starting`);
       phase = "running";
       ctx.log.debug({ filters }, "subscribed");
+      askForBirth(c);
     },
 
     async stop() {

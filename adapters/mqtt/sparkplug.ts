@@ -160,13 +160,33 @@ export class SparkplugIngest {
     return `${NAMESPACE}/${groupId}/${owner}:${point.metric ?? point.id}`;
   }
 
-  /** Records a need for a rebirth; true when the caller should call `takeRebirth()` after the holdoff. */
+  /**
+   * The connection to the broker is (again) up. What the node published meanwhile is lost, and a
+   * node that reports by exception may publish nothing until its values change: ask it for a
+   * rebirth (after the holdoff, and only if no other host does and no NBIRTH comes first).
+   * Returns when to call `takeRebirth()`, or undefined when no request is due.
+   */
+  connected(): number | undefined {
+    this.#lastRebirth = Number.NEGATIVE_INFINITY; // a new connection: the last request's spacing is moot
+    return this.#needRebirth("connected to the broker") ? this.holdoffMs : undefined;
+  }
+
+  /**
+   * Records a need for a rebirth; true when the caller should call `takeRebirth()` after the
+   * holdoff. A need within REBIRTH_INTERVAL_MS of the last request is kept, not dropped:
+   * `takeRebirth()` then answers undefined and `rebirthDueInMs()` says when to try again.
+   */
   #needRebirth(reason: string): boolean {
     if ((this.sp.rebirth ?? "request") === "never") return false;
     if (this.#pending !== undefined) return false; // already waiting for its holdoff
-    if (this.clock.now() - this.#lastRebirth < REBIRTH_INTERVAL_MS) return false; // asked recently
     this.#pending = reason;
     return true;
+  }
+
+  /** Ms until a pending request may be sent (0 when it may now), or undefined when none is pending. */
+  rebirthDueInMs(): number | undefined {
+    if (this.#pending === undefined) return undefined;
+    return Math.max(0, this.#lastRebirth + REBIRTH_INTERVAL_MS - this.clock.now());
   }
 
   #rebirthSeen(): void {
@@ -192,7 +212,7 @@ export class SparkplugIngest {
    */
   takeRebirth(): Outgoing | undefined {
     const reason = this.#pending;
-    if (reason === undefined) return undefined;
+    if (reason === undefined || this.rebirthDueInMs()! > 0) return undefined; // asked recently
     this.#pending = undefined;
     const now = this.clock.now();
     this.#lastRebirth = now;

@@ -112,8 +112,10 @@ describe("Sparkplug B device", () => {
     await t.adapter.stop(); // this test runs its own two instances
     const rec = await recorder(broker.url, `spBv1.0/${G}/NCMD/${edge}`);
     // Client ids whose holdoffs differ, so the order of the two is known: the second sees the first's NCMD.
-    const [early, late] = ["tb-a", "tb-b", "tb-c", "tb-d", "tb-e"]
+    // Both at least 400 ms, so the births below answer their on-connect requests before either is sent.
+    const [early, late] = Array.from({ length: 40 }, (_, i) => `tb-${i}`)
       .map((id) => ({ id, ms: rebirthHoldoffMs(id) }))
+      .filter((x) => x.ms >= 400)
       .sort((a, b) => a.ms - b.ms)
       .filter((x, i, all) => i === 0 || x.ms - all[0]!.ms >= 100);
     const other = instance(
@@ -128,22 +130,25 @@ describe("Sparkplug B device", () => {
       },
       points,
     );
+    const requests = (x: typeof first) => x.metrics.counters.get("sparkplug_rebirth_requests") ?? 0;
+    const skipped = (x: typeof first) => x.metrics.counters.get("sparkplug_rebirth_skipped") ?? 0;
     await other.adapter.start();
     await first.adapter.start();
     try {
       await births(first);
+      // Each asked for a rebirth on connect; the births answered that, so neither sent one.
+      await until(() => skipped(first) === 1 && skipped(other) === 1, "connect rebirths skipped");
+      expect(rec.got).toHaveLength(0);
       // The same seq gaps reach both connections at once; each sees a need for a rebirth, repeatedly.
       for (const seq of [9, 20, 30])
         await send(topic("DDATA", edge, "press"), seq, [{ alias: 1, type: "Int32", value: seq }]);
-      const requests = (x: typeof first) => x.metrics.counters.get("sparkplug_rebirth_requests") ?? 0;
-      const skipped = (x: typeof first) => x.metrics.counters.get("sparkplug_rebirth_skipped") ?? 0;
       // Both have decided: one asked, the other saw that NCMD during its holdoff and kept quiet.
       await until(
-        () => requests(first) + skipped(first) > 0 && requests(other) + skipped(other) > 0,
+        () => requests(first) + skipped(first) > 1 && requests(other) + skipped(other) > 1,
         "both decided",
       );
       expect([requests(first), requests(other)]).toEqual([1, 0]);
-      expect(skipped(other)).toBe(1);
+      expect(skipped(other)).toBe(2);
       await until(() => rec.got.length >= 1, "NCMD on the broker");
       expect(rec.got).toHaveLength(1);
     } finally {
