@@ -29,53 +29,53 @@ const readings = (from: number, n: number) => Array.from({ length: n }, (_, i) =
 const seqs = (rs: { seq: number }[]) => rs.map((r) => r.seq - 100);
 const size = JSON.stringify(at(1)).length;
 
-describe("SinkBuffer", () => {
-  it("reads oldest first across pending and committed rows; ack removes exactly what was read", () => {
-    const b = SinkBuffer.open(file(), opts());
+describe("SinkBuffer", async () => {
+  it("reads oldest first across pending and committed rows; ack removes exactly what was read", async () => {
+    const b = await SinkBuffer.open(file(), opts());
     b.append(readings(1, 5));
     b.sync();
     b.append(readings(6, 5));
-    const r1 = b.read(7);
+    const r1 = await b.read(7);
     expect(seqs(r1.readings)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     b.append(readings(11, 1));
     b.ack(r1);
     expect(b.size).toBe(4);
-    expect(seqs(b.read(10).readings)).toEqual([8, 9, 10, 11]);
-    expect(b.read(10).readings[0]).toEqual(at(8));
-    b.close();
+    expect(seqs((await b.read(10)).readings)).toEqual([8, 9, 10, 11]);
+    expect((await b.read(10)).readings[0]).toEqual(at(8));
+    await b.close();
   });
 
-  it("a reopened buffer has what was synced, minus what was acked (acks persist at the next sync)", () => {
+  it("a reopened buffer has what was synced, minus what was acked (acks persist at the next sync)", async () => {
     const f = file();
-    const b = SinkBuffer.open(f, opts());
+    const b = await SinkBuffer.open(f, opts());
     b.append(readings(1, 10));
-    b.ack(b.read(3));
-    b.sync();
+    b.ack(await b.read(3));
+    await b.flush();
     b.append(readings(11, 5)); // never synced: what a kill -9 would lose
     expect(b.stats().syncedSeq).toBe(110);
     // Simulate kill -9: drop the object without close(); the file has only committed data.
-    const again = SinkBuffer.open(f, opts());
-    expect(seqs(again.read(100).readings)).toEqual([4, 5, 6, 7, 8, 9, 10]);
+    const again = await SinkBuffer.open(f, opts());
+    expect(seqs((await again.read(100)).readings)).toEqual([4, 5, 6, 7, 8, 9, 10]);
     expect(again.stats().bytes).toBe(7 * size);
-    again.close();
+    await again.close();
   });
 
   it.each([
     ["drop-oldest", [6, 7, 8, 9, 10]],
     ["drop-newest", [1, 2, 3, 4, 5]],
-  ] as const)("size bound, %s: keeps %j and counts the rest", (overflow, kept) => {
-    const b = SinkBuffer.open(file(), opts({ maxBytes: 5 * size, overflow }));
+  ] as const)("size bound, %s: keeps %j and counts the rest", async (overflow, kept) => {
+    const b = await SinkBuffer.open(file(), opts({ maxBytes: 5 * size, overflow }));
     b.append(readings(1, 3));
     b.sync();
     b.append(readings(4, 7));
-    expect(seqs(b.read(100).readings)).toEqual(kept);
+    expect(seqs((await b.read(100)).readings)).toEqual(kept);
     expect(b.stats()).toMatchObject({ buffered: 5, droppedForSize: 5, bytes: 5 * size });
-    b.close();
+    await b.close();
   });
 
-  it("age bound drops what waited longer than maxAgeMs, committed or pending, and reports the oldest age", () => {
+  it("age bound drops what waited longer than maxAgeMs, committed or pending, and reports the oldest age", async () => {
     let now = 1_000_000;
-    const b = SinkBuffer.open(file(), opts({ maxAgeMs: 5_000, now: () => now }));
+    const b = await SinkBuffer.open(file(), opts({ maxAgeMs: 5_000, now: () => now }));
     b.append(readings(1, 4));
     b.sync();
     now += 3_000;
@@ -84,30 +84,68 @@ describe("SinkBuffer", () => {
     now += 2_500;
     b.sync();
     expect(b.stats()).toMatchObject({ buffered: 2, droppedForAge: 4, oldestAt: 1_003_000 });
-    expect(seqs(b.read(10).readings)).toEqual([5, 6]);
-    b.close();
+    expect(seqs((await b.read(10)).readings)).toEqual([5, 6]);
+    await b.close();
   });
 
   it("syncs on its timer", async () => {
     const f = file();
-    const b = SinkBuffer.open(f, opts({ syncIntervalMs: 20 }));
+    const b = await SinkBuffer.open(f, opts({ syncIntervalMs: 20 }));
     b.append(readings(1, 3));
-    await new Promise((r) => setTimeout(r, 80));
+    for (let i = 0; i < 200 && b.stats().syncedSeq === null; i++) await new Promise((r) => setTimeout(r, 10));
     expect(b.stats().syncedSeq).toBe(103);
-    const other = SinkBuffer.open(f, opts());
+    const other = await SinkBuffer.open(f, opts());
     expect(other.size).toBe(3);
-    other.close();
-    b.close();
+    await other.close();
+    await b.close();
   });
 
-  it("keeps small metadata (Sparkplug bdSeq)", () => {
+  it("keeps small metadata (Sparkplug bdSeq)", async () => {
     const f = file();
-    const b = SinkBuffer.open(f, opts());
+    const b = await SinkBuffer.open(f, opts());
     expect(b.meta("bdSeq")).toBeUndefined();
     b.setMeta("bdSeq", "7");
-    b.close();
-    const again = SinkBuffer.open(f, opts());
+    expect(b.meta("bdSeq")).toBe("7");
+    await b.close();
+    const again = await SinkBuffer.open(f, opts());
     expect(again.meta("bdSeq")).toBe("7");
-    again.close();
+    await again.close();
+  });
+
+  it("a row dropped while its read is being published is counted back once that read is acked", async () => {
+    const b = await SinkBuffer.open(file(), opts({ maxBytes: 5 * size }));
+    b.append(readings(1, 5));
+    const r = await b.read(3); // 1..3 being published
+    b.append(readings(6, 2)); // drop-oldest drops 1 and 2, which the publish still carries
+    expect(b.stats()).toMatchObject({ buffered: 5, droppedForSize: 2 });
+    b.ack(r); // delivered after all: 1 and 2 were not lost
+    expect(b.stats()).toMatchObject({ buffered: 4, droppedForSize: 0 });
+    expect(seqs((await b.read(10)).readings)).toEqual([4, 5, 6, 7]);
+    await b.close();
+  });
+
+  it("a read that was never acked (publish failed) leaves its dropped rows counted", async () => {
+    const b = await SinkBuffer.open(file(), opts({ maxBytes: 5 * size }));
+    b.append(readings(1, 5));
+    await b.read(3); // its publish fails: no ack
+    b.append(readings(6, 2));
+    const next = await b.read(10);
+    expect(seqs(next.readings)).toEqual([3, 4, 5, 6, 7]);
+    b.ack(next);
+    expect(b.stats()).toMatchObject({ buffered: 0, droppedForSize: 2 });
+    await b.close();
+  });
+
+  it("rows dropped while a page was being read are not returned", async () => {
+    const b = await SinkBuffer.open(file(), opts({ maxBytes: 5 * size }));
+    b.append(readings(1, 5));
+    await b.flush();
+    const reading = b.read(10);
+    b.append(readings(6, 3)); // drops 1..3 while the worker reads the page
+    const got = await reading;
+    expect(seqs(got.readings)).toEqual([4, 5]);
+    b.ack(got);
+    expect(b.stats()).toMatchObject({ buffered: 3, droppedForSize: 3 });
+    await b.close();
   });
 });

@@ -1,28 +1,34 @@
 /**
  * The durable store-and-forward buffer of one north sink: a SQLite file in WAL mode
- * (`<dataDir>/north/<id>.sqlite`) holding Readings as JSON rows in arrival order.
+ * (`<dataDir>/north/<id>.sqlite`) holding Readings as JSON rows in arrival order. The file is
+ * owned by a worker thread ({@link BufferWorker}): commits, fsyncs, page reads and deletes never
+ * run on the main event loop, which acquisition owns. The main thread keeps every row's id,
+ * buffering time and size in memory, so the bounds, the counters and `size` are decided at once,
+ * synchronously, without asking the file.
  *
  * What is durable when:
  * - `append()` only puts readings in memory (`pending`). Every `syncIntervalMs`, and at once when
- *   pending holds more than 4 MiB, `sync()` commits them in one transaction with
- *   `synchronous = FULL`, so the commit is fsynced to the WAL file before `sync()` returns. A
- *   kill -9 or a power cut therefore loses at most the readings appended since the last sync
- *   (≤ `syncIntervalMs` of them), never a committed one, and never corrupts the file.
+ *   pending holds more than 4 MiB, `sync()` hands them to the worker, which commits them in one
+ *   transaction with `synchronous = FULL` (fsynced to the WAL file). One commit is in flight at a
+ *   time (the queue to the worker is bounded); what arrives meanwhile goes with the next one. A
+ *   kill -9 or a power cut loses at most the readings not yet committed (about `syncIntervalMs`
+ *   of them), never a committed one, and never corrupts the file.
  * - Acknowledged readings are removed by advancing an in-memory cursor (`ackedThrough`); the
- *   DELETE runs in the next sync. A crash between the two re-sends them after the restart:
+ *   DELETE goes with the next commit. A crash between the two re-sends them after the restart:
  *   at-least-once, `seq` tells duplicates apart.
- * - `read()` serves from the file only: it syncs first when the file part alone cannot fill it.
+ * - `read()` commits what is pending, then pages from the file in the worker.
  *
  * Bounds: `maxBytes` counts the JSON of buffered readings (the file is larger by SQLite's
  * overhead); beyond it drop-oldest advances the cursor past the oldest rows, drop-newest refuses
  * the incoming readings. Readings older than `maxAgeMs` (by the time they were buffered) are
- * dropped at each sync. Every dropped reading is counted.
+ * dropped at each sync. Every dropped reading is counted, exactly: a row dropped while a `read()`
+ * holding it is being published is counted back when that read is acknowledged (it did arrive).
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
 import type { Logger } from "pino";
 import type { Reading } from "../schema/reading.js";
+import { BufferWorker, type OpenReply, type PageReply } from "./buffer-worker.js";
 
 /** Options of {@link SinkBuffer.open}. */
 export interface BufferOptions {
@@ -47,16 +53,10 @@ export interface BufferStats {
   droppedForAge: number;
   /** Readings appended since open. */
   appended: number;
-  /** Readings committed to the file by the last sync (highest seq); null before the first. */
+  /** Readings committed to the file by the last commit (highest seq); null before the first. */
   syncedSeq: number | null;
-  /** Failed syncs (disk errors); their readings stay pending and are retried. */
+  /** Failed commits (disk errors); their readings stay pending and are retried. */
   errors: number;
-}
-
-interface Row {
-  at: number;
-  body: string;
-  seq: number;
 }
 
 /** A read batch and what to pass to `ack` once it has been delivered. */
@@ -65,94 +65,115 @@ export interface BufferRead {
   through: number;
 }
 
-const PENDING_SYNC_BYTES = 4 * 1024 * 1024;
-const DDL = `
-CREATE TABLE IF NOT EXISTS readings (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-`;
+interface PendingRow {
+  id: number;
+  at: number;
+  body: string;
+  seq: number;
+}
 
-/** Durable FIFO of Readings with size and age bounds. Synchronous (better-sqlite3). */
+const PENDING_SYNC_BYTES = 4 * 1024 * 1024;
+
+/** Ids, buffering times and sizes of the buffered rows, oldest first (a deque over arrays). */
+class Rows {
+  private ids: number[] = [];
+  private ats: number[] = [];
+  private ns: number[] = [];
+  private head = 0;
+  bytes = 0;
+
+  get length(): number {
+    return this.ids.length - this.head;
+  }
+  push(id: number, at: number, n: number): void {
+    this.ids.push(id);
+    this.ats.push(at);
+    this.ns.push(n);
+    this.bytes += n;
+  }
+  firstId(): number | undefined {
+    return this.ids[this.head];
+  }
+  firstAt(): number | undefined {
+    return this.ats[this.head];
+  }
+  firstN(): number {
+    return this.ns[this.head] ?? 0;
+  }
+  shift(): void {
+    this.bytes -= this.ns[this.head] ?? 0;
+    this.head++;
+    if (this.head > 4096 && this.head * 2 > this.ids.length) {
+      this.ids = this.ids.slice(this.head);
+      this.ats = this.ats.slice(this.head);
+      this.ns = this.ns.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/** Durable FIFO of Readings with size and age bounds; its file lives in a worker thread. */
 export class SinkBuffer {
-  private pending: Row[] = [];
+  private readonly rows = new Rows();
+  private pending: PendingRow[] = [];
   private pendingBytes = 0;
+  private nextId: number;
   private ackedThrough = 0;
   private deletedThrough = 0;
-  private stored = 0;
-  private storedBytes = 0;
   private droppedForSize = 0;
   private droppedForAge = 0;
   private appended = 0;
   private errors = 0;
   private syncedSeq: number | null = null;
   private closed = false;
+  /** The commit in flight in the worker, if any; at most one. */
+  private committing: Promise<void> | undefined;
+  private syncAgain = false;
+  /** The rows of the read being published: (readFrom, readThrough]. */
+  private readFrom = 0;
+  private readThrough = 0;
+  /** Rows of that read dropped while it was published, by cause: counted back if it is acked. */
+  private inFlightDropped = { size: 0, age: 0 };
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
-  private readonly st: {
-    insert: Database.Statement<[number, string]>;
-    remove: Database.Statement<[number]>;
-    page: Database.Statement<[number, number], { id: number; at: number; body: string }>;
-    sizes: Database.Statement<[number, number], { id: number; at: number; n: number }>;
-    oldest: Database.Statement<[number], { at: number }>;
-    getMeta: Database.Statement<[string], { value: string }>;
-    setMeta: Database.Statement<[string, string]>;
-  };
-  private readonly commit: (rows: readonly Row[], deleteThrough: number) => void;
 
   private constructor(
-    private readonly db: Database.Database,
+    private readonly worker: BufferWorker,
+    opened: OpenReply,
+    private readonly metaValues: Map<string, string>,
     private readonly options: BufferOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.st = {
-      insert: db.prepare("INSERT INTO readings (at, body) VALUES (?, ?)"),
-      remove: db.prepare("DELETE FROM readings WHERE id <= ?"),
-      page: db.prepare("SELECT id, at, body FROM readings WHERE id > ? ORDER BY id LIMIT ?"),
-      sizes: db.prepare("SELECT id, at, length(body) AS n FROM readings WHERE id > ? ORDER BY id LIMIT ?"),
-      oldest: db.prepare("SELECT at FROM readings WHERE id > ? ORDER BY id LIMIT 1"),
-      getMeta: db.prepare("SELECT value FROM meta WHERE key = ?"),
-      setMeta: db.prepare(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-      ),
-    };
-    const totals = db
-      .prepare("SELECT count(*) AS n, coalesce(sum(length(body)), 0) AS b FROM readings")
-      .get() as {
-      n: number;
-      b: number;
-    };
-    this.stored = totals.n;
-    this.storedBytes = totals.b;
-    this.commit = db.transaction((rows: readonly Row[], deleteThrough: number) => {
-      for (const r of rows) this.st.insert.run(r.at, r.body);
-      if (deleteThrough > this.deletedThrough) this.st.remove.run(deleteThrough);
-    });
+    let last = 0;
+    for (let i = 0; i < opened.ids.length; i++) {
+      this.rows.push(opened.ids[i]!, opened.ats[i]!, opened.lengths[i]!);
+      last = opened.ids[i]!;
+    }
+    this.nextId = last + 1;
+    this.ackedThrough = (this.rows.firstId() ?? this.nextId) - 1;
+    this.deletedThrough = this.ackedThrough;
     if (options.syncIntervalMs > 0) {
       this.timer = setInterval(() => this.sync(), options.syncIntervalMs);
       this.timer.unref();
     }
   }
 
-  /** Opens or creates the file (and its directory). A restart finds what was committed. */
-  static open(file: string, options: BufferOptions): SinkBuffer {
+  /** Opens or creates the file (and its directory) in a new worker. A restart finds what was committed. */
+  static async open(file: string, options: BufferOptions): Promise<SinkBuffer> {
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
-    const db = new Database(file);
+    const worker = new BufferWorker(file);
     try {
-      db.pragma("auto_vacuum = INCREMENTAL");
-      db.pragma("journal_mode = WAL");
-      // FULL in WAL mode: each commit fsyncs the WAL; commits happen once per sync interval.
-      db.pragma("synchronous = FULL");
-      db.pragma("journal_size_limit = 16777216");
-      db.exec(DDL);
-      return new SinkBuffer(db, options);
+      const opened = await worker.request<OpenReply>({ op: "open" });
+      return new SinkBuffer(worker, opened, new Map(Object.entries(opened.meta)), options);
     } catch (error) {
-      db.close();
+      await worker.terminate();
       throw error;
     }
   }
 
   /** Readings buffered now. */
   get size(): number {
-    return this.stored + this.pending.length;
+    return this.rows.length;
   }
 
   /** Buffers readings (in memory until the next sync), applying the size bound. */
@@ -162,7 +183,7 @@ export class SinkBuffer {
     for (const r of readings) {
       const body = JSON.stringify(r);
       const n = body.length;
-      const over = this.storedBytes + this.pendingBytes + n - this.options.maxBytes;
+      const over = this.rows.bytes + n - this.options.maxBytes;
       if (over > 0) {
         if (this.options.overflow === "drop-newest" || n > this.options.maxBytes) {
           this.droppedForSize++;
@@ -170,7 +191,9 @@ export class SinkBuffer {
         }
         this.dropOldest(over);
       }
-      this.pending.push({ at, body, seq: r.seq });
+      const id = this.nextId++;
+      this.rows.push(id, at, n);
+      this.pending.push({ id, at, body, seq: r.seq });
       this.pendingBytes += n;
       this.appended++;
     }
@@ -178,61 +201,123 @@ export class SinkBuffer {
   }
 
   /** Up to `limit` of the oldest readings, in arrival order; nothing is removed until `ack`. */
-  read(limit: number): BufferRead {
-    if (this.stored < limit && this.pending.length > 0) this.sync();
-    const rows = this.closed ? [] : this.st.page.all(this.ackedThrough, limit);
-    return {
-      readings: rows.map((r) => JSON.parse(r.body) as Reading),
-      through: rows.at(-1)?.id ?? this.ackedThrough,
-    };
+  async read(limit: number): Promise<BufferRead> {
+    // A read not acknowledged was not delivered: its dropped rows stay dropped.
+    this.inFlightDropped = { size: 0, age: 0 };
+    this.readFrom = this.readThrough = 0;
+    await this.flush();
+    if (this.closed) return { readings: [], through: this.ackedThrough };
+    const page = await this.worker.request<PageReply>({ op: "page", after: this.ackedThrough, limit });
+    // Rows dropped while the page was read are counted as dropped already: not sent.
+    const readings: Reading[] = [];
+    let through = this.ackedThrough;
+    for (let i = 0; i < page.ids.length; i++) {
+      const id = page.ids[i]!;
+      if (id <= this.ackedThrough) continue;
+      readings.push(JSON.parse(page.bodies[i]!) as Reading);
+      through = id;
+    }
+    this.readFrom = this.ackedThrough;
+    this.readThrough = through;
+    return { readings, through };
   }
 
   /** Removes what a `read` returned (the DELETE is committed by the next sync). */
   ack(read: BufferRead): void {
-    if (this.closed || read.through <= this.ackedThrough) return;
-    this.forget(read.through);
+    if (this.closed) return;
+    if (read.through === this.readThrough) {
+      // Dropped while being published, but delivered: not lost after all.
+      this.droppedForSize -= this.inFlightDropped.size;
+      this.droppedForAge -= this.inFlightDropped.age;
+      this.inFlightDropped = { size: 0, age: 0 };
+      this.readFrom = this.readThrough = 0;
+    }
+    while (this.rows.length > 0 && this.rows.firstId()! <= read.through) this.shiftRow();
+    this.ackedThrough = Math.max(this.ackedThrough, read.through);
   }
 
-  /** Commits pending readings and removals, fsynced; drops readings older than maxAgeMs. */
+  /**
+   * Hands pending readings and removals to the worker (committed there, fsynced) and drops
+   * readings older than maxAgeMs. Returns at once; one commit is in flight at a time.
+   */
   sync(): void {
     if (this.closed) return;
     this.dropAged();
-    const rows = this.pending;
-    if (rows.length === 0 && this.ackedThrough <= this.deletedThrough) return;
-    try {
-      this.commit(rows, this.ackedThrough);
-    } catch (error) {
-      this.errors++;
-      this.options.log.error({ err: error }, "north buffer sync failed; readings kept in memory");
+    if (this.committing) {
+      this.syncAgain = true;
       return;
     }
-    this.deletedThrough = Math.max(this.deletedThrough, this.ackedThrough);
+    const rows = this.pending;
+    if (rows.length === 0 && this.ackedThrough <= this.deletedThrough) return;
     this.pending = [];
-    this.stored += rows.length;
-    this.storedBytes += this.pendingBytes;
     this.pendingBytes = 0;
-    const last = rows.at(-1);
-    if (last) this.syncedSeq = last.seq;
-    if (this.stored === 0 && rows.length === 0) this.db.pragma("incremental_vacuum");
+    const deleteThrough = this.ackedThrough;
+    this.committing = this.worker
+      .request<void>({
+        op: "commit",
+        ids: rows.map((r) => r.id),
+        ats: rows.map((r) => r.at),
+        bodies: rows.map((r) => r.body),
+        deleteThrough: deleteThrough > this.deletedThrough ? deleteThrough : 0,
+        vacuum: this.rows.length === 0,
+      })
+      .then(
+        () => {
+          this.deletedThrough = Math.max(this.deletedThrough, deleteThrough);
+          const last = rows.at(-1);
+          if (last) this.syncedSeq = last.seq;
+        },
+        (error: unknown) => {
+          this.errors++;
+          this.options.log.error({ err: error }, "north buffer commit failed; readings kept in memory");
+          // Back in front of what arrived meanwhile, minus what was acked or dropped since.
+          const keep = rows.filter((r) => r.id > this.ackedThrough);
+          this.pending = keep.concat(this.pending);
+          for (const r of keep) this.pendingBytes += r.body.length;
+        },
+      )
+      .finally(() => {
+        this.committing = undefined;
+        if (this.syncAgain) {
+          this.syncAgain = false;
+          this.sync();
+        }
+      });
   }
 
-  /** A small persistent value of the sink (e.g. the Sparkplug bdSeq); committed at once. */
+  /** Resolves once everything appended so far has been committed (or its commit failed). */
+  async flush(): Promise<void> {
+    for (let i = 0; i < 100 && !this.closed; i++) {
+      if (this.committing) {
+        await this.committing;
+        continue;
+      }
+      if (this.pending.length === 0 && this.ackedThrough <= this.deletedThrough) return;
+      this.sync();
+      if (!this.committing) return;
+    }
+  }
+
+  /** A small persistent value of the sink (e.g. the Sparkplug bdSeq), kept in memory too. */
   meta(key: string): string | undefined {
-    return this.st.getMeta.get(key)?.value;
+    return this.metaValues.get(key);
   }
 
+  /** Stores it; the worker commits it before anything posted later. */
   setMeta(key: string, value: string): void {
-    this.st.setMeta.run(key, value);
+    this.metaValues.set(key, value);
+    if (this.closed) return;
+    this.worker.request({ op: "setMeta", key, value }).catch((error: unknown) => {
+      this.errors++;
+      this.options.log.error({ err: error, key }, "north buffer could not store a meta value");
+    });
   }
 
   stats(): BufferStats {
-    let oldestAt: number | null = null;
-    if (this.stored > 0 && !this.closed) oldestAt = this.st.oldest.get(this.ackedThrough)?.at ?? null;
-    else if (this.pending.length > 0) oldestAt = this.pending[0]!.at;
     return {
       buffered: this.size,
-      bytes: this.storedBytes + this.pendingBytes,
-      oldestAt,
+      bytes: this.rows.bytes,
+      oldestAt: this.rows.firstAt() ?? null,
       droppedForSize: this.droppedForSize,
       droppedForAge: this.droppedForAge,
       appended: this.appended,
@@ -241,60 +326,47 @@ export class SinkBuffer {
     };
   }
 
-  /** Syncs and closes; idempotent. */
-  close(): void {
+  /** Commits and closes; idempotent. */
+  async close(): Promise<void> {
     if (this.closed) return;
     if (this.timer) clearInterval(this.timer);
-    this.sync();
+    await this.flush();
     this.closed = true;
-    this.db.close();
+    await this.worker.request({ op: "close" }).catch(() => undefined);
+    await this.worker.terminate();
   }
 
-  /** Moves the cursor past stored rows through `id`, keeping the counters right. */
-  private forget(id: number, onRow?: (row: { at: number; n: number }) => boolean): number {
-    let removed = 0;
-    for (;;) {
-      const rows = this.st.sizes.all(this.ackedThrough, 1000);
-      if (rows.length === 0) break;
-      for (const r of rows) {
-        if (r.id > id || (onRow && !onRow(r))) return removed;
-        this.ackedThrough = r.id;
-        this.stored--;
-        this.storedBytes -= r.n;
-        removed++;
-      }
+  /** Removes the oldest row from the accounting (acked or dropped). */
+  private shiftRow(): void {
+    const id = this.rows.firstId()!;
+    this.rows.shift();
+    this.ackedThrough = id;
+    const p = this.pending[0];
+    if (p && p.id <= id) {
+      this.pending.shift();
+      this.pendingBytes -= p.body.length;
     }
-    return removed;
   }
 
-  /** Frees at least `bytes`, oldest first: committed rows, then pending ones. */
+  private drop(why: "size" | "age"): void {
+    const id = this.rows.firstId()!;
+    if (id > this.readFrom && id <= this.readThrough) this.inFlightDropped[why]++;
+    if (why === "size") this.droppedForSize++;
+    else this.droppedForAge++;
+    this.shiftRow();
+  }
+
+  /** Frees at least `bytes`, oldest first. */
   private dropOldest(bytes: number): void {
     let freed = 0;
-    this.droppedForSize += this.forget(Number.MAX_SAFE_INTEGER, (r) => {
-      if (freed >= bytes) return false;
-      freed += r.n;
-      return true;
-    });
-    let k = 0;
-    while (freed < bytes && k < this.pending.length) {
-      freed += this.pending[k]!.body.length;
-      k++;
+    while (freed < bytes && this.rows.length > 0) {
+      freed += this.rows.firstN();
+      this.drop("size");
     }
-    if (k > 0) this.dropPending(k, "size");
   }
 
   private dropAged(): void {
     const cutoff = this.now() - this.options.maxAgeMs;
-    if (this.stored > 0) this.droppedForAge += this.forget(Number.MAX_SAFE_INTEGER, (r) => r.at < cutoff);
-    let k = 0;
-    while (k < this.pending.length && this.pending[k]!.at < cutoff) k++;
-    if (k > 0) this.dropPending(k, "age");
-  }
-
-  private dropPending(k: number, why: "size" | "age"): void {
-    const gone = this.pending.splice(0, k);
-    for (const r of gone) this.pendingBytes -= r.body.length;
-    if (why === "size") this.droppedForSize += k;
-    else this.droppedForAge += k;
+    while (this.rows.length > 0 && this.rows.firstAt()! < cutoff) this.drop("age");
   }
 }

@@ -76,7 +76,7 @@ export async function startNorth(sinks: readonly SinkConfig[], options: NorthOpt
       if (config.enabled === false) continue;
       const log = options.log.child({ sink: config.id, sinkType: config.type });
       const b = config.buffer ?? {};
-      const buffer = SinkBuffer.open(join(options.dataDir, "north", `${config.id}.sqlite`), {
+      const buffer = await SinkBuffer.open(join(options.dataDir, "north", `${config.id}.sqlite`), {
         maxBytes: Math.floor((b.maxSizeMb ?? NORTH_DEFAULTS.maxSizeMb) * 1024 * 1024),
         maxAgeMs: b.maxAgeMs ?? NORTH_DEFAULTS.maxAgeMs,
         overflow: b.overflow ?? NORTH_DEFAULTS.overflow,
