@@ -64,14 +64,20 @@ class QueueConsumer implements Consumer {
   private async drain(): Promise<void> {
     while (!this.closed && this.queue.length > 0) {
       const batch = this.queue.take(this.maxBatch);
+      let sync = true;
       try {
         const result = this.options.handle(batch);
-        if (result) await result;
+        if (result) {
+          sync = false;
+          await result;
+        }
         this.delivered += batch.length;
       } catch (error) {
         this.errors++;
         this.onError(this.options.name, error);
       }
+      // A synchronous handler yields between batches: timers and I/O (polls, the API) get their turn.
+      if (sync && this.queue.length > 0) await new Promise<void>((r) => setImmediate(r));
     }
     this.draining = false;
   }
