@@ -77,7 +77,14 @@ export function parseConfig(text: string, options: ParseOptions): LoadResult {
       errors: [{ path: "(root)", message: "empty file: expected version, gateway and devices" }],
     };
   }
-  const sub = substitute(parsed, { baseDir, env: options.env ?? process.env });
+  // secretsDir is read before substitution and is never one itself: it says where ${file:} may read.
+  const secretsDir =
+    isObject(parsed) && typeof parsed.secretsDir === "string" ? parsed.secretsDir : undefined;
+  const sub = substitute(parsed, {
+    baseDir,
+    env: options.env ?? process.env,
+    ...(secretsDir === undefined ? {} : { secretsDir: resolve(baseDir, secretsDir) }),
+  });
   const raw: RawError[] = [...sub.errors];
   // A placeholder that failed already has its error; what the schema says about the hole it left is noise.
   const failed = new Set(sub.errors.map((e) => formatPath(e.path)));

@@ -58,6 +58,13 @@ function gatewayProperties(deviceItems: TSchema) {
           "Directory for durable state (buffers, history, certificates); relative to this file's directory.",
       }),
     ),
+    secretsDir: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "A directory `${file:…}` placeholders may read besides the config file's own (e.g. /run/secrets); relative to this file's directory. Files elsewhere are refused.",
+      }),
+    ),
     http: Type.Optional(HttpConfigSchema),
     auth: Type.Optional(AuthConfigSchema),
     history: Type.Optional(HistoryConfigSchema),
@@ -196,6 +203,7 @@ export interface GatewayConfig {
   history?: HistoryConfig;
   north?: NorthConfig;
   log: LogConfig;
+  secretsDir?: string;
   shutdownTimeoutMs: number;
   adapters: string[];
   devices: DeviceConfig[];

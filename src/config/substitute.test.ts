@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: placeholders in plain strings are what these tests feed the loader
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -68,6 +69,27 @@ describe("substitute", () => {
   it("reads files relative to the base directory, trimming one trailing newline", () => {
     const out = run({ a: "${file:token}", b: "${file:two-lines}", c: `${"$"}{file:${join(dir, "crlf")}}` });
     expect(out.value).toEqual({ a: "abc", b: "a\nb\n", c: "x" });
+  });
+
+  // Issue 17: `${file:}` took any absolute path.
+  it("reads files only inside the config directory or secretsDir, links resolved", async () => {
+    const secrets = await mkdtemp(join(tmpdir(), "tagbridge-secrets-"));
+    await writeFile(join(secrets, "pw"), "hunter2\n");
+    await symlink("/etc/hostname", join(dir, "escape"));
+    const outside = run({ a: "${file:/etc/hostname}", b: "${file:../x}", c: "${file:escape}" });
+    expect(outside.errors.map((e) => e.path)).toEqual([["a"], ["b"], ["c"]]);
+    for (const e of outside.errors)
+      expect(e.message).toMatch(/outside the config file's directory|cannot read/);
+    expect(outside.errors[0]!.message).toMatch(
+      /outside the config file's directory; put it there or set secretsDir/,
+    );
+    expect(JSON.stringify(outside.value)).not.toContain(readFileSync("/etc/hostname", "utf8").trim());
+    const allowed = substitute(
+      { a: `\${file:${join(secrets, "pw")}}` },
+      { baseDir: dir, env: {}, secretsDir: secrets },
+    );
+    expect(allowed).toMatchObject({ value: { a: "hunter2" }, errors: [] });
+    await rm(secrets, { recursive: true, force: true });
   });
 
   it("reports an unreadable file by its resolved path and error code, never its content", () => {

@@ -1,13 +1,14 @@
 /**
  * Placeholders in configuration strings, so secrets and per-site values stay out of the file:
  * `${env:NAME}`, `${env:NAME:-default}` (default when unset or empty, as in a shell) and
- * `${file:PATH}` (PATH relative to the config file's directory, one trailing newline trimmed).
+ * `${file:PATH}` (PATH relative to the config file's directory, one trailing newline trimmed; the
+ * file must be inside that directory or `secretsDir`).
  * `$${` stands for a literal `${`.
  *
  * Substituted values are secrets as far as this module knows: no message here ever contains one.
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { readFileSync, realpathSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
 import type { Path, RawError } from "./errors.js";
 
 /** Where placeholders are resolved from. */
@@ -16,6 +17,8 @@ export interface SubstituteOptions {
   baseDir: string;
   /** Environment; `process.env` by default. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Another directory `${file:…}` may read in (`secretsDir`), besides `baseDir`. */
+  secretsDir?: string;
 }
 
 /** The configuration with placeholders replaced. */
@@ -60,11 +63,31 @@ function resolveOne(kind: string, spec: string, options: SubstituteOptions): str
   if (spec === "") return { error: "empty path in a file placeholder" };
   const file = resolve(options.baseDir, spec);
   try {
-    return readFileSync(file, "utf8").replace(/\r?\n$/, "");
+    // Only inside the config file's directory or secretsDir, symbolic links resolved: a config
+    // cannot be made to read /etc/shadow or a token file of another program.
+    const real = realpathSync(file);
+    const roots = [options.baseDir, options.secretsDir].filter((d): d is string => d !== undefined);
+    if (!roots.some((root) => within(real, root)))
+      return {
+        error: `file '${file}' is outside the config file's directory${options.secretsDir ? " and secretsDir" : ""}; put it there or set secretsDir`,
+      };
+    return readFileSync(real, "utf8").replace(/\r?\n$/, "");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? "error";
     return { error: `cannot read file '${file}' (${code})` };
   }
+}
+
+/** Whether `path` (resolved) is `root` or inside it, `root`'s own links resolved. */
+function within(path: string, root: string): boolean {
+  let base: string;
+  try {
+    base = realpathSync(root);
+  } catch {
+    return false;
+  }
+  const rel = relative(base, path);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
 /** Replaces placeholders in one string; returns undefined when the string had none. */
