@@ -3,7 +3,7 @@
  * at a given time, keeps per-point state (counters, walks, written values) and simulates outages.
  * Pure: no timers, no I/O; time always comes in as an argument, randomness from a seeded PRNG.
  */
-import type { PointType } from "../../src/sdk/index.js";
+import { type PointType, WriteRefused } from "../../src/sdk/index.js";
 import type { Generator } from "./config.js";
 
 /** A value the virtual device can hold. */
@@ -108,9 +108,24 @@ function fitType(type: PointType, raw: SimValue): SimResult {
   return { ok: true, value: raw };
 }
 
-/** Checks a written value against a point type; returns it or throws. */
+const WIDE_RANGES: Readonly<Record<string, readonly [bigint, bigint]>> = {
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint64: [0n, 2n ** 64n - 1n],
+};
+
+/**
+ * Checks a written value against a point type; returns it or throws `WriteRefused` (nothing is
+ * held). A 64-bit integer (the core hands those over as bigint) is held as a number while it is
+ * exact, as a decimal string beyond ±2^53, the way a Reading carries it.
+ */
 function writable(point: SimPoint, value: unknown): SimValue {
   const { type } = point;
+  const wide = WIDE_RANGES[type];
+  if (wide && typeof value === "bigint") {
+    if (value < wide[0] || value > wide[1])
+      throw new WriteRefused("InvalidValue", `point ${point.id} is ${type}: cannot hold ${value}`);
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  }
   const range = INT_RANGES[type];
   let ok: boolean;
   if (range) ok = Number.isInteger(value) && (value as number) >= range[0] && (value as number) <= range[1];
@@ -121,8 +136,18 @@ function writable(point: SimPoint, value: unknown): SimValue {
   else if (type === "datetime") ok = typeof value === "string" && !Number.isNaN(Date.parse(value));
   else if (type === "json") ok = ["number", "boolean", "string"].includes(typeof value);
   else ok = false;
-  if (!ok) throw new Error(`point ${point.id} is ${type}: cannot write ${JSON.stringify(value)}`);
+  if (!ok)
+    throw new WriteRefused("InvalidValue", `point ${point.id} is ${type}: cannot write ${show(value)}`);
   return value as SimValue;
+}
+
+/** A value for a message: JSON where it can be, never throwing (a bigint, a cycle). */
+function show(value: unknown): string {
+  try {
+    return JSON.stringify(value, (_, v) => (typeof v === "bigint" ? `${v}n` : v)) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 interface PointState {
@@ -178,7 +203,10 @@ export class SimulatedDevice {
     if (gen.kind !== "counter" && gen.kind !== "randomWalk") state.held = v;
     else if (typeof v === "number") state.level = v;
     else
-      throw new Error(`point ${point.id}: a ${gen.kind} continues from a number, not ${JSON.stringify(v)}`);
+      throw new WriteRefused(
+        "InvalidValue",
+        `point ${point.id}: a ${gen.kind} continues from a number, not ${show(v)}`,
+      );
   }
 
   #reachable(nowMs: number): void {

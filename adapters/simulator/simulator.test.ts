@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { adapterConformance } from "../../src/sdk/conformance.js";
+import { WriteRefused } from "../../src/sdk/index.js";
 import { createTestContext, FakeClock } from "../../src/sdk/testing.js";
 import { createSimulator, type SimulatorPoint } from "./adapter.js";
 import simulatorAdapter from "./index.js";
@@ -180,10 +181,33 @@ describe("writes", () => {
     ["recipe", 1, /recipe is string: cannot write 1/],
     ["setpoint", 1e39, /float32: cannot write/],
     ["setpoint", null, /cannot write null/],
-  ])("refuses writing %s = %j", async (id, value, message) => {
-    const s = await started();
-    await expect(s.adapter.write(s.point(id), value)).rejects.toThrow(message);
-    expect(s.metrics.counters.get("simulator_writes")).toBe(0);
+  ])(
+    "refuses writing %s = %j as a value it cannot hold (WriteRefused InvalidValue)",
+    async (id, value, message) => {
+      const s = await started();
+      const err = await s.adapter.write(s.point(id), value).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WriteRefused);
+      expect(err).toMatchObject({ reason: "InvalidValue", message: expect.stringMatching(message) });
+      expect(s.metrics.counters.get("simulator_writes")).toBe(0);
+    },
+  );
+
+  it("writes int64 and uint64 handed over as bigint (as the core does), beyond 2^53 too", async () => {
+    const wide = [
+      { id: "i", type: "int64", access: "readwrite", generator: { kind: "constant", value: 0 } },
+      { id: "u", type: "uint64", access: "readwrite", generator: { kind: "constant", value: 0 } },
+      { id: "n", type: "int64", access: "readwrite", generator: { kind: "counter" } },
+    ];
+    const s = simulator({}, wide);
+    await s.adapter.start();
+    await s.adapter.write(s.point("i"), -9223372036854775808n);
+    await s.adapter.write(s.point("u"), 18446744073709551615n);
+    await s.adapter.write(s.point("n"), 41n);
+    const read = async () => (await s.adapter.read(s.ctx.points)).map((x) => x.value);
+    expect(await read()).toEqual(["-9223372036854775808", "18446744073709551615", 41]);
+    expect(await read()).toEqual(["-9223372036854775808", "18446744073709551615", 42]);
+    const err = await s.adapter.write(s.point("u"), -1n).catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: "InvalidValue", message: "point u is uint64: cannot hold -1" });
   });
 
   it("refuses writes to read-only, faulty and mismatched points, and when not running", async () => {

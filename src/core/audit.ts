@@ -16,7 +16,10 @@ export interface AuditEntry {
   point: string;
   /** Latest value before the write, if one was known. */
   oldValue?: unknown;
+  /** The value as requested. */
   newValue: unknown;
+  /** The value written (engineering units), when rounding made it differ from `newValue`. */
+  written?: unknown;
   /** `ok`: the device confirmed; `refused`: the gateway said no; `failed`: the device said no. */
   outcome: "ok" | "refused" | "failed";
   /** Error code or protocol status behind the outcome. */

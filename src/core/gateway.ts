@@ -4,13 +4,14 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
-import type { BrowseNode, Clock, WriteResult } from "../sdk/adapter.js";
+import type { BrowseNode, Clock } from "../sdk/adapter.js";
 import { Bus } from "./bus.js";
 import { DeviceRunner, type DeviceSpec, RequestRefused } from "./device.js";
 import { GatewayMetrics } from "./metrics.js";
 import type { AdapterRegistry } from "./registry.js";
 import { Sequence } from "./sequence.js";
 import type { DeviceInfo, GatewayView, PointInfo } from "./types.js";
+import type { WriteOutcome } from "./write.js";
 
 /** What a gateway is built from. */
 export interface GatewayOptions {
@@ -146,7 +147,7 @@ export class Gateway implements GatewayView {
   }
 
   /** Writes a point of a device; rejects with `RequestRefused` for refusals the API maps to codes. */
-  async write(device: string, point: string, value: unknown): Promise<WriteResult> {
+  async write(device: string, point: string, value: unknown): Promise<WriteOutcome> {
     return this.runner(device).write(point, value);
   }
 

@@ -2,8 +2,9 @@
  * Interfaces between the gateway runtime and its consumers (HTTP service, north sinks, CLI).
  */
 import type { Reading } from "../schema/reading.js";
-import type { BrowseNode, DeviceState, WriteResult } from "../sdk/adapter.js";
+import type { BrowseNode, DeviceState } from "../sdk/adapter.js";
 import type { CorePoint } from "../sdk/point.js";
+import type { WriteOutcome } from "./write.js";
 
 /** What to do when a consumer's queue is full. */
 export type OverflowPolicy = "drop-oldest" | "drop-newest";
@@ -125,7 +126,7 @@ export interface GatewayView {
    * Writes a point (value in engineering units); resolves once the device confirmed, rejects with
    * `RequestRefused` when the gateway refuses it, or with the adapter's error.
    */
-  write(device: string, point: string, value: unknown): Promise<WriteResult>;
+  write(device: string, point: string, value: unknown): Promise<WriteOutcome>;
   /** Children of a node of a device's address space; rejects with `RequestRefused` when refused. */
   browse(device: string, node?: string): Promise<BrowseNode[]>;
 }

@@ -121,6 +121,26 @@ export interface WriteResult {
   status?: string;
 }
 
+/**
+ * Thrown by an adapter's `write()` to refuse a write before anything is sent to the device, so the
+ * client gets a refusal it can act on instead of a device error. `InvalidValue` (HTTP 422): the value
+ * passed the core's checks (type, range, `min`/`max`, scaling) but this protocol cannot encode it for
+ * this point, e.g. a float32 register asked to hold 1e39, or a string longer than its registers.
+ * `NotConnected` (HTTP 503): the device is connected but the part of it the point lives on is not
+ * answering now (e.g. a Modbus unit demoted after consecutive timeouts), so the write is not held.
+ * Any other error thrown by `write()` means the device (or the library) failed the write.
+ */
+export class WriteRefused extends Error {
+  constructor(
+    /** Why the write was refused; the core maps it to the API's error code. */
+    readonly reason: "InvalidValue" | "NotConnected",
+    message: string,
+  ) {
+    super(message);
+    this.name = "WriteRefused";
+  }
+}
+
 /** One node of a browsable address space. */
 export interface BrowseNode {
   /** Address to use in a point's config, or to browse further. */
@@ -159,7 +179,12 @@ export interface Adapter<P = unknown> {
    * status; throw only for connection-wide failures, which make the core reconnect.
    */
   read?(points: readonly PointConfig<P>[]): Promise<Sample[]>;
-  /** Writes a value to a point with `access: readwrite` (capability `write`); resolves once the device confirmed. */
+  /**
+   * Writes a value to a point with `access: readwrite` (capability `write`); resolves once the device
+   * confirmed. The core has checked the value against the point's type, `min`/`max` and undone its
+   * scaling (64-bit integers arrive as `bigint`, never `null`); throw {@link WriteRefused} for a value
+   * the protocol cannot encode for this point, before sending anything.
+   */
   write?(point: PointConfig<P>, value: unknown): Promise<WriteResult>;
   /** Lists the children of a node, or of the root when `node` is omitted (capability `browse`). */
   browse?(node?: string): Promise<BrowseNode[]>;

@@ -27,7 +27,7 @@ export type {
   SimulatorOptions,
   WriteResult,
 } from "./adapter.js";
-export { defineAdapter } from "./adapter.js";
+export { defineAdapter, WriteRefused } from "./adapter.js";
 export type { CorePoint, PointConfig } from "./point.js";
 export { CorePointSchema, coreDeviceProperties, corePointProperties } from "./point.js";
 export { SDK_VERSION } from "./version.js";

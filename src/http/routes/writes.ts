@@ -25,7 +25,13 @@ const WriteResultSchema = Type.Object(
   {
     device: Type.String(),
     point: Type.String(),
-    value: Type.Unknown({ description: "The value written, as requested." }),
+    value: Type.Unknown({
+      description:
+        "The value written, in engineering units, as the next read shows it: a scaled integer point answers with its rounding applied (scale 0.1: 12.34 writes raw 123 and answers 12.3), a float32 with the nearest single.",
+    }),
+    requested: Type.Optional(
+      Type.Unknown({ description: "The value as requested, present when it differs from `value`." }),
+    ),
     status: Type.Optional(
       Type.String({ description: "Protocol status of the write, e.g. an OPC UA status code name." }),
     ),
@@ -41,7 +47,12 @@ const AuditEntrySchema = Type.Object(
     device: Type.String(),
     point: Type.String(),
     oldValue: Type.Optional(Type.Unknown({ description: "Latest value before the write, when known." })),
-    newValue: Type.Unknown(),
+    newValue: Type.Unknown({ description: "The value as requested." }),
+    written: Type.Optional(
+      Type.Unknown({
+        description: "The value the device was written (engineering units), when it differs from `newValue`.",
+      }),
+    ),
     outcome: Type.Enum(["ok", "refused", "failed"], {
       description: "ok: confirmed; refused: by the gateway; failed: by the device.",
     }),
@@ -73,7 +84,7 @@ export const writeRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView; audi
       schema: {
         summary: "Write a point; answers after the device confirmed",
         description:
-          "Only `access: readwrite` points; type and min/max are checked; an offline device answers 503 at once. An optional `Idempotency-Key` header makes retries safe: the same key and body return the first answer without writing again.",
+          "Only `access: readwrite` points; type, min/max and what the protocol can encode are checked before anything is sent (422); an offline device, or a part of it that is not answering (a demoted Modbus unit), answers 503 at once. The answer carries the value actually written. An optional `Idempotency-Key` header makes retries safe: the same key and body return the first answer without writing again.",
         tags: ["writes"],
         params: PointParamsSchema,
         headers: Type.Object({
@@ -124,11 +135,18 @@ export const writeRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView; audi
         const result: Static<typeof WriteResultSchema> = {
           device,
           point,
-          value,
+          value: written.value,
           at: new Date().toISOString(),
         };
+        const differs = !sameValue(written.value, value);
+        if (differs) result.requested = value;
         if (written.status) result.status = written.status;
-        audit.append({ ...entry, at: result.at, ...(written.status ? { code: written.status } : {}) });
+        audit.append({
+          ...entry,
+          at: result.at,
+          ...(differs ? { written: written.value } : {}),
+          ...(written.status ? { code: written.status } : {}),
+        });
         if (key !== undefined) remember(remembered, key, { fingerprint, result, at: Date.now() });
         return result;
       } catch (error) {
@@ -173,6 +191,11 @@ export const writeRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView; audi
     async (request) => audit.read(request.query.limit ?? 100, request.query.device),
   );
 };
+
+/** Whether the value written is the one requested (an int64 may be asked as a string and answered as a number). */
+function sameValue(written: unknown, requested: unknown): boolean {
+  return JSON.stringify(written) === JSON.stringify(requested);
+}
 
 function forgetExpired(map: Map<string, Remembered>): void {
   const cutoff = Date.now() - IDEMPOTENCY_TTL_MS;
