@@ -222,12 +222,14 @@ export function createOpcua(
     if (!c || phase !== "running") return;
     const gen = ++generation;
     rebuildPending = false;
+    // Set before the first await: a read from now on waits for the new namespace indexes.
+    resolving = resolveAll(c);
+    resolving.catch(() => undefined); // handled below; not an unhandled rejection meanwhile
     const old = subs;
     subs = [];
     subscriptionsGauge.set(0);
     await Promise.all(old.map((o) => o.handle.close()));
     try {
-      resolving = resolveAll(c);
       await resolving;
       await readMetas(c).catch((err) => ctx.log.debug({ err }, "reading node attributes failed"));
       await bounded(subscribeAll(c, gen), "subscribe", timeout);
@@ -247,7 +249,16 @@ export function createOpcua(
     checking = true;
     try {
       if (rebuildPending) return await rebuild();
-      for (const [n, sub] of subs.entries()) subs[n] = await watchSubscription(deps, conn, sub, restoredAt);
+      const list = subs;
+      for (const [n, sub] of list.entries()) {
+        const next = await watchSubscription(deps, conn, sub, restoredAt);
+        if (list !== subs) {
+          // A reconnect replaced the subscriptions meanwhile: this one belongs to none of them.
+          if (next !== sub) await next.handle.close();
+          return;
+        }
+        list[n] = next;
+      }
     } finally {
       checking = false;
     }
