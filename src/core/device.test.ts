@@ -182,6 +182,21 @@ describe("device runtime", () => {
     expect(gw.device("d")!.state).toBe("connected");
   });
 
+  it("no polls while the adapter reports disconnected (its library reconnects), polls again once connected", async () => {
+    const { gw } = start([device("d", [{ id: "x" }])]);
+    await until(() => gw.device("d")!.counters.reads >= 2);
+    const s = scripts.get("d")!;
+    const ctx = s.ctx!;
+    ctx.setState("disconnected", "library reconnecting");
+    const reads = () => s.log.filter((l) => l.startsWith("read:")).length;
+    const before = reads(); // a read already queued may still finish
+    await sleep(100); // five poll intervals: it proves an absence, so there is no condition to await
+    expect(reads()).toBeLessThanOrEqual(before + 1);
+    expect(s.log.filter((l) => l === "start")).toHaveLength(1); // not restarted by the core
+    ctx.setState("connected");
+    await until(() => reads() > before + 1);
+  });
+
   it("a bad point makes the device degraded", async () => {
     const { gw } = start([device("d", [{ id: "ok" }, { id: "broken" }])]);
     await until(() => gw.device("d")!.counters.reads >= 1);

@@ -318,7 +318,9 @@ export class DeviceRunner {
 
   private async poll(group: PollGroup<Point>): Promise<void> {
     const started = performance.now();
-    if (this.restarting) return;
+    // While the adapter says it is disconnected, its library is reconnecting: a read would only
+    // fail and make the core restart the adapter on top of the library's own reconnect.
+    if (this.restarting || this.reported === "disconnected") return;
     let samples: Sample[];
     try {
       const adapter = this.adapter!;

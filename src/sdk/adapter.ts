@@ -85,7 +85,9 @@ export interface AdapterContext<C = unknown, P = unknown> {
   /**
    * Reports a connection state change, e.g. from a library's own reconnect events. `disconnected`
    * publishes every point once as bad/Disconnected; the core does not restart an adapter that
-   * reported it, since the library is reconnecting.
+   * reported it, since the library is reconnecting, and does not poll it until it reports
+   * `connected` again. On `connected`, pushed points still bad/Disconnected become
+   * uncertain/WaitingForData until their next sample; polled points are read at once.
    */
   setState(state: ReportedState, reason?: string): void;
   /**
