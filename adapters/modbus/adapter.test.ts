@@ -116,11 +116,10 @@ describe("modbus adapter (fake client)", () => {
     await expect(s.adapter.write(s.point("ro"), 1)).rejects.toThrow(/read-only/);
     await expect(s.adapter.write(s.point("in"), 1)).rejects.toThrow(/input table, which cannot be written/);
     await expect(s.adapter.write(s.point("bit"), "on")).rejects.toThrow(
-      /bit \(bool\): a coil takes true or false/,
+      /point bit: a coil takes true or false/,
     );
-    await expect(s.adapter.write(s.point("f"), "hot")).rejects.toThrow(
-      /f \(float32\): float32 takes a number/,
-    );
+    await expect(s.adapter.write(s.point("f"), "hot")).rejects.toThrow(/point f: float32 takes a number/);
+    expect(client.calls).toHaveLength(4);
   });
 
   it("plan() shows the coalesced requests per poll interval", () => {

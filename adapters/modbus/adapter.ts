@@ -13,35 +13,28 @@ import {
   MAX_WRITE_BITS,
   MAX_WRITE_REGISTERS,
 } from "../../protocols/modbus/types.js";
-import type { Adapter, AdapterContext, Sample, WriteResult } from "../../src/sdk/index.js";
+import {
+  type Adapter,
+  type AdapterContext,
+  type Sample,
+  WriteRefused,
+  type WriteResult,
+} from "../../src/sdk/index.js";
 import { type ModbusClient, ModbusError, SerialLibClient } from "./client.js";
 import type { ModbusPointFields, ModbusSettings } from "./config.js";
 import { Lane } from "./lane.js";
 import {
   type BatchRequest,
   batchOf,
+  type CompiledPoint,
   compilePoints,
   describePlan,
   limitsOf,
   type ModbusPoint,
 } from "./points.js";
 
-/** The device's reconnect backoff, which also paces the probes of a demoted unit. */
-export interface Backoff {
-  minMs: number;
-  maxMs: number;
-}
-
-/** The core's defaults for a device's `reconnect`, used while the context does not carry it. */
-export const DEFAULT_RECONNECT: Backoff = { minMs: 1000, maxMs: 30_000 };
-
-/**
- * The context the core hands a Modbus instance. `reconnect` is the device's `reconnect` setting;
- * the SDK's context does not carry it yet, so it is optional here and defaults to the core's.
- */
-export type ModbusContext = AdapterContext<ModbusSettings, ModbusPointFields> & {
-  readonly reconnect?: Backoff;
-};
+/** The context the core hands a Modbus instance; its `reconnect` also paces the probes of a demoted unit. */
+export type ModbusContext = AdapterContext<ModbusSettings, ModbusPointFields>;
 
 /** A Modbus instance: it can read, write and show its plan. */
 export type ModbusInstance = Required<
@@ -68,6 +61,35 @@ interface Failed {
   retried: boolean;
 }
 
+/** Encodes a write into the request that sends it; a value the point cannot hold is refused (`WriteRefused`). */
+function encodeWrite(
+  c: ModbusClient,
+  pointId: string,
+  spec: CompiledPoint["spec"],
+  value: unknown,
+): () => Promise<void> {
+  try {
+    if (isBitTable(spec.table)) {
+      const bits = encodeBits(spec.count, value);
+      if (bits.length > MAX_WRITE_BITS) throw new EncodeError(`at most ${MAX_WRITE_BITS} coils per write`);
+      return () => c.writeCoils(spec.unitId, spec.address, bits);
+    }
+    if (spec.type === "bool") {
+      // A bit inside a holding register: FC22 changes that bit alone, atomically on the device.
+      const { andMask, orMask } = encodeBitMask(spec, value);
+      return () => c.maskWriteRegister(spec.unitId, spec.address, andMask, orMask);
+    }
+    const words = encodeRegisters(spec, value);
+    if (words.length > MAX_WRITE_REGISTERS)
+      throw new EncodeError(`at most ${MAX_WRITE_REGISTERS} registers per write`);
+    return () => c.writeRegisters(spec.unitId, spec.address, words);
+  } catch (err) {
+    if (err instanceof EncodeError)
+      throw new WriteRefused("InvalidValue", `point ${pointId}: ${err.message}`);
+    throw err;
+  }
+}
+
 /** Creates a Modbus instance for one device. No I/O; invalid points throw here, listing every problem. */
 export function createModbus(
   ctx: ModbusContext,
@@ -84,7 +106,7 @@ export function createModbus(
   const limits = limitsOf(s);
   const retries = s.retries ?? 1;
   const demoteAfter = s.demoteAfterTimeouts ?? 3;
-  const reconnect = ctx.reconnect ?? DEFAULT_RECONNECT;
+  const reconnect = ctx.reconnect;
   // demoteForMs, when set, caps the probe backoff below the device's reconnect.maxMs.
   const probeMax = Math.max(reconnect.minMs, Math.min(reconnect.maxMs, s.demoteForMs ?? Infinity));
   const lane = new Lane(transport === "tcp" ? (s.maxInFlight ?? 1) : 1);
@@ -179,6 +201,21 @@ export function createModbus(
     const log = { unitId, timeouts: u.timeouts, nextProbeMs: wait };
     if (probing) ctx.log.debug(log, "demoted unit did not answer its probe");
     else ctx.log.warn(log, "unit demoted after consecutive timeouts");
+  }
+
+  /**
+   * A write to a unit that stopped answering is refused at once (503), not held behind its timeouts
+   * and sent whenever the line is free: the unit is demoted, or awaits the probe that may bring it back.
+   */
+  function refuseIfSilent(pointId: string, unitId: number, u: UnitState): void {
+    if (u.timeouts < demoteAfter) return;
+    const wait = Math.max(0, u.demotedUntil - ctx.clock.now());
+    throw new WriteRefused(
+      "NotConnected",
+      `point ${pointId}: unit ${unitId} is not answering (${u.timeouts} consecutive timeouts); ${
+        wait > 0 ? `next probe in ${wait} ms` : "its next read probes it"
+      }`,
+    );
   }
 
   /**
@@ -282,42 +319,35 @@ export function createModbus(
       const { spec } = cp;
       if (!isWritableTable(spec.table))
         throw new Error(`point ${point.id} is in the ${spec.table} table, which cannot be written`);
-      let send: () => Promise<void>;
-      try {
-        if (isBitTable(spec.table)) {
-          const bits = encodeBits(spec.count, value);
-          if (bits.length > MAX_WRITE_BITS)
-            throw new EncodeError(`at most ${MAX_WRITE_BITS} coils per write`);
-          send = () => c.writeCoils(spec.unitId, spec.address, bits);
-        } else if (spec.type === "bool") {
-          // A bit inside a holding register: FC22 changes that bit alone, atomically on the device.
-          const { andMask, orMask } = encodeBitMask(spec, value);
-          send = () => c.maskWriteRegister(spec.unitId, spec.address, andMask, orMask);
-        } else {
-          const words = encodeRegisters(spec, value);
-          if (words.length > MAX_WRITE_REGISTERS)
-            throw new EncodeError(`at most ${MAX_WRITE_REGISTERS} registers per write`);
-          send = () => c.writeRegisters(spec.unitId, spec.address, words);
-        }
-      } catch (err) {
-        throw new Error(`point ${point.id} (${point.type}): ${(err as Error).message}`);
-      }
+      // Encoded before anything is sent: what this point cannot hold is the client's mistake (422).
+      const send = encodeWrite(c, point.id, spec, value);
+      const u = unit(spec.unitId);
+      refuseIfSilent(point.id, spec.unitId, u);
       metric.requests.inc();
       try {
-        await lane.run(send);
+        // Checked again once the line is ours: the unit may have been demoted while the write waited.
+        await lane.run(() => {
+          refuseIfSilent(point.id, spec.unitId, u);
+          return send();
+        });
       } catch (err) {
         if (!(err instanceof ModbusError)) throw err;
         if (err.kind === "exception") {
           metric.exceptions.inc();
+          answered(spec.unitId, u);
           throw new Error(`point ${point.id}: the device refused the write: ${exceptionName(err.code ?? 0)}`);
         }
-        if (err.kind === "timeout") metric.timeouts.inc();
+        if (err.kind === "timeout") {
+          metric.timeouts.inc();
+          if (++u.timeouts >= demoteAfter) demote(spec.unitId, u, false);
+        }
         if (err.kind === "malformed") metric.malformed.inc();
         c.resync();
         throw new Error(
           `point ${point.id}: write not confirmed: ${err.kind === "timeout" ? "Timeout" : err.message}`,
         );
       }
+      answered(spec.unitId, u);
       metric.writes.inc();
       ctx.log.debug({ point: point.id, address: cp.address }, "write confirmed");
       return {};

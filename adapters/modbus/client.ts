@@ -47,7 +47,10 @@ export interface ModbusClient {
   writeCoils(unitId: number, address: number, values: readonly boolean[]): Promise<void>;
   /** FC6 for one register, FC16 for more; resolves once the device echoed the write. */
   writeRegisters(unitId: number, address: number, words: readonly number[]): Promise<void>;
-  /** FC22 (Mask Write Register): register = (register AND andMask) OR (orMask AND NOT andMask); resolves once echoed. */
+  /**
+   * FC22 (Mask Write Register): register = (register AND andMask) OR (orMask AND NOT andMask);
+   * resolves once echoed, over TCP and RTU framings alike.
+   */
   maskWriteRegister(unitId: number, address: number, andMask: number, orMask: number): Promise<void>;
   /** Drops half-received bytes after a timeout or a malformed frame, so the next response parses cleanly. */
   resync(): void;
@@ -138,6 +141,7 @@ export class SerialLibClient implements ModbusClient {
       this.#abort = undefined;
     }
     mb.setTimeout(timeout);
+    if ((s.transport ?? "tcp") !== "tcp") frameMaskWrites(mb);
   }
 
   async close(): Promise<void> {
@@ -281,6 +285,25 @@ export class SerialLibClient implements ModbusClient {
     if (Buffer.isBuffer(port._clientRcvData)) port._clientRcvData = Buffer.alloc(0);
     if (Buffer.isBuffer(port._buffer)) port._buffer = Buffer.alloc(0);
   }
+}
+
+/** Length of an RTU reply to FC22: unit, function, address, AND mask, OR mask, CRC. */
+const FC22_REPLY_BYTES = 10;
+
+/**
+ * modbus-serial's RTU ports (serial, and raw RTU over TCP) cut replies by the length they expect,
+ * which they know only for FC 1–6, 15 and 16: a FC22 reply (or its exception) is never delivered
+ * and the write, although applied, times out. After each request the port has sent, a FC22 one gets
+ * its reply length here. Ports of another layout (no `_length` to set) are left alone.
+ */
+function frameMaskWrites(mb: Mb): void {
+  const port = (mb as unknown as { _port?: { write?: unknown; _length?: unknown } })._port;
+  if (!port || typeof port.write !== "function" || typeof port._length !== "number") return;
+  const write = port.write as (data: Buffer) => void;
+  port.write = (data: Buffer) => {
+    write.call(port, data);
+    if (data[1] === 22) port._length = FC22_REPLY_BYTES;
+  };
 }
 
 function confirm(ok: boolean, fc: string, res: unknown): void {

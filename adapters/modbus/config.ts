@@ -49,7 +49,7 @@ export const ModbusConnectionSchema = Type.Object(
         maximum: 255,
         default: 1,
         description:
-          "Unit id of points that set none. Points may name other unit ids on the same connection.",
+          "Unit id of points that set none. Points may name other unit ids on the same connection. On a serial line (rtu, rtuOverTcp) 1–247: 0 is broadcast and 248–255 are reserved.",
       }),
     ),
     timeoutMs: Type.Optional(
@@ -158,7 +158,8 @@ export const ModbusPointSchema = Type.Object(
       Type.Integer({
         minimum: 0,
         maximum: 255,
-        description: "Unit id of this point; defaults to the connection's.",
+        description:
+          "Unit id of this point; defaults to the connection's. On a serial line (rtu, rtuOverTcp) 1–247.",
       }),
     ),
     byteOrder: Type.Optional(

@@ -10,6 +10,16 @@ import { type ConfigProblem, defineAdapter } from "../../src/sdk/index.js";
 import { createModbus } from "./adapter.js";
 import { ModbusConnectionSchema, ModbusPointSchema } from "./config.js";
 
+/** Unit ids a request on a serial line can be answered from: 0 is broadcast (never answered), 248–255 are reserved. */
+function isSerialUnit(unitId: number): boolean {
+  return unitId >= 1 && unitId <= 247;
+}
+
+function serialUnitProblem(unitId: number): string {
+  const why = unitId === 0 ? "0 is the broadcast address, which no unit answers" : `${unitId} is reserved`;
+  return `unit id ${unitId} cannot be used on a serial line (rtu, rtuOverTcp): ${why}; use 1–247`;
+}
+
 /** The `modbus` adapter type. */
 export const modbusAdapter = defineAdapter({
   type: "modbus",
@@ -21,10 +31,17 @@ export const modbusAdapter = defineAdapter({
   capabilities: ["read", "write"],
   check({ connection, points }) {
     const problems: ConfigProblem[] = [];
+    const serial = (connection.transport ?? "tcp") !== "tcp";
+    const defaultUnit = connection.unitId ?? 1;
+    if (serial && !isSerialUnit(defaultUnit))
+      problems.push({ path: ["connection", "unitId"], message: serialUnitProblem(defaultUnit) });
     points.forEach((point, i) => {
       try {
-        const spec = resolvePoint(point, connection.unitId ?? 1);
+        const spec = resolvePoint(point, defaultUnit);
         if (!isBitTable(spec.table)) makeDecoder(spec);
+        // The point's own unit id; one inherited from the connection was reported there.
+        if (serial && point.unitId !== undefined && !isSerialUnit(spec.unitId))
+          problems.push({ path: ["points", i, "unitId"], message: serialUnitProblem(spec.unitId) });
       } catch (error) {
         if (!(error instanceof AddressError)) throw error;
         problems.push({ path: ["points", i, "address"], message: error.message });

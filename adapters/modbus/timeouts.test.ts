@@ -237,7 +237,7 @@ describe("a demoted unit is probed on the device's reconnect backoff (fake clien
     }
   });
 
-  it("without a reconnect in the context, probes start at the core's default reconnect.minMs (1 s)", async () => {
+  it("with the core's default reconnect, probes start after reconnect.minMs (1 s)", async () => {
     const line = fakeLine();
     line.silent.add(7);
     const clock = new FakeClock();

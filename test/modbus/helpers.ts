@@ -1,6 +1,6 @@
 /** Builds Modbus adapter instances for integration tests, with a test context from the SDK kit. */
 
-import { type Backoff, createModbus, type ModbusInstance } from "../../adapters/modbus/adapter.js";
+import { createModbus, type ModbusInstance } from "../../adapters/modbus/adapter.js";
 import type { ModbusClient } from "../../adapters/modbus/client.js";
 import modbusAdapter from "../../adapters/modbus/index.js";
 import type { ModbusPoint } from "../../adapters/modbus/points.js";
@@ -14,19 +14,17 @@ import { createTestContext } from "../../src/sdk/testing.js";
 export function modbus(
   settings: unknown,
   points: unknown[],
-  options: { clock?: Clock; client?: ModbusClient; reconnect?: Backoff } = {},
+  options: { clock?: Clock; client?: ModbusClient; reconnect?: { minMs: number; maxMs: number } } = {},
 ) {
   const tc = createTestContext(modbusAdapter, {
     settings,
     points,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.reconnect ? { reconnect: options.reconnect } : {}),
   });
-  const ctx = options.reconnect ? { ...tc.ctx, reconnect: options.reconnect } : tc.ctx;
   const adapter: ModbusInstance = options.client
-    ? createModbus(ctx, () => options.client!)
-    : options.reconnect
-      ? createModbus(ctx)
-      : (modbusAdapter.create(tc.ctx) as ModbusInstance);
+    ? createModbus(tc.ctx, () => options.client!)
+    : (modbusAdapter.create(tc.ctx) as ModbusInstance);
   const all = tc.ctx.points as ModbusPoint[];
   const point = (id: string) => {
     const p = all.find((x) => x.id === id);

@@ -57,6 +57,25 @@ describe.skipIf(!!missing)(
       }
     });
 
+    it("a bit inside a register written with FC22 is confirmed (not a Timeout) and leaves the other bits", async () => {
+      const s = modbus(settings(), [
+        { id: "word", type: "uint16", address: "hr:4", access: "readwrite" },
+        { id: "b3", type: "bool", address: "hr:4", bit: 3, access: "readwrite" },
+      ]);
+      await s.adapter.start();
+      try {
+        await s.adapter.write(s.point("word"), 0b1000_0000_0000_0001);
+        await s.adapter.write(s.point("b3"), true);
+        expect((await s.readAll()).word?.value).toBe(0b1000_0000_0000_1001);
+        await s.adapter.write(s.point("b3"), false);
+        expect((await s.readAll()).word?.value).toBe(0b1000_0000_0000_0001);
+        expect(s.metrics.counters.get("modbus_timeouts") ?? 0).toBe(0);
+        expect(s.metrics.counters.get("modbus_writes")).toBe(3);
+      } finally {
+        await s.adapter.stop();
+      }
+    });
+
     it("a dead unit on the line is demoted; the healthy unit keeps its reads", async () => {
       const clock = new FakeClock();
       const s = modbus(
