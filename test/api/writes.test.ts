@@ -21,8 +21,16 @@ beforeAll(async () => {
   f = await apiFixture([
     pressDevice(),
     pressDevice({ id: "offline", connection: { outage: { everyMs: 3_600_000, durationMs: 3_600_000 } } }),
+    pressDevice({
+      id: "wide",
+      points: [
+        { id: "i64", type: "int64", access: "readwrite", generator: { kind: "constant", value: 0 } },
+        { id: "u64", type: "uint64", access: "readwrite", generator: { kind: "constant", value: 0 } },
+      ] as never,
+    }),
   ]);
-  await until("press-1 connected", () => (f.gateway.device("press-1")?.counters.reads ?? 0) > 0 || undefined);
+  for (const id of ["press-1", "wide"])
+    await until(`${id} connected`, () => (f.gateway.device(id)?.counters.reads ?? 0) > 0 || undefined);
 });
 afterAll(() => f.close());
 
@@ -61,6 +69,49 @@ describe("PUT /api/v1/devices/:device/points/:point/value", () => {
       const v = f.gateway.bus.latest({ devices: ["press-1"], points: ["raw"] })[0]?.value;
       return typeof v === "number" && Math.abs(v - 15.5) < 1e-9 ? true : undefined;
     });
+  });
+
+  it("a scaled point answers with the value written after rounding; the request is kept beside it", async () => {
+    // scale 0.1 on int16: 12.34 writes raw 123, which is 12.3
+    const res = await put("press-1", "raw", 12.34, f.tokens.operator);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ device: "press-1", point: "raw", value: 12.3, requested: 12.34 });
+    expect(f.audit.read(1)[0]).toMatchObject({ point: "raw", newValue: 12.34, written: 12.3, outcome: "ok" });
+    await until("raw reads 12.3", () =>
+      f.gateway.bus.latest({ devices: ["press-1"], points: ["raw"] })[0]?.value === 12.3 ? true : undefined,
+    );
+    // A value that needs no rounding answers without `requested`.
+    expect((await put("press-1", "raw", 15.5, f.tokens.operator)).json()).not.toHaveProperty("requested");
+  });
+
+  it("null is 422 and audited, never handed to the adapter", async () => {
+    for (const point of ["setpoint", "raw"]) {
+      const res = await put("press-1", point, null, f.tokens.operator);
+      expect(res.statusCode, res.body).toBe(422);
+      expect(res.json().error).toMatchObject({
+        code: "TB_ERR_INVALID_VALUE",
+        details: [{ message: "value must not be null" }],
+      });
+      expect(f.audit.read(1)[0]).toMatchObject({ point, outcome: "refused", code: "TB_ERR_INVALID_VALUE" });
+    }
+  });
+
+  it("writes int64 and uint64, beyond 2^53 as decimal strings, and reads them back", async () => {
+    const cases: [string, unknown, unknown][] = [
+      ["i64", "-9223372036854775808", "-9223372036854775808"],
+      ["u64", "18446744073709551615", "18446744073709551615"],
+      ["i64", 42, 42],
+    ];
+    for (const [point, value, reading] of cases) {
+      const res = await put("wide", point, value, f.tokens.operator);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().value).toEqual(reading);
+      await until(`${point} reads ${reading}`, () =>
+        f.gateway.bus.latest({ devices: ["wide"], points: [point] })[0]?.value === reading ? true : undefined,
+      );
+    }
+    const over = await put("wide", "u64", "18446744073709551616", f.tokens.operator);
+    expect(over.statusCode).toBe(422);
   });
 
   it("refuses read-only points (409), bad types and out-of-range values (422), all audited", async () => {
