@@ -56,7 +56,7 @@ describe.skipIf(!!missing)(
     });
 
     it("reads, writes a register, and a FC22 bit write is confirmed (not a Timeout)", async () => {
-      const s = modbus({ transport: "rtuOverTcp", host: "127.0.0.1", port, timeoutMs: 500, retries: 0 }, [
+      const s = modbus({ transport: "rtuOverTcp", host: "127.0.0.1", port, timeoutMs: 1000, retries: 0 }, [
         { id: "word", type: "uint16", address: "hr:0", access: "readwrite" },
         { id: "b0", type: "bool", address: "hr:0", bit: 0, access: "readwrite" },
         { id: "b15", type: "bool", address: "hr:0", bit: 15, access: "readwrite" },

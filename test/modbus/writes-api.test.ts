@@ -23,15 +23,16 @@ describe.skipIf(!!missing)(
         id: "plc",
         type: "modbus",
         pollIntervalMs: 100,
-        // The silent unit is demoted at its first timeout and not probed again during the test.
+        // The silent unit is demoted after two polls and not probed again during the test. Two, and a
+        // generous timeout, so that one late answer of the live unit on a loaded machine demotes nothing.
         reconnect: { minMs: 60_000, maxMs: 60_000 },
         connection: {
           transport: "rtu",
           serialPort: peer.serialPort,
           baudRate: 19200,
-          timeoutMs: 200,
+          timeoutMs: 1000,
           retries: 0,
-          demoteAfterTimeouts: 1,
+          demoteAfterTimeouts: 2,
         },
         points: [
           { id: "f32", type: "float32", address: "hr:0", access: "readwrite" },
@@ -44,7 +45,12 @@ describe.skipIf(!!missing)(
         ],
       } as unknown as DeviceSpec;
       f = await apiFixture([device]);
-      await until("unit 9 demoted", () => latest("dead")?.status === "Timeout", 10_000);
+      const demotions = () =>
+        f.gateway.metrics.registry
+          .getSingleMetric("tagbridge_adapter_modbus_unit_demotions_total")
+          ?.get()
+          .then((m) => m.values.reduce((n, v) => n + v.value, 0)) ?? Promise.resolve(0);
+      await until("unit 9 demoted", async () => (await demotions()) >= 1, 15_000);
     });
     afterAll(async () => {
       await f?.close();
@@ -131,8 +137,8 @@ describe.skipIf(!!missing)(
     it("a write to a unit that stopped answering is refused at once with 503, and audited", async () => {
       const t0 = performance.now();
       const res = await put("dead", 1);
-      // No request was sent: the answer does not wait for the line's 200 ms timeout (a bound, not a benchmark).
-      expect(performance.now() - t0).toBeLessThan(150);
+      // No request was sent: the answer does not wait for the line's 1 s timeout (a bound, not a benchmark).
+      expect(performance.now() - t0).toBeLessThan(500);
       expect(res.statusCode, res.body).toBe(503);
       expect(res.json().error).toMatchObject({
         code: "TB_ERR_DEVICE_NOT_CONNECTED",
