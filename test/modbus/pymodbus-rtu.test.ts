@@ -76,6 +76,21 @@ describe.skipIf(!!missing)(
       }
     });
 
+    it("a FC22 write the device refuses rejects with the exception name, not a Timeout", async () => {
+      const s = modbus(settings(), [
+        { id: "far", type: "bool", address: "hr:9000", bit: 0, access: "readwrite" },
+      ]);
+      await s.adapter.start();
+      try {
+        await expect(s.adapter.write(s.point("far"), true)).rejects.toThrow(
+          /refused the write: IllegalDataAddress/,
+        );
+        expect(s.metrics.counters.get("modbus_timeouts") ?? 0).toBe(0);
+      } finally {
+        await s.adapter.stop();
+      }
+    });
+
     it("a dead unit on the line is demoted; the healthy unit keeps its reads", async () => {
       const clock = new FakeClock();
       const s = modbus(
