@@ -41,6 +41,30 @@ devices:
     expect(result.errors[0]).toMatchObject({ message: "a string point needs length (characters)", line: 9 });
   });
 
+  // Found by the config property test (issue 15.1): both passed validate and never started.
+  it("refuses an MQTT password without a user name, and Sparkplug ids with topic characters", () => {
+    const result = parse(`version: 1
+gateway: g
+devices:
+  - id: a
+    type: mqtt
+    connection: { url: "mqtt://127.0.0.1:1883", password: pw }
+    points: [{ id: x, type: float64, topic: a/b }]
+  - id: b
+    type: mqtt
+    connection: { url: "mqtt://127.0.0.1:1883", sparkplug: { groupId: "G/1", edgeNodeId: "E+", deviceId: "D#" } }
+    points: [{ id: x, type: float64 }]
+`);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([
+      "devices[0].connection.password: needs connection.username as well",
+      expect.stringMatching(/^devices\[1\]\.connection\.sparkplug\.groupId: must match/),
+      expect.stringMatching(/^devices\[1\]\.connection\.sparkplug\.edgeNodeId: must match/),
+      expect.stringMatching(/^devices\[1\]\.connection\.sparkplug\.deviceId: must match/),
+    ]);
+  });
+
   it("does not run on a device the schema already refused (the check may rely on the schema)", () => {
     const result = parse(`version: 1
 gateway: g

@@ -7,20 +7,26 @@ import { MqttLinkFields, TlsSchema } from "../../protocols/mqtt/options.js";
 
 export { TlsSchema };
 
+/** A Sparkplug group, edge node or device id: one topic level, no MQTT wildcard (Sparkplug B 3.0). */
+const SPARKPLUG_ID = "^[^/+#]+$";
+
 /** Sparkplug B ingest: which edge node (or device of it) this gateway device is. */
 export const SparkplugSchema = Type.Object(
   {
     groupId: Type.String({
       minLength: 1,
+      pattern: SPARKPLUG_ID,
       description: "Sparkplug group id; the adapter subscribes to spBv1.0/{groupId}/+/{edgeNodeId}/#.",
     }),
     edgeNodeId: Type.String({
       minLength: 1,
+      pattern: SPARKPLUG_ID,
       description: "Edge node id whose births, data and deaths are read.",
     }),
     deviceId: Type.Optional(
       Type.String({
         minLength: 1,
+        pattern: SPARKPLUG_ID,
         description: "Device id under the edge node; when absent the points are the edge node's own metrics.",
       }),
     ),

@@ -19,6 +19,9 @@ export const mqttAdapter = defineAdapter({
   polled: () => false,
   check({ connection, points }) {
     const problems: ConfigProblem[] = [];
+    // mqtt.js refuses every connect with a password and no user name (MQTT 3.1.1 §3.1.2.9).
+    if (connection.password !== undefined && connection.username === undefined)
+      problems.push({ path: ["connection", "password"], message: "needs connection.username as well" });
     points.forEach((point, i) => {
       if (connection.sparkplug) return; // Sparkplug points are named by `metric` (or their id)
       if (!point.topic) {
