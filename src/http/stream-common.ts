@@ -24,24 +24,59 @@ export interface StreamOptions {
   maxClients: number;
 }
 
-/** Open stream clients, shared by both transports of one app. */
+/** One open stream: whose it is and how to end it. */
+interface OpenStream {
+  /** Token name of the client; `anonymous` for an anonymous loopback viewer. */
+  owner: string | undefined;
+  end: () => void;
+}
+
+/**
+ * Open stream clients, shared by both transports of one app. A slot is taken only once a stream has
+ * really started (WebSocket upgraded, SSE headers sent) and is given back exactly once when it ends;
+ * {@link StreamSlots.endOwnedBy} ends every stream of a revoked token.
+ */
 export class StreamSlots {
-  private open = 0;
+  private readonly open = new Set<OpenStream>();
 
   constructor(private readonly max: number) {}
 
-  /** Takes a slot, or answers 503 TB_ERR_TOO_MANY_STREAMS when none is free. */
-  take(): () => void {
-    if (this.open >= this.max)
+  /** Streams open now. */
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Answers 503 TB_ERR_TOO_MANY_STREAMS when no slot is free, without taking one. */
+  check(): void {
+    if (this.open.size >= this.max)
       fail("TB_ERR_TOO_MANY_STREAMS", [
         { field: "request", message: `${this.max} stream clients are connected` },
       ]);
-    this.open++;
-    let released = false;
+  }
+
+  /**
+   * Takes a slot for a started stream, or throws like {@link check}. `end` closes the stream; its
+   * close handler must call the returned release (calling it again is harmless).
+   */
+  take(owner: string | undefined, end: () => void): () => void {
+    this.check();
+    const entry: OpenStream = { owner, end };
+    this.open.add(entry);
     return () => {
-      if (!released) this.open--;
-      released = true;
+      this.open.delete(entry);
     };
+  }
+
+  /** Ends every open stream of the token named `owner`; returns how many. */
+  endOwnedBy(owner: string): number {
+    let ended = 0;
+    for (const entry of [...this.open]) {
+      if (entry.owner !== owner) continue;
+      this.open.delete(entry);
+      entry.end();
+      ended++;
+    }
+    return ended;
   }
 }
 

@@ -33,6 +33,7 @@ export function roleAtLeast(role: Role, needed: Role): boolean {
 /** Token records, in memory and optionally in a file. */
 export class TokenStore {
   private records: TokenRecord[];
+  private readonly removedListeners = new Set<(name: string) => void>();
 
   private constructor(
     private readonly file: string | undefined,
@@ -73,7 +74,16 @@ export class TokenStore {
     this.records = this.records.filter((r) => r.name !== name);
     if (this.records.length === before) return false;
     this.save();
+    for (const listener of this.removedListeners) listener(name);
     return true;
+  }
+
+  /** Calls `listener` with the name of every token removed from now on; returns the unsubscribe. */
+  onRemoved(listener: (name: string) => void): () => void {
+    this.removedListeners.add(listener);
+    return () => {
+      this.removedListeners.delete(listener);
+    };
   }
 
   /** The principal a presented secret belongs to, if any. Constant-time per comparison. */
@@ -91,7 +101,7 @@ export class TokenStore {
 
   private save(): void {
     if (!this.file) return;
-    mkdirSync(dirname(this.file), { recursive: true });
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.tmp`;
     writeFileSync(tmp, `${JSON.stringify({ tokens: this.records }, null, 2)}\n`, { mode: 0o600 });
     renameSync(tmp, this.file);
@@ -106,7 +116,7 @@ export function ensureAdminToken(store: TokenStore, dataDir: string): string | u
   if (store.size > 0) return undefined;
   const file = join(dataDir, "admin-token");
   const token = store.create("admin", "admin");
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return file;
 }

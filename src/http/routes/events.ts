@@ -71,13 +71,25 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const release = slots.take();
+      slots.check();
       reply.hijack();
       const res = reply.raw;
+      // Gone before the stream started (the client aborted): nothing to take or release.
+      if (res.destroyed || request.raw.destroyed) return reply;
+      const release = slots.take(request.principal?.name, () => res.destroy());
+      let consumer: { close(): void } | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      open.add(res);
+      res.on("close", () => {
+        open.delete(res);
+        clearInterval(timer);
+        consumer?.close();
+        release();
+      });
       res.writeHead(200, SSE_HEADERS);
       res.flushHeaders();
       const name = clientName("sse", request.ip, request.socket.remotePort);
-      const consumer = openReadingStream(
+      consumer = openReadingStream(
         gateway.bus,
         {
           name,
@@ -95,14 +107,7 @@ export const eventsRoutes: FastifyPluginAsyncTypebox<{
           },
         },
       );
-      const timer = setInterval(() => res.write(": keepalive\n\n"), stream.keepaliveMs).unref();
-      open.add(res);
-      res.on("close", () => {
-        open.delete(res);
-        clearInterval(timer);
-        consumer.close();
-        release();
-      });
+      timer = setInterval(() => res.write(": keepalive\n\n"), stream.keepaliveMs).unref();
       return reply;
     },
   );

@@ -26,11 +26,10 @@ import {
 
 type StreamQuery = Static<typeof StreamQuerySchema>;
 
-declare module "fastify" {
-  interface FastifyRequest {
-    /** Frees the stream slot taken before the WebSocket upgrade. */
-    releaseStream?: () => void;
-  }
+/** Closes the stream of a revoked token: a close frame now, the TCP connection soon after either way. */
+function revoked(socket: WebSocket): void {
+  socket.close(1008, "token revoked");
+  setTimeout(() => socket.terminate(), 500).unref();
 }
 
 /** Pings every `ms`; a client that has not answered the previous ping by then is cut off. */
@@ -80,11 +79,20 @@ export const streamRoutes: FastifyPluginAsyncTypebox<{
       reply.header("upgrade", "websocket");
       fail("TB_ERR_UPGRADE_REQUIRED");
     },
+    // A full gateway refuses before the upgrade; the slot itself is taken once the upgrade is done,
+    // so a plain GET (426) or a failed handshake never holds one.
     preHandler: async (request) => {
-      request.releaseStream = slots.take();
+      if (request.ws) slots.check();
     },
     wsHandler: (socket, request) => {
-      const release = request.releaseStream ?? (() => {});
+      let release: () => void;
+      try {
+        release = slots.take(request.principal?.name, () => revoked(socket));
+      } catch {
+        // Another client took the last slot between the check and the upgrade.
+        socket.close(1013, "too many stream clients");
+        return;
+      }
       const name = clientName("ws", request.ip, request.socket.remotePort);
       const query = request.query as StreamQuery;
       const consumer = openReadingStream(
