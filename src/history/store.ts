@@ -4,7 +4,7 @@
  * better-sqlite3 is synchronous, which suits both: a 1,000-reading transaction takes a few ms, and
  * no write can interleave with another.
  */
-import { mkdirSync, statSync } from "node:fs";
+import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Logger } from "pino";
@@ -133,8 +133,9 @@ export class HistoryStore implements HistoryReader {
 
   /** Opens (or creates, with its directory) the store file. Throws when the file cannot be used. */
   static open(file: string, options: HistoryStoreOptions, log: Logger): HistoryStore {
-    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const db = new Database(file);
+    if (file !== ":memory:") chmodSync(file, 0o600); // plant data: readable by the gateway's user only
     try {
       prepareDatabase(db);
       const store = new HistoryStore(db, file, options, log);

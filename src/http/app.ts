@@ -19,8 +19,10 @@ import type { SinkStatus } from "../north/sink.js";
 import { ReadingSchema } from "../schema/reading.js";
 import type { AdapterDefinition } from "../sdk/adapter.js";
 import { type Access, type AuthOptions, registerAuth } from "./auth/guard.js";
+import { registerOriginCheck } from "./auth/origin.js";
 import type { HttpConfig } from "./config.js";
-import { CodedError, registerErrorHandling } from "./errors.js";
+import { CodedError, frameworkErrors, registerErrorHandling, registerNotFound } from "./errors.js";
+import { clientErrorHandler, registerJsonDepthLimit, registerUrlLimit } from "./limits.js";
 import { type CertificateRoutesOptions, certificateRoutes } from "./routes/certificates.js";
 import { type ConfigAccess, configRoutes } from "./routes/config.js";
 import { consoleRoutes } from "./routes/console.js";
@@ -39,7 +41,7 @@ import { type StreamOptions, StreamSlots, streamDropCounter } from "./stream-com
 /** Request limits and browser access; defaults match the config's. */
 export type HttpLimits = Pick<
   HttpConfig,
-  "rateLimit" | "bodyLimitBytes" | "requestTimeoutMs" | "maxStreamClients" | "cors"
+  "rateLimit" | "bodyLimitBytes" | "requestTimeoutMs" | "maxStreamClients" | "cors" | "allowedHosts"
 >;
 
 /** What the HTTP service is built from. */
@@ -107,7 +109,13 @@ const STREAM_DEFAULTS: Omit<StreamOptions, "dropped" | "maxClients"> = {
 
 const READING_ID = (ReadingSchema as { $id?: unknown }).$id;
 
-async function registerOpenApi(app: FastifyInstance, ui: boolean): Promise<void> {
+/** Methods the API's routes use; a CORS preflight allows exactly these. */
+const CORS_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE"];
+
+/** Drops `upgrade-insecure-requests` from a CSP: over plain HTTP it makes the browser refetch every asset over HTTPS, which fails. */
+const withoutUpgrade = (csp: string) => csp.replace(/\s*upgrade-insecure-requests;?/g, "").trim();
+
+async function registerOpenApi(app: FastifyInstance, ui: boolean, tls: boolean): Promise<void> {
   await app.register(swagger, {
     openapi: {
       components: {
@@ -131,13 +139,26 @@ async function registerOpenApi(app: FastifyInstance, ui: boolean): Promise<void>
       buildLocalReference: (json, _base, _fragment, i) => (json.$id === READING_ID ? "Reading" : `def-${i}`),
     },
   });
-  if (ui) await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+  if (ui)
+    await app.register(swaggerUi, {
+      routePrefix: "/docs",
+      staticCSP: true,
+      ...(tls ? {} : { transformStaticCSP: withoutUpgrade }),
+    });
 }
 
 /** Security headers, CORS and the per-client rate limit. */
 async function registerProtections(app: FastifyInstance, limits: HttpLimits, tls: boolean): Promise<void> {
-  await app.register(helmet, { hsts: tls, contentSecurityPolicy: { useDefaults: true } });
-  await app.register(cors, { origin: limits.cors?.origins ?? false });
+  await app.register(helmet, {
+    hsts: tls,
+    contentSecurityPolicy: { useDefaults: true, directives: tls ? {} : { upgradeInsecureRequests: null } },
+  });
+  // Not strict: an OPTIONS that is no proper preflight gets an empty 204, not the plugin's text 400.
+  await app.register(cors, {
+    origin: limits.cors?.origins ?? false,
+    methods: CORS_METHODS,
+    strictPreflight: false,
+  });
   await app.register(rateLimit, {
     max: limits.rateLimit.max,
     timeWindow: limits.rateLimit.windowMs,
@@ -159,6 +180,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false } },
     bodyLimit: limits.bodyLimitBytes,
     requestTimeout: limits.requestTimeoutMs,
+    // Ids are up to 128 characters (src/sdk/point.ts), percent-encoded up to three times that; the
+    // route schemas refuse what is longer. (Fastify's default of 100 made longer ids unreachable.)
+    routerOptions: { maxParamLength: 3 * 128 },
+    frameworkErrors,
+    clientErrorHandler,
     ...(options.https ? { https: options.https } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.addHook("onResponse", async (request, reply) => {
@@ -173,7 +199,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       "request",
     );
   });
-  registerErrorHandling(app);
+  registerErrorHandling(app, false);
+  // Early, so that `request.ws` is known to every hook and a refused handshake's socket is closed.
+  await app.register(websocket);
+  registerUrlLimit(app);
+  registerJsonDepthLimit(app);
   const table: RouteAccess[] = [];
   app.decorate("routeTable", table);
   app.addHook("onRoute", (route) => {
@@ -187,10 +217,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       table.push({ method, url: route.url, role, ...(summary ? { summary } : {}) });
     if (role !== "public" && route.schema) route.schema = { ...route.schema, security: [{ bearerAuth: [] }] };
   });
-  await registerProtections(app, limits, options.https !== undefined);
+  const tls = options.https !== undefined;
+  await registerProtections(app, limits, tls);
+  // Unknown routes count against the rate limit too (the limiter's own hook is only on routes).
+  registerNotFound(app, { preHandler: (app as FastifyInstance).rateLimit() });
+  registerOriginCheck(app, {
+    ...(options.auth.anonymous ? { anonymous: options.auth.anonymous } : {}),
+    ...(limits.allowedHosts ? { allowedHosts: limits.allowedHosts } : {}),
+    ...(limits.cors ? { corsOrigins: limits.cors.origins } : {}),
+  });
   registerAuth(app, options.auth);
-  await registerOpenApi(app, options.docs !== false);
-  await app.register(websocket);
+  await registerOpenApi(app, options.docs !== false, tls);
 
   const { gateway } = options;
   const stream: StreamOptions = {
@@ -200,6 +237,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     dropped: streamDropCounter(options.metrics),
   };
   const slots = new StreamSlots(stream.maxClients);
+  // A revoked token keeps no stream open.
+  const unsubscribe = options.auth.tokens.onRemoved((name) => slots.endOwnedBy(name));
+  app.addHook("onClose", async () => unsubscribe());
   await app.register(healthRoutes, { gateway });
   await app.register(devicesRoutes, { gateway, prefix: "/api/v1" });
   await app.register(readingsRoutes, { gateway, prefix: "/api/v1" });

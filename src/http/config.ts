@@ -58,6 +58,19 @@ export const HttpConfigSchema = Type.Object(
         },
       ),
     ),
+    allowedHosts: Type.Optional(
+      Type.Array(
+        Type.String({
+          minLength: 1,
+          pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?\\.?$",
+          description: "A host name, without port, e.g. gateway.plant.local.",
+        }),
+        {
+          description:
+            "Host names the gateway answers to besides IP addresses and localhost. The Host header is checked on every WebSocket handshake and, with auth.anonymous: loopback-viewer, on every request (against DNS rebinding). None by default.",
+        },
+      ),
+    ),
     rateLimit: Type.Optional(
       Type.Object(
         {
@@ -129,6 +142,7 @@ export interface HttpConfig {
   tls?: { certFile: string; keyFile: string };
   plaintext: "loopback" | "anywhere";
   cors?: { origins: string[] };
+  allowedHosts?: string[];
   rateLimit: { max: number; windowMs: number };
   bodyLimitBytes: number;
   requestTimeoutMs: number;

@@ -3,7 +3,13 @@
  * `message`, so a code is never renamed or reused. Every error body has the same shape,
  * `{ error: { code, message, details? } }`, produced only by the handlers installed here.
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+} from "fastify";
 import Type, { type Static, type TSchema } from "typebox";
 import { RequestRefused } from "../core/device.js";
 
@@ -14,6 +20,43 @@ export const ERROR_CODES = {
     message: "request validation failed",
     description:
       "A path parameter or query parameter is missing, unknown or malformed; `details` names the field.",
+  },
+  TB_ERR_BODY_TOO_LARGE: {
+    status: 413,
+    message: "request body too large",
+    description: "The body is larger than `http.bodyLimitBytes`.",
+  },
+  TB_ERR_URL_TOO_LONG: {
+    status: 414,
+    message: "request URL too long",
+    description: "The request line is longer than the gateway accepts (8 KiB), or a path segment is.",
+  },
+  TB_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: "unsupported media type",
+    description: "Request bodies are JSON: send `Content-Type: application/json`.",
+  },
+  TB_ERR_HEADERS_TOO_LARGE: {
+    status: 431,
+    message: "request headers too large",
+    description: "The request's headers are larger than the gateway accepts (16 KiB in all).",
+  },
+  TB_ERR_REQUEST_TIMEOUT: {
+    status: 408,
+    message: "request timeout",
+    description: "The client did not send the whole request within `http.requestTimeoutMs`.",
+  },
+  TB_ERR_HOST_NOT_ALLOWED: {
+    status: 403,
+    message: "host not allowed",
+    description:
+      "The `Host` header is not an IP address, `localhost` or one of `http.allowedHosts` (checked on WebSocket handshakes, and on every request with `auth.anonymous: loopback-viewer`).",
+  },
+  TB_ERR_ORIGIN_NOT_ALLOWED: {
+    status: 403,
+    message: "origin not allowed",
+    description:
+      "The browser `Origin` is neither the gateway's own nor one of `http.cors.origins` (checked like the host).",
   },
   TB_ERR_UNAUTHORIZED: {
     status: 401,
@@ -243,6 +286,27 @@ export function deviceFailure(error: unknown): never {
   ]);
 }
 
+/** The code of a framework client error, by its status; anything else is a plain bad request. */
+const CLIENT_ERRORS: Partial<Record<number, ErrorCode>> = {
+  408: "TB_ERR_REQUEST_TIMEOUT",
+  413: "TB_ERR_BODY_TOO_LARGE",
+  414: "TB_ERR_URL_TOO_LONG",
+  415: "TB_ERR_UNSUPPORTED_MEDIA_TYPE",
+  431: "TB_ERR_HEADERS_TOO_LARGE",
+};
+
+/** The coded body of an error (for the layers that answer without the error handler). */
+export function errorBody(code: ErrorCode, details?: ErrorDetail[]): ErrorResponse {
+  return body(code, ERROR_CODES[code].message, details);
+}
+
+/** Fastify's router errors (a bad `%` encoding, an over-long path segment), answered in the coded shape. */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const code = error.code === "FST_ERR_MAX_PARAM_LENGTH" ? "TB_ERR_URL_TOO_LONG" : "TB_ERR_BAD_REQUEST";
+  const details = [{ field: "url", message: error.message.slice(0, 300) }];
+  return reply.code(ERROR_CODES[code].status).send(errorBody(code, details));
+}
+
 function handleError(
   this: FastifyInstance,
   error: FastifyError,
@@ -265,18 +329,32 @@ function handleError(
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    // Fastify's own client errors (bad URL, malformed body): still a bad request, with its reason.
-    const details = [{ field: "request", message: error.message }];
-    return reply.code(400).send(body("TB_ERR_BAD_REQUEST", ERROR_CODES.TB_ERR_BAD_REQUEST.message, details));
+    // Fastify's own client errors (bad URL, malformed or oversized body): coded, with their reason.
+    const code = CLIENT_ERRORS[status] ?? "TB_ERR_BAD_REQUEST";
+    const details = [{ field: "request", message: error.message.slice(0, 300) }];
+    return reply.code(ERROR_CODES[code].status).send(body(code, ERROR_CODES[code].message, details));
   }
   request.log.error({ err: error, url: request.url }, "request failed");
   return reply.code(500).send(body("TB_ERR_INTERNAL", ERROR_CODES.TB_ERR_INTERNAL.message));
 }
 
-/** Installs the error and not-found handlers on the root instance; every plugin inherits them. */
-export function registerErrorHandling(app: FastifyInstance): void {
+/** Hooks run before an unknown route is answered (the rate limit). */
+export interface NotFoundHooks {
+  preHandler?: preHandlerAsyncHookHandler;
+}
+
+/**
+ * Installs the error handler and, unless `notFound` is false (to install it later with
+ * {@link registerNotFound}), the not-found handler on the root instance; every plugin inherits them.
+ */
+export function registerErrorHandling(app: FastifyInstance, notFound: NotFoundHooks | false = {}): void {
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) => {
+  if (notFound) registerNotFound(app, notFound);
+}
+
+/** Installs the coded 404 for unknown routes; `hooks` run first. */
+export function registerNotFound(app: FastifyInstance, hooks: NotFoundHooks = {}): void {
+  app.setNotFoundHandler(hooks, (request, reply) => {
     const details = [
       { field: "url", message: `no route for ${request.method} ${request.url.split("?")[0]?.slice(0, 200)}` },
     ];

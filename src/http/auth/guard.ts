@@ -4,7 +4,7 @@
  * closed. Tokens come as `Authorization: Bearer …`, or as `?access_token=` on routes that allow it
  * (WebSocket and EventSource clients in browsers cannot set headers).
  */
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { fail } from "../errors.js";
 import { type Principal, type Role, roleAtLeast, type TokenStore } from "./tokens.js";
 
@@ -43,11 +43,13 @@ function presentedToken(request: FastifyRequest): string | undefined {
   return typeof token === "string" ? token : undefined;
 }
 
-/** Installs the check on the root instance, before any route runs. */
+/**
+ * Installs the check on every route registered from now on (call it before any route). It runs as
+ * a route hook, after the rate limit's own, so requests without a valid token are counted too.
+ */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   app.decorateRequest("principal", undefined);
-  app.addHook("onRequest", async (request, reply) => {
-    if (!request.routeOptions.url) return; // no route: the not-found handler answers
+  const check = async (request: FastifyRequest, reply: FastifyReply) => {
     const needed: Access = request.routeOptions.config.role ?? "admin";
     if (needed === "public") return;
     const token = presentedToken(request);
@@ -72,5 +74,8 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
       ]);
     }
     request.principal = principal;
+  };
+  app.addHook("onRoute", (route) => {
+    route.onRequest = [route.onRequest ?? []].flat().concat(check);
   });
 }

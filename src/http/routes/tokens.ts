@@ -69,7 +69,8 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ tokens: TokenStore }> = as
         fail("TB_ERR_TOKEN_EXISTS", [{ field: "body/name", message: `a token named '${name}' exists` }]);
       const token = tokens.create(name, role);
       request.log.info({ name, role, by: request.principal?.name }, "API token created");
-      return reply.code(201).send({ name, role, token });
+      // The secret must not stay in a browser or proxy cache.
+      return reply.code(201).header("cache-control", "no-store").send({ name, role, token });
     },
   );
 
