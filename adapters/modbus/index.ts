@@ -31,7 +31,15 @@ export const modbusAdapter = defineAdapter({
   capabilities: ["read", "write"],
   check({ connection, points }) {
     const problems: ConfigProblem[] = [];
-    const serial = (connection.transport ?? "tcp") !== "tcp";
+    const transport = connection.transport ?? "tcp";
+    const serial = transport !== "tcp";
+    // What create() needs to build the client, reported here so that validate refuses it too.
+    const needed = transport === "rtu" ? "serialPort" : "host";
+    if (!connection[needed])
+      problems.push({
+        path: ["connection", needed],
+        message: `transport ${transport} needs connection.${needed}`,
+      });
     const defaultUnit = connection.unitId ?? 1;
     if (serial && !isSerialUnit(defaultUnit))
       problems.push({ path: ["connection", "unitId"], message: serialUnitProblem(defaultUnit) });

@@ -72,6 +72,18 @@ describe("unit ids on a serial line", () => {
     ).toEqual([]);
   });
 
+  it("a transport's required field is refused with its path (create() could not build the client)", () => {
+    expect(paths(config("{ transport: rtu }", "      - { id: a, type: uint16, address: hr:1 }"))).toEqual([
+      "devices[0].connection.serialPort: transport rtu needs connection.serialPort",
+    ]);
+    expect(
+      paths(config("{ transport: rtuOverTcp }", "      - { id: a, type: uint16, address: hr:1 }")),
+    ).toEqual(["devices[0].connection.host: transport rtuOverTcp needs connection.host"]);
+    expect(paths(config("{ port: 502 }", "      - { id: a, type: uint16, address: hr:1 }"))).toEqual([
+      "devices[0].connection.host: transport tcp needs connection.host",
+    ]);
+  });
+
   const dir = mkdtempSync(join(tmpdir(), "tb-units-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
