@@ -131,7 +131,10 @@ describe("valueToVariant", () => {
     [DataType.DateTime, "not a date", /ISO 8601/],
     [DataType.ExtensionObject, {}, /not supported/],
     [DataType.Int32, 5, /expected an array/],
-  ])("refuses %s %j", (dt, input, message) => {
+    // An int64 point hands over a bigint: the refusal names it instead of failing to print it.
+    [DataType.Int32, 2n ** 40n, /cannot write "1099511627776" to a Int32 node/],
+    [DataType.Int64, 2n ** 64n, /cannot write "18446744073709551616" to a Int64 node/],
+  ])("refuses %s %s", (dt, input, message) => {
     const isArray = message.source.includes("array");
     expect(() => valueToVariant(dt, isArray, input)).toThrow(CoercionError);
     expect(() => valueToVariant(dt, isArray, input)).toThrow(message);

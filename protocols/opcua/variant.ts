@@ -147,7 +147,8 @@ const INT_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
 
 const fail = (dataType: DataType, value: unknown, why = ""): never => {
   throw new CoercionError(
-    `cannot write ${JSON.stringify(value) ?? String(value)} to a ${DataType[dataType]} node${why}`,
+    // BigInt-safe: an int64 point hands over a bigint, which JSON.stringify refuses.
+    `cannot write ${JSON.stringify(value, (_k, x) => (typeof x === "bigint" ? x.toString() : x)) ?? String(value)} to a ${DataType[dataType]} node${why}`,
   );
 };
 
