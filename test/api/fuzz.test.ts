@@ -7,10 +7,15 @@
  * 5xx other than 500 is only allowed with a code that reports the gateway's state (a device not
  * connected, not ready), never as an accident.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
+import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../src/http/app.js";
 import { ERROR_CODES, type ErrorCode } from "../../src/http/errors.js";
+import { type Service, startService } from "../../src/service.js";
 import { type ApiFixture, apiFixture } from "../helpers/service.js";
 
 interface Schema {
@@ -148,6 +153,113 @@ function expectDocumented(status: number, text: string, what: string): void {
   if (status >= 500) expect(STATE_CODES.has(code), `${what}: ${text.slice(0, 300)}`).toBe(true);
 }
 
+type Tokens = Record<"viewer" | "operator" | "admin", string>;
+
+/** Fuzzes every operation of `ops` on `app` for at most `ms`. */
+async function fuzz(app: FastifyInstance, ops: Operation[], tokens: Tokens, ms: number): Promise<void> {
+  const token = fc.constantFrom<"viewer" | "operator" | "admin" | "none" | "junk">(
+    "viewer",
+    "operator",
+    "admin",
+    "admin",
+    "none",
+    "junk",
+  );
+  // One arbitrary per operation, built once (building them per run costs more than the requests).
+  const perOperation = ops.map((op) => {
+    const params: Record<string, fc.Arbitrary<string>> = {};
+    const query: Record<string, fc.Arbitrary<unknown>> = {};
+    for (const p of op.parameters) {
+      if (p.in === "path")
+        params[p.name] = fc.oneof(
+          { weight: 3, arbitrary: fromSchema(p.schema).map((v) => encodeURIComponent(String(v))) },
+          { weight: 1, arbitrary: junkSegment },
+        );
+      if (p.in === "query") query[p.name] = anyOf(p.schema);
+    }
+    return fc.record({
+      op: fc.constant(op),
+      params: fc.record(params),
+      query: fc.record(query, { requiredKeys: [] }),
+      extraQuery: fc.dictionary(printable, printable, { maxKeys: 2 }),
+      rawQuery: fc.option(fc.oneof(junkSegment, printable), { nil: undefined }),
+      body: fc.option(
+        fc.oneof(
+          { weight: 4, arbitrary: anyOf(op.body).map((v) => JSON.stringify(v)) },
+          { weight: 1, arbitrary: printable },
+          { weight: 1, arbitrary: fc.nat({ max: 3000 }).map((n) => `${"[".repeat(n)}${"]".repeat(n)}`) },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom('{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}', "", "{"),
+          },
+        ),
+        { nil: undefined },
+      ),
+      contentType: fc.constantFrom(
+        "application/json",
+        "application/json",
+        "application/json; charset=utf-8",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        undefined,
+      ),
+      token,
+      origin: fc.option(fc.constantFrom("https://evil.example", "https://scada.example.com", "null"), {
+        nil: undefined,
+      }),
+      extraHeaders: fc.dictionary(
+        fc.stringMatching(/^x-[a-z0-9-]{1,20}$/),
+        printable.filter((v) => v.trim() === v),
+        { maxKeys: 2 },
+      ),
+      method: fc.option(fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"), {
+        freq: 6,
+        nil: undefined,
+      }),
+    });
+  });
+  const request = fc.oneof(...perOperation);
+
+  let runs = 0;
+  await fc.assert(
+    fc.asyncProperty(request, async (r) => {
+      runs++;
+      let url = r.op.path.replace(/\{(\w+)\}/g, (_m, name: string) => r.params[name] ?? "x");
+      const search = new URLSearchParams();
+      for (const [k, v] of Object.entries(r.query))
+        search.set(k, typeof v === "string" ? v : JSON.stringify(v));
+      for (const [k, v] of Object.entries(r.extraQuery)) search.set(k, v);
+      const qs = [search.toString(), r.rawQuery].filter(Boolean).join("&");
+      if (qs) url += `?${qs}`;
+      const headers: Record<string, string> = { ...r.extraHeaders };
+      if (r.token === "junk") headers.authorization = "Bearer tb_notatoken";
+      else if (r.token !== "none") headers.authorization = `Bearer ${tokens[r.token]}`;
+      if (r.origin) headers.origin = r.origin;
+      if (r.contentType && r.body !== undefined) headers["content-type"] = r.contentType;
+      const method = (r.method ?? r.op.method) as "GET" | "HEAD" | "POST";
+      // A GET that would open a WebSocket stream cannot here: without an upgrade it is a 426.
+      const res = await app.inject({
+        method,
+        url,
+        headers,
+        ...(r.body !== undefined && method !== "GET" && method !== "HEAD" ? { payload: r.body } : {}),
+      });
+      const what = `${method} ${url.slice(0, 200)} → ${res.statusCode}`;
+      // A HEAD answer has no body by definition: only its status can be checked.
+      if (method === "HEAD") expect(res.statusCode, what).not.toBe(500);
+      else expectDocumented(res.statusCode, res.body, what);
+    }),
+    {
+      numRuns: 3000,
+      interruptAfterTimeLimit: ms,
+      seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31),
+    },
+  );
+  // Bounded by time on a slow machine, but never so short that the property says nothing.
+  expect(runs).toBeGreaterThan(200);
+}
+
 let f: ApiFixture;
 let ops: Operation[];
 beforeAll(async () => {
@@ -173,112 +285,7 @@ describe("HTTP API fuzz", () => {
   });
 
   it("answers random requests to every route without a 500, errors in the documented shape", async () => {
-    const token = fc.constantFrom<"viewer" | "operator" | "admin" | "none" | "junk">(
-      "viewer",
-      "operator",
-      "admin",
-      "admin",
-      "none",
-      "junk",
-    );
-    // One arbitrary per operation, built once (building them per run costs more than the requests).
-    const perOperation = ops.map((op) => {
-      const params: Record<string, fc.Arbitrary<string>> = {};
-      const query: Record<string, fc.Arbitrary<unknown>> = {};
-      for (const p of op.parameters) {
-        if (p.in === "path")
-          params[p.name] = fc.oneof(
-            { weight: 3, arbitrary: fromSchema(p.schema).map((v) => encodeURIComponent(String(v))) },
-            { weight: 1, arbitrary: junkSegment },
-          );
-        if (p.in === "query") query[p.name] = anyOf(p.schema);
-      }
-      return fc.record({
-        op: fc.constant(op),
-        params: fc.record(params),
-        query: fc.record(query, { requiredKeys: [] }),
-        extraQuery: fc.dictionary(printable, printable, { maxKeys: 2 }),
-        rawQuery: fc.option(fc.oneof(junkSegment, printable), { nil: undefined }),
-        body: fc.option(
-          fc.oneof(
-            { weight: 4, arbitrary: anyOf(op.body).map((v) => JSON.stringify(v)) },
-            { weight: 1, arbitrary: printable },
-            { weight: 1, arbitrary: fc.nat({ max: 3000 }).map((n) => `${"[".repeat(n)}${"]".repeat(n)}`) },
-            {
-              weight: 1,
-              arbitrary: fc.constantFrom(
-                '{"__proto__":{"x":1}}',
-                '{"constructor":{"prototype":{}}}',
-                "",
-                "{",
-              ),
-            },
-          ),
-          { nil: undefined },
-        ),
-        contentType: fc.constantFrom(
-          "application/json",
-          "application/json",
-          "application/json; charset=utf-8",
-          "text/plain",
-          "application/x-www-form-urlencoded",
-          "multipart/form-data; boundary=x",
-          undefined,
-        ),
-        token,
-        origin: fc.option(fc.constantFrom("https://evil.example", "https://scada.example.com", "null"), {
-          nil: undefined,
-        }),
-        extraHeaders: fc.dictionary(
-          fc.stringMatching(/^x-[a-z0-9-]{1,20}$/),
-          printable.filter((v) => v.trim() === v),
-          { maxKeys: 2 },
-        ),
-        method: fc.option(fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"), {
-          freq: 6,
-          nil: undefined,
-        }),
-      });
-    });
-    const request = fc.oneof(...perOperation);
-
-    let runs = 0;
-    await fc.assert(
-      fc.asyncProperty(request, async (r) => {
-        runs++;
-        let url = r.op.path.replace(/\{(\w+)\}/g, (_m, name: string) => r.params[name] ?? "x");
-        const search = new URLSearchParams();
-        for (const [k, v] of Object.entries(r.query))
-          search.set(k, typeof v === "string" ? v : JSON.stringify(v));
-        for (const [k, v] of Object.entries(r.extraQuery)) search.set(k, v);
-        const qs = [search.toString(), r.rawQuery].filter(Boolean).join("&");
-        if (qs) url += `?${qs}`;
-        const headers: Record<string, string> = { ...r.extraHeaders };
-        if (r.token === "junk") headers.authorization = "Bearer tb_notatoken";
-        else if (r.token !== "none") headers.authorization = `Bearer ${f.tokens[r.token]}`;
-        if (r.origin) headers.origin = r.origin;
-        if (r.contentType && r.body !== undefined) headers["content-type"] = r.contentType;
-        const method = (r.method ?? r.op.method) as "GET" | "HEAD" | "POST";
-        // A GET that would open a WebSocket stream cannot here: without an upgrade it is a 426.
-        const res = await f.app.inject({
-          method,
-          url,
-          headers,
-          ...(r.body !== undefined && method !== "GET" && method !== "HEAD" ? { payload: r.body } : {}),
-        });
-        const what = `${method} ${url.slice(0, 200)} → ${res.statusCode}`;
-        // A HEAD answer has no body by definition: only its status can be checked.
-        if (method === "HEAD") expect(res.statusCode, what).not.toBe(500);
-        else expectDocumented(res.statusCode, res.body, what);
-      }),
-      {
-        numRuns: 3000,
-        interruptAfterTimeLimit: 20_000,
-        seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31),
-      },
-    );
-    // Bounded by time on a slow machine, but never so short that the property says nothing.
-    expect(runs).toBeGreaterThan(300);
+    await fuzz(f.app, ops, f.tokens, 8_000);
   }, 30_000);
 
   it("answers unknown routes and methods in the documented shape", async () => {
@@ -299,4 +306,56 @@ describe("HTTP API fuzz", () => {
       { numRuns: 200 },
     );
   });
+});
+
+describe("HTTP API fuzz against a real service", () => {
+  // The fixture above stubs the config routes; here they validate and write a real config file.
+  let service: Service;
+  let tokens: Tokens;
+  let real: Operation[];
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tagbridge-fuzz-"));
+    const file = join(dir, "gateway.yaml");
+    writeFileSync(
+      file,
+      `version: 1
+gateway: fuzz-gw
+dataDir: ${dir}/data
+http: { port: 0, rateLimit: { max: 1000000, windowMs: 60000 } }
+devices:
+  - id: press-1
+    type: simulator
+    pollIntervalMs: 100
+    connection: {}
+    points:
+      - { id: temp, type: float64, generator: { kind: sine } }
+      - { id: setpoint, type: float64, access: readwrite, generator: { kind: constant, value: 1 } }
+`,
+    );
+    service = await startService(file, { logLevel: "silent" });
+    const admin = readFileSync(service.adminTokenFile as string, "utf8").trim();
+    const make = async (name: string, role: string) =>
+      (
+        await service.app.inject({
+          method: "POST",
+          url: "/api/v1/tokens",
+          headers: { authorization: `Bearer ${admin}` },
+          payload: { name, role },
+        })
+      ).json().token as string;
+    tokens = {
+      admin,
+      viewer: await make("fuzz-viewer", "viewer"),
+      operator: await make("fuzz-op", "operator"),
+    };
+    real = operations(await openApiDocument(service.app));
+  });
+  afterAll(async () => {
+    await service?.close();
+  });
+
+  it("answers random requests, config edits included, without a 500", async () => {
+    expect(real.some((o) => o.method === "PUT" && o.path === "/api/v1/devices/{device}")).toBe(true);
+    await fuzz(service.app, real, tokens, 8_000);
+  }, 30_000);
 });
