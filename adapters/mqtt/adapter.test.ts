@@ -125,6 +125,11 @@ describe("mqtt adapter over a fake client", () => {
     await s.adapter.start();
     await expect(s.adapter.write(s.ctx.points[0]!, 1)).rejects.toThrow(/read-only/);
     await expect(s.adapter.write(w, 1)).rejects.toThrow(/no commandTopic/);
+    // A value the point cannot carry is the adapter's WriteRefused (the API answers 422), nothing sent.
+    await expect(s.adapter.write(w, "hot")).rejects.toMatchObject({
+      name: "WriteRefused",
+      reason: "InvalidValue",
+    });
     expect(s.fake.published).toEqual([]);
   });
 

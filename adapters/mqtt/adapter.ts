@@ -5,7 +5,7 @@
  */
 
 import { encodeCommand } from "../../protocols/mqtt/extract.js";
-import type { Adapter, AdapterContext, WriteResult } from "../../src/sdk/index.js";
+import { type Adapter, type AdapterContext, WriteRefused, type WriteResult } from "../../src/sdk/index.js";
 import { type MqttClient, type MqttClientOptions, openMqttClient } from "./client.js";
 import type { MqttPointFields, MqttSettings } from "./config.js";
 import { JsonIngest, type MqttPoint } from "./ingest.js";
@@ -237,5 +237,9 @@ function checkValue(point: MqttPoint, value: unknown): void {
           : t === "string" || t === "datetime"
             ? typeof value === "string"
             : value !== undefined;
-  if (!ok) throw new Error(`point ${point.id} is ${t}: cannot write ${JSON.stringify(value)}`);
+  if (!ok)
+    throw new WriteRefused(
+      "InvalidValue",
+      `point ${point.id} is ${t}: cannot write ${JSON.stringify(value, (_k, x) => (typeof x === "bigint" ? x.toString() : x))}`,
+    );
 }
