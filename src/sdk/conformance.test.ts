@@ -103,7 +103,7 @@ async function failureOf(checks: ConformanceCheck[], name: string): Promise<stri
 describe("adapterConformance", () => {
   it("passes a correct adapter on every check, read, faulty and write checks included", async () => {
     const checks = adapterConformance(fakeAdapter(), fixture);
-    expect(checks.length).toBe(13);
+    expect(checks.length).toBe(14);
     for (const c of checks) await expect(c.run(), c.name).resolves.toBeUndefined();
   });
 

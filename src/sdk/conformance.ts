@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Static, TObject } from "typebox";
 import type { Adapter, AdapterDefinition, Capability } from "./adapter.js";
+import { buildCheck, type SampleDevice } from "./conformance-build.js";
 import {
   type CAPABILITY_METHODS,
   capabilityProblems,
@@ -39,6 +40,12 @@ export interface ConformanceFixture<P = unknown> {
    * also need at least one `access: readwrite` and one read-only point among `points`.
    */
   writeValue?: (point: PointConfig<P>) => unknown;
+  /**
+   * More known-good devices for the build check (your example configs, one per transport or
+   * identity kind, say). The fixture's own device is always checked, and so are one-field
+   * variants of each derived from your schemas; none of them is started.
+   */
+  samples?: readonly SampleDevice[];
   /** How long to watch for emits after `stop()` resolved, in ms. Default 200. */
   settleMs?: number;
   /** Longest wait for any one adapter call, in ms. Default 5000. */
@@ -102,6 +109,15 @@ export function adapterConformance<C extends TObject, P extends TObject>(
           ...undocumented(definition.pointSchema, "point"),
         ];
         assertNone(missing.map((path) => `${path} has no description`));
+      },
+    },
+    {
+      name: "build: check() never throws, and whatever it accepts create() builds",
+      run: async () => {
+        const own = { settings: fixture.settings, points: [...fixture.points, ...faultyPoints] };
+        const report = buildCheck(definition, [own, ...(fixture.samples ?? [])]);
+        if (report.checked === 0) fail("no schema-valid device to check: the fixture's device is invalid");
+        assertNone(capped(report.problems, 20));
       },
     },
     {
@@ -235,6 +251,11 @@ export function adapterConformance<C extends TObject, P extends TObject>(
 
 function fail(message: string): never {
   throw new Error(message);
+}
+
+/** At most `n` lines, then how many more there were. */
+function capped(lines: readonly string[], n: number): string[] {
+  return lines.length <= n ? [...lines] : [...lines.slice(0, n), `… and ${lines.length - n} more`];
 }
 
 function assertNone(problems: readonly string[]): void {

@@ -3,6 +3,7 @@
  * tests, and the conformance kit every adapter runs.
  */
 export { adapterConformance, type ConformanceCheck, type ConformanceFixture } from "./conformance.js";
+export { type BuildReport, buildCheck, type SampleDevice } from "./conformance-build.js";
 export {
   createTestContext,
   FAKE_CLOCK_START,

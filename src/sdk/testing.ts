@@ -127,9 +127,9 @@ export function createTestContext<C extends TObject, P extends TObject>(
   options: TestContextOptions,
 ): TestContext<Static<C>, Static<P>> {
   const problems: string[] = [];
-  const settings = validated(Compile(definition.connectionSchema), options.settings, "settings", problems);
-  const pointValidator = Compile(pointSchemaFor(definition.pointSchema));
-  const points = options.points.map((p, i) => validated(pointValidator, p, `points[${i}]`, problems));
+  const { connection, point } = validatorsOf(definition);
+  const settings = validated(connection, options.settings, "settings", problems);
+  const points = options.points.map((p, i) => validated(point, p, `points[${i}]`, problems));
   problems.push(...duplicateIds(points));
   if (problems.length > 0) {
     throw new Error(`invalid ${definition.type} test configuration:\n  ${problems.join("\n  ")}`);
@@ -145,7 +145,7 @@ export function createTestContext<C extends TObject, P extends TObject>(
   const ctx: AdapterContext<Static<C>, Static<P>> = {
     gateway,
     device,
-    log: pino({ level: "silent" }).child({ adapter: definition.type, device }),
+    log: silentLog.child({ adapter: definition.type, device }),
     settings: settings as Static<C>,
     points: points as PointConfig<Static<P>>[],
     emit: (samples) => {
@@ -166,9 +166,28 @@ export function createTestContext<C extends TObject, P extends TObject>(
   return { ctx, emitted, states, stale, clock, metrics };
 }
 
+/** One silent root logger; each context gets its own child. */
+const silentLog = pino({ level: "silent" });
+
+/** Compiled once per definition: the build check makes a context for every variant it tries. */
+const compiled = new WeakMap<object, { connection: Validator; point: Validator }>();
+
+function validatorsOf(definition: AdapterDefinition<TObject, TObject>) {
+  let v = compiled.get(definition);
+  if (!v) {
+    v = {
+      connection: Compile(definition.connectionSchema),
+      point: Compile(pointSchemaFor(definition.pointSchema)),
+    };
+    compiled.set(definition, v);
+  }
+  return v;
+}
+
 /** A copy of `input` with defaults applied; its problems, as `where/path: message`, go to `problems`. */
 function validated(validator: Validator, input: unknown, where: string, problems: string[]): unknown {
   const value = validator.Default(structuredClone(input));
+  if (validator.Check(value)) return value;
   const errors = [...validator.Errors(value)]
     .filter((e) => e.keyword !== "additionalProperties") // each extra field is reported on its own path
     .map((e) => `${where}${e.instancePath}: ${e.keyword === "boolean" ? "unknown field" : e.message}`);
