@@ -22,7 +22,14 @@ import type {
   SampleValue,
   WriteResult,
 } from "../../src/sdk/index.js";
-import { type NodeMeta, nodeOpcuaFactory, type OpcuaClientFactory, type OpcuaConnection } from "./client.js";
+import {
+  type ConnectionEvents,
+  type ConnectOptions,
+  type NodeMeta,
+  nodeOpcuaFactory,
+  type OpcuaClientFactory,
+  type OpcuaConnection,
+} from "./client.js";
 import type { OpcuaPointFields, OpcuaSettings } from "./config.js";
 import { pkiFolder } from "./pki.js";
 import {
@@ -33,6 +40,7 @@ import {
   type SubscriptionDeps,
   watchSubscription,
 } from "./subscriptions.js";
+import { deviceTrust, type TrustCheck } from "./trust.js";
 
 export { staleWindowMs } from "./subscriptions.js";
 
@@ -279,6 +287,94 @@ export function createOpcua(
     return id;
   };
 
+  /** The device's state reason while it reconnects, logged once per change (not per attempt). */
+  let reason: string | undefined;
+  const report = (why: string) => {
+    if (why === reason) return;
+    reason = why;
+    ctx.setState("disconnected", why);
+    ctx.log.warn({ reason: why }, "disconnected");
+  };
+
+  const restored = () => {
+    if (phase !== "running") return;
+    reason = undefined;
+    connected = true;
+    restoredAt = clock.now();
+    reconnects.inc();
+    ctx.log.info("connection re-established");
+    ctx.setState("connected");
+    void rebuild();
+  };
+
+  let options: ConnectOptions | undefined;
+  let trust: TrustCheck | undefined;
+  const events: ConnectionEvents = {
+    lost: (why) => {
+      if (phase !== "running") return;
+      connected = false;
+      generation++; // what the old subscriptions still deliver is not trusted
+      report(why);
+      void recover();
+    },
+    restored,
+  };
+
+  /** Resolves after `ms`, or at once when stop() is called. */
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const signal = abort.signal;
+      const t = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+      function done() {
+        clearTimeout(t);
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
+    });
+
+  let recovering = false;
+  /**
+   * After a lost connection: one connection attempt per step of the device's reconnect backoff
+   * (minMs, doubling up to maxMs), each a fresh client and session; the reason of a failed one
+   * (e.g. BadCertificateUntrusted with the thumbprint) becomes the state reason. Ends when
+   * connected, when the old connection repaired itself (`restored`), or at stop().
+   */
+  const recover = async () => {
+    if (recovering) return;
+    recovering = true;
+    try {
+      let delay = ctx.reconnect.minMs;
+      let dead = conn;
+      while (phase === "running" && !connected) {
+        await pause(delay);
+        if (phase !== "running" || connected || !options) return;
+        if (dead) {
+          if (conn === dead) conn = undefined;
+          subs = [];
+          subscriptionsGauge.set(0);
+          await dead.close().catch(() => undefined);
+          dead = undefined;
+        }
+        const connecting = factory.connect(options, events);
+        try {
+          const c = await bounded(connecting, "connect", timeout);
+          if (phase !== "running") return void (await c.close());
+          conn = c;
+          restored();
+          return;
+        } catch (err) {
+          connecting.then((c) => c.close()).catch(() => undefined);
+          if (phase !== "running") return;
+          report(`reconnect failed: ${err instanceof Error ? err.message : String(err)}`);
+          delay = Math.min(delay * 2, ctx.reconnect.maxMs);
+        }
+      }
+    } finally {
+      recovering = false;
+    }
+  };
+
   const release = async () => {
     if (watchdog) clearInterval(watchdog);
     watchdog = undefined;
@@ -300,6 +396,12 @@ export function createOpcua(
         ctx.log.warn("security: none — messages and passwords travel unsigned and unencrypted");
       const pkiDir = pkiFolder(ctx.sharedDir);
       await mkdir(pkiDir, { recursive: true });
+      trust ??= deviceTrust({
+        pkiDir,
+        deviceDir: ctx.dataDir,
+        accept: s.acceptServerCertificate ?? false,
+        log: ctx.log,
+      });
       const endpoints = await bounded(
         factory.endpoints(s.endpointUrl, pkiDir, timeout),
         "GetEndpoints",
@@ -307,34 +409,16 @@ export function createOpcua(
       );
       const choice = chooseEndpoint(endpoints, wish);
       if ("error" in choice) throw new Error(`${s.endpointUrl}: ${choice.error}`);
-      const connecting = factory.connect(
-        {
-          endpointUrl: s.endpointUrl,
-          security: choice,
-          identity: s.identity ?? { kind: "anonymous" },
-          pkiDir,
-          acceptServerCertificate: s.acceptServerCertificate ?? false,
-          sessionTimeoutMs: s.sessionTimeoutMs ?? 60_000,
-          log: ctx.log,
-        },
-        {
-          lost: (reason) => {
-            if (phase !== "running") return;
-            connected = false;
-            generation++; // what the old subscriptions still deliver is not trusted
-            ctx.setState("disconnected", reason);
-          },
-          restored: () => {
-            if (phase !== "running") return;
-            connected = true;
-            restoredAt = clock.now();
-            reconnects.inc();
-            ctx.log.info("connection re-established");
-            ctx.setState("connected");
-            void rebuild();
-          },
-        },
-      );
+      options = {
+        endpointUrl: s.endpointUrl,
+        security: choice,
+        identity: s.identity ?? { kind: "anonymous" },
+        pkiDir,
+        trust,
+        sessionTimeoutMs: s.sessionTimeoutMs ?? 60_000,
+        log: ctx.log,
+      };
+      const connecting = factory.connect(options, events);
       try {
         conn = await bounded(connecting, "connect", timeout);
       } catch (err) {
@@ -355,6 +439,7 @@ export function createOpcua(
       if (abort.signal.aborted) throw new Error(`opcua ${ctx.device}: stopped while starting`);
       phase = "running";
       connected = true;
+      reason = undefined;
       ctx.log.info(
         { security: `${choice.mode}/${choice.policy}`, subscriptions: subs.length },
         "session open",
@@ -371,6 +456,8 @@ export function createOpcua(
     },
 
     async read(points) {
+      // While reconnecting the core already shows every point bad/Disconnected.
+      if (phase === "running" && !connected) return [];
       const c = running("read");
       const once = async () => {
         if (byNamespaceUri) await resolving?.catch(() => undefined);

@@ -12,6 +12,7 @@ import type { EndpointInfo, SecurityChoice } from "../../protocols/opcua/endpoin
 import type { ServerLimits as ServerLimitsOfLayout } from "../../protocols/opcua/layout.js";
 import { parseNodeId } from "../../protocols/opcua/nodeid.js";
 import type { OpcuaIdentity } from "./config.js";
+import { type TrustCheck, untrustedReason } from "./trust.js";
 
 /** Application name of the gateway's OPC UA client; its certificate's URI is derived from it. */
 export const APPLICATION_NAME = "tagbridge";
@@ -46,18 +47,23 @@ export interface ConnectOptions {
   endpointUrl: string;
   security: SecurityChoice;
   identity: OpcuaIdentity;
-  /** PKI folder: application certificate and trust lists. */
+  /** PKI folder: the application certificate (and the shared trust lists `trust` reads). */
   pkiDir: string;
-  acceptServerCertificate: boolean;
+  /** This device's decision on the server's certificate (see trust.ts); nothing else trusts one. */
+  trust: TrustCheck;
   sessionTimeoutMs: number;
   log: Logger;
 }
 
-/** Connection events the adapter maps to device state. */
+/**
+ * Connection events the adapter maps to device state. node-opcua's own reconnection is off (it
+ * retries a failed handshake with no delay, e.g. after a certificate change): after `lost` the
+ * adapter connects again itself, paced by the device's reconnect backoff.
+ */
 export interface ConnectionEvents {
-  /** The connection broke; node-opcua is reconnecting. Called once per outage. */
+  /** The connection broke. Called at most once per connection. */
   lost(reason: string): void;
-  /** The connection and its session are back (node-opcua repaired or recreated the session). */
+  /** The same connection is usable again (a client that repairs itself); node-opcua's never does. */
   restored(): void;
 }
 
@@ -214,9 +220,39 @@ export const nodeOpcuaFactory: OpcuaClientFactory = {
     const ua = await loadOpcua(options.log);
     const certificateManager = new ua.OPCUACertificateManager({
       rootFolder: options.pkiDir,
-      automaticallyAcceptUnknownCertificate: options.acceptServerCertificate,
+      automaticallyAcceptUnknownCertificate: false,
     });
     await certificateManager.initialize();
+    // The server certificate is judged by this device's check, never by node-opcua's shared,
+    // cached lists (which auto-accept would write to for every device).
+    let refused: string | undefined;
+    const { split_der } = await import("node-opcua-crypto");
+    const check = async (chain: Buffer | Buffer[]): Promise<Opcua.StatusCode> => {
+      const certs = Array.isArray(chain) ? chain : split_der(chain);
+      const verdict = await options.trust(certs[0] ?? Buffer.alloc(0));
+      if (!verdict.trusted) {
+        refused = verdict.thumbprint;
+        return ua.StatusCodes.BadCertificateUntrusted;
+      }
+      const status = await certificateManager.verifyCertificate(Buffer.concat(certs), {
+        acceptCertificateWithValidIssuerChain: true,
+      });
+      // Trust is decided above; node-opcua still judges validity (dates, signature, chain).
+      return status === "Good" || status === "BadCertificateUntrusted"
+        ? ua.StatusCodes.Good
+        : (ua.StatusCodes[status as keyof typeof ua.StatusCodes] as Opcua.StatusCode);
+    };
+    Object.assign(certificateManager, {
+      checkCertificate: (
+        chain: Buffer | Buffer[],
+        callback?: (e: Error | null, s?: Opcua.StatusCode) => void,
+      ) => {
+        const done = check(chain);
+        if (!callback) return done;
+        done.then((st) => callback(null, st), callback);
+        return undefined;
+      },
+    });
     const client = ua.OPCUAClient.create({
       applicationName: APPLICATION_NAME,
       endpointMustExist: false,
@@ -225,33 +261,34 @@ export const nodeOpcuaFactory: OpcuaClientFactory = {
       clientCertificateManager: certificateManager,
       requestedSessionTimeout: options.sessionTimeoutMs,
       keepSessionAlive: true,
-      // Fail the first connect fast (start() is retried by the core); reconnect forever afterwards.
-      connectionStrategy: { maxRetry: 0, initialDelay: 500, maxDelay: 5000 },
+      // One TCP connection per attempt and no reconnection of its own: node-opcua retries a failed
+      // handshake with no delay (a reconnect storm on a new server certificate); the core (start)
+      // and the adapter (after a loss) retry with the device's backoff instead.
+      connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 },
     });
-    // One `lost` per outage and one `restored` per recovery. after_reconnection only says the
-    // secure channel is back; the session is usable once connection_reestablished says it was
-    // repaired (or recreated, with its subscriptions), so only that one means connected.
-    let up = true;
+    // One `lost` per connection, once its session exists (a failing connect only rejects). The
+    // client has no reconnection of its own (maxRetry 0): its channel closing ends it.
+    let up = false;
     const down = (reason: string) => {
       if (!up) return;
       up = false;
       events.lost(reason);
     };
+    const closing = { now: false };
     client.on("connection_lost", () => down("connection lost"));
-    client.on("start_reconnection", () => down("connection lost: reconnecting"));
-    client.on("connection_reestablished", () => {
-      if (up) return;
-      up = true;
-      events.restored();
+    client.on("close", () => {
+      if (!closing.now) down("connection lost");
     });
     try {
       await client.connect(options.endpointUrl);
       const session = await client.createSession(await userIdentity(ua, options.identity));
-      (client as unknown as { connectionStrategy: { maxRetry: number } }).connectionStrategy.maxRetry = -1;
-      return new NodeOpcuaConnection(ua, client, session, certificateManager);
+      up = true;
+      return new NodeOpcuaConnection(ua, client, session, certificateManager, closing);
     } catch (error) {
+      closing.now = true;
       await client.disconnect().catch(() => undefined);
       await certificateManager.dispose().catch(() => undefined);
+      if (refused) throw new Error(untrustedReason(refused), { cause: error });
       throw error;
     }
   },
@@ -278,6 +315,7 @@ class NodeOpcuaConnection implements OpcuaConnection {
     private readonly client: OPCUAClient,
     private readonly session: ClientSession,
     private readonly certificates: Opcua.OPCUACertificateManager,
+    private readonly closing: { now: boolean },
   ) {}
 
   private limitsRead: Promise<ServerLimits> | undefined;
@@ -516,7 +554,16 @@ class NodeOpcuaConnection implements OpcuaConnection {
   }
 
   async close(): Promise<void> {
-    await this.session.close().catch(() => undefined);
+    this.closing.now = true;
+    // A session whose channel is gone cannot be closed on the server: wait for it a little only.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.session.close().catch(() => undefined),
+      new Promise((r) => {
+        timer = setTimeout(r, 2000);
+      }),
+    ]);
+    clearTimeout(timer);
     await this.client.disconnect().catch(() => undefined);
     await this.certificates.dispose().catch(() => undefined);
   }

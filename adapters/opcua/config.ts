@@ -66,7 +66,7 @@ export const OpcuaConnectionSchema = Type.Object(
       Type.Boolean({
         default: false,
         description:
-          "Trust an unknown server certificate automatically. Off by default: an unknown certificate is rejected and listed until an admin trusts it.",
+          "Accept the server's certificate for this device only (recorded in the device's data directory, never added to the shared trusted list). Off by default: an unknown certificate is rejected and listed until an admin trusts it.",
       }),
     ),
     connectTimeoutMs: Type.Optional(

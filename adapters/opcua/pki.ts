@@ -1,12 +1,13 @@
 /**
  * The gateway's OPC UA PKI: one folder per gateway (in the adapter's shared directory) holding the
  * application certificate (`own/`), trusted server certificates (`trusted/certs/`) and rejected ones
- * (`rejected/`). node-opcua writes an unknown server certificate to `rejected/`; an admin moves it
- * to `trusted/` with `trustCertificate`. Plain file operations: node-opcua's certificate manager
- * watches the folders and picks changes up.
+ * (`rejected/`). A strict device puts an unknown server certificate into `rejected/`; an admin moves
+ * it to `trusted/` with `trustCertificate`. These lists change only here (the API's certificate
+ * store) or by hand: a device with `acceptServerCertificate` never writes to them. Plain file
+ * operations, read anew at every check, so a change counts at the next connection attempt.
  */
-import { X509Certificate } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { createHash, X509Certificate } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /** One certificate in a trust list. */
@@ -63,18 +64,75 @@ export async function listCertificates(dir: string): Promise<CertificateLists> {
 const norm = (thumbprint: string) => thumbprint.replaceAll(":", "").toLowerCase();
 
 /**
- * Trusts the certificate with `thumbprint`: moves it from the rejected list to the trusted one.
- * Resolves to the certificate; a trusted one stays as it is. Throws when neither list has it.
+ * Trusts the certificate with `thumbprint`: writes it to the trusted list (a fresh file, so its time
+ * is the admin's latest action) and removes it from the rejected list. Idempotent: a trusted one
+ * stays trusted, and a certificate found in both lists ends up only in the trusted one.
+ * Throws when neither list has it.
  */
 export async function trustCertificate(dir: string, thumbprint: string): Promise<CertificateInfo> {
   const { trusted, rejected } = await listCertificates(dir);
   const already = trusted.find((c) => c.thumbprint === norm(thumbprint));
-  if (already) return already;
-  const cert = rejected.find((c) => c.thumbprint === norm(thumbprint));
+  const pending = rejected.filter((c) => c.thumbprint === norm(thumbprint));
+  const cert = already ?? pending[0];
   if (!cert) throw new Error(`no rejected certificate with thumbprint ${thumbprint}`);
-  await mkdir(trustedDir(dir), { recursive: true });
-  await rename(join(rejectedDir(dir), cert.file), join(trustedDir(dir), cert.file));
+  if (!already) {
+    await mkdir(trustedDir(dir), { recursive: true });
+    const body = await readFile(join(rejectedDir(dir), cert.file));
+    const tmp = join(trustedDir(dir), `.${cert.file}.tmp`);
+    await writeFile(tmp, body);
+    await rename(tmp, join(trustedDir(dir), cert.file));
+  }
+  for (const r of pending) await rm(join(rejectedDir(dir), r.file), { force: true });
   return cert;
+}
+
+/** Where a certificate stands in the shared lists. */
+export type TrustState = "trusted" | "rejected" | "unknown";
+
+/**
+ * The shared lists' verdict on `thumbprint`, read from the files now (no cache to lag behind an
+ * admin's change). A certificate in both lists (copied there by hand, or left by an older version)
+ * goes by the newer file: the admin's last action.
+ */
+export async function trustState(dir: string, thumbprint: string): Promise<TrustState> {
+  const newest = async (folder: string) => {
+    let latest: number | undefined;
+    for (const c of (await readCerts(folder)).filter((x) => x.thumbprint === norm(thumbprint))) {
+      const t = (await stat(join(folder, c.file)).catch(() => undefined))?.mtimeMs;
+      if (t !== undefined && (latest === undefined || t > latest)) latest = t;
+    }
+    return latest;
+  };
+  // Rejected first: trusting writes the trusted file before it removes the rejected one, so a
+  // rejected file gone by now means the trusted one is seen below (no false "unknown" in between).
+  const r = await newest(rejectedDir(dir));
+  const t = await newest(trustedDir(dir));
+  if (t === undefined) return r === undefined ? "unknown" : "rejected";
+  return r !== undefined && r > t ? "rejected" : "trusted";
+}
+
+/** A DER certificate as PEM text. */
+export const toPem = (der: Buffer): string =>
+  `-----BEGIN CERTIFICATE-----\n${der
+    .toString("base64")
+    .replace(/(.{64})/g, "$1\n")
+    .replace(/\n?$/, "\n")}-----END CERTIFICATE-----\n`;
+
+/** SHA-1 thumbprint of a DER certificate, lowercase hex (as in the lists). */
+export const thumbprintOf = (der: Buffer): string => createHash("sha1").update(der).digest("hex");
+
+/**
+ * Puts a certificate no list knows yet into the rejected list, where it waits for an admin. A
+ * certificate either list already holds is left alone: rejecting never overrides an admin's trust.
+ */
+export async function rejectCertificate(dir: string, der: Buffer): Promise<void> {
+  const thumbprint = thumbprintOf(der);
+  if ((await trustState(dir, thumbprint)) !== "unknown") return;
+  await mkdir(rejectedDir(dir), { recursive: true });
+  const file = join(rejectedDir(dir), `${thumbprint}.pem`);
+  const tmp = join(rejectedDir(dir), `.${thumbprint}.pem.tmp`);
+  await writeFile(tmp, toPem(der));
+  await rename(tmp, file);
 }
 
 /** Removes the certificate with `thumbprint` from whichever list holds it; false when none did. */
