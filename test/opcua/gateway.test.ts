@@ -125,7 +125,11 @@ describe("through the gateway core", () => {
       "count after restart",
     );
     await waitFor(() => direct.tc.emitted.find((s) => s.value === 31), 20_000, "direct temp after restart");
-    expect(direct.tc.states.map((s) => s.state)).toEqual(["disconnected", "connected"]);
+    // One outage; while it lasts the reason is updated only when it changes (lost, refused, …).
+    const states = direct.tc.states.map((s) => s.state);
+    expect(states.filter((s, i) => s !== states[i - 1])).toEqual(["disconnected", "connected"]);
+    const reasons = direct.tc.states.map((s) => s.reason);
+    expect(reasons.every((r, i) => i === 0 || r !== reasons[i - 1])).toBe(true);
     expect(direct.tc.metrics.counters.get("opcua_reconnects")).toBe(1);
   }, 60_000);
 });

@@ -32,10 +32,16 @@ export interface OpcuaPeer {
    * Starts it again on the same port, with the same certificate and variables (at their initial
    * values); `changes` override server options from now on, e.g. another `namespaces` order.
    */
-  restart(changes?: Omit<ServerOptions, "variables" | "pkiDir" | "port">): Promise<void>;
+  restart(changes?: RestartChanges): Promise<void>;
   /** Stops it for good and removes its PKI folder. */
   stop(): Promise<void>;
 }
+
+/** What a restart changes: server options from now on, and `newCertificate` for this restart. */
+export type RestartChanges = Omit<ServerOptions, "variables" | "pkiDir" | "port"> & {
+  /** Start with a new application certificate (and key), as after a certificate rotation. */
+  newCertificate?: boolean;
+};
 
 /**
  * Starts (or finds) an OPC UA server serving `variables` at `ns=1;s=<name>`, or in the namespace a
@@ -78,9 +84,10 @@ export async function startOpcuaPeer(
       await server?.stop();
       server = undefined;
     },
-    async restart(changes = {}) {
+    async restart({ newCertificate, ...changes } = {}) {
       await server?.stop();
       server = undefined;
+      if (newCertificate) await rm(join(pkiDir, "server", "own"), { recursive: true, force: true });
       Object.assign(options, changes);
       server = await startOpcuaServer({ ...options, variables, pkiDir, port });
     },
