@@ -104,6 +104,7 @@ export function createMqtt(ctx: MqttContext, openClient: ClientFactory = openMqt
         ),
       },
       debug,
+      (obj, msg) => ctx.log.warn(obj, msg),
     );
     return json;
   };

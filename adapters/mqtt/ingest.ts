@@ -22,6 +22,8 @@ interface Route {
   topics: Set<string>;
   /** Names bound by the last message, for the command topic. */
   bindings: Record<string, string>;
+  /** The topic limit was reached and said so once at warn. */
+  limitWarned?: boolean;
 }
 
 /** Counters the ingest reports into. */
@@ -45,6 +47,8 @@ export class JsonIngest {
     private readonly settings: MqttSettings,
     private readonly counters: IngestCounters,
     private readonly debug: (obj: object, msg: string) => void,
+    /** Said once per point, when its topic limit is first reached. */
+    private readonly warn: (obj: object, msg: string) => void = debug,
   ) {
     this.#maxBytes = settings.maxPayloadBytes ?? 262144;
     this.#maxTopics = settings.maxTopicsPerPoint ?? 1000;
@@ -73,7 +77,14 @@ export class JsonIngest {
       if (!r.topics.has(topic)) {
         if (r.topics.size >= this.#maxTopics) {
           this.counters.topicLimitDrops.inc();
-          this.debug({ topic, point: r.point.id }, "topic limit of point reached; message dropped");
+          const what = { topic, point: r.point.id, maxTopicsPerPoint: this.#maxTopics };
+          if (!r.limitWarned)
+            this.warn(
+              what,
+              "wildcard point reached maxTopicsPerPoint: messages on further topics are dropped and counted (mqtt_topic_limit_drops)",
+            );
+          else this.debug(what, "topic limit of point reached; message dropped");
+          r.limitWarned = true;
           continue;
         }
         r.topics.add(topic);
