@@ -148,4 +148,26 @@ describe("SinkBuffer", async () => {
     expect(b.stats()).toMatchObject({ buffered: 3, droppedForSize: 3 });
     await b.close();
   });
+
+  it("readings of a given-up publish that the client delivers later are not counted as dropped", async () => {
+    const b = await SinkBuffer.open(file(), opts({ maxBytes: 5 * size }));
+    const given = readings(1, 3);
+    b.uncertainDelivery(given); // the publish timed out; the client still holds it
+    b.append(given);
+    b.append(readings(4, 4)); // drops 1 and 2
+    expect(b.stats().droppedForSize).toBe(2);
+    b.settled(given, true); // delivered after all: 1 and 2 arrived, 3 is a duplicate to come
+    expect(b.stats().droppedForSize).toBe(0);
+    b.append(readings(8, 1)); // drops 3, which arrived
+    expect(b.stats()).toMatchObject({ buffered: 5, droppedForSize: 0 });
+    const other = readings(20, 2);
+    b.uncertainDelivery(other);
+    b.append(other); // drops 4 and 5, never given up
+    b.append(readings(22, 4)); // drops 6, 7, 8 and 20
+    expect(b.stats().droppedForSize).toBe(6);
+    b.settled(other, false); // that publish failed: 20 is lost, 21 still buffered
+    expect(b.stats().droppedForSize).toBe(6);
+    expect(seqs((await b.read(10)).readings)).toEqual([21, 22, 23, 24, 25]);
+    await b.close();
+  });
 });

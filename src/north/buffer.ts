@@ -57,6 +57,11 @@ export interface BufferStats {
   syncedSeq: number | null;
   /** Failed commits (disk errors); their readings stay pending and are retried. */
   errors: number;
+  /**
+   * Readings a given-up publish delivered after all whose buffered copy was dropped rather than
+   * sent again: published, though no publish of the runner was acknowledged for them.
+   */
+  deliveredLate: number;
 }
 
 /** A read batch and what to pass to `ack` once it has been delivered. */
@@ -79,13 +84,15 @@ class Rows {
   private ids: number[] = [];
   private ats: number[] = [];
   private ns: number[] = [];
+  private seqs: number[] = [];
   private head = 0;
   bytes = 0;
 
   get length(): number {
     return this.ids.length - this.head;
   }
-  push(id: number, at: number, n: number): void {
+  push(id: number, at: number, n: number, seq = Number.NaN): void {
+    this.seqs.push(seq);
     this.ids.push(id);
     this.ats.push(at);
     this.ns.push(n);
@@ -97,6 +104,9 @@ class Rows {
   firstAt(): number | undefined {
     return this.ats[this.head];
   }
+  firstSeq(): number {
+    return this.seqs[this.head] ?? Number.NaN;
+  }
   firstN(): number {
     return this.ns[this.head] ?? 0;
   }
@@ -107,6 +117,7 @@ class Rows {
       this.ids = this.ids.slice(this.head);
       this.ats = this.ats.slice(this.head);
       this.ns = this.ns.slice(this.head);
+      this.seqs = this.seqs.slice(this.head);
       this.head = 0;
     }
   }
@@ -124,6 +135,7 @@ export class SinkBuffer {
   private droppedForAge = 0;
   private appended = 0;
   private errors = 0;
+  private deliveredLate = 0;
   private syncedSeq: number | null = null;
   private closed = false;
   /** The commit in flight in the worker, if any; at most one. */
@@ -134,6 +146,12 @@ export class SinkBuffer {
   private readThrough = 0;
   /** Rows of that read dropped while it was published, by cause: counted back if it is acked. */
   private inFlightDropped = { size: 0, age: 0 };
+  /** Seqs of buffered readings that a given-up publish delivered after all: not lost if dropped. */
+  private readonly lateDelivered = new Set<number>();
+  /** Seqs of a given-up publish still unsettled (the client may deliver it yet). */
+  private readonly uncertain = new Set<number>();
+  /** Those of them dropped meanwhile, by cause: counted back if the publish delivers them. */
+  private readonly droppedUncertain = new Map<number, "size" | "age">();
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
@@ -192,7 +210,7 @@ export class SinkBuffer {
         this.dropOldest(over);
       }
       const id = this.nextId++;
-      this.rows.push(id, at, n);
+      this.rows.push(id, at, n, r.seq);
       this.pending.push({ id, at, body, seq: r.seq });
       this.pendingBytes += n;
       this.appended++;
@@ -234,6 +252,26 @@ export class SinkBuffer {
     }
     while (this.rows.length > 0 && this.rows.firstId()! <= read.through) this.shiftRow();
     this.ackedThrough = Math.max(this.ackedThrough, read.through);
+  }
+
+  /** Readings of a publish given up but still unsettled: the client may deliver them yet. */
+  uncertainDelivery(readings: readonly Reading[]): void {
+    for (const r of readings) this.uncertain.add(r.seq);
+  }
+
+  /** The given-up publish settled: `arrived` tells whether it delivered them after all. */
+  settled(readings: readonly Reading[], arrived: boolean): void {
+    for (const r of readings) {
+      this.uncertain.delete(r.seq);
+      const why = this.droppedUncertain.get(r.seq);
+      if (why !== undefined) {
+        this.droppedUncertain.delete(r.seq);
+        if (!arrived) continue;
+        this.deliveredLate++;
+        if (why === "size") this.droppedForSize--;
+        else this.droppedForAge--;
+      } else if (arrived && this.rows.length > 0) this.lateDelivered.add(r.seq);
+    }
   }
 
   /**
@@ -323,6 +361,7 @@ export class SinkBuffer {
       appended: this.appended,
       syncedSeq: this.syncedSeq,
       errors: this.errors,
+      deliveredLate: this.deliveredLate,
     };
   }
 
@@ -339,6 +378,8 @@ export class SinkBuffer {
   /** Removes the oldest row from the accounting (acked or dropped). */
   private shiftRow(): void {
     const id = this.rows.firstId()!;
+    if (this.lateDelivered.size > 0) this.lateDelivered.delete(this.rows.firstSeq());
+    if (this.uncertain.size > 0) this.uncertain.delete(this.rows.firstSeq());
     this.rows.shift();
     this.ackedThrough = id;
     const p = this.pending[0];
@@ -350,10 +391,17 @@ export class SinkBuffer {
 
   private drop(why: "size" | "age"): void {
     const id = this.rows.firstId()!;
+    const seq = this.rows.firstSeq();
+    const arrived = this.lateDelivered.has(seq);
+    if (!arrived && this.uncertain.has(seq)) this.droppedUncertain.set(seq, why);
+    this.shiftRow();
+    if (arrived) {
+      this.deliveredLate++;
+      return;
+    }
     if (id > this.readFrom && id <= this.readThrough) this.inFlightDropped[why]++;
     if (why === "size") this.droppedForSize++;
     else this.droppedForAge++;
-    this.shiftRow();
   }
 
   /** Frees at least `bytes`, oldest first. */

@@ -179,7 +179,7 @@ export class SinkRunner {
       id: this.config.id,
       type: this.config.type,
       connected: this.deps.transport.up,
-      published: this.published,
+      published: this.published + b.deliveredLate,
       buffered: b.buffered,
       dropped: b.droppedForSize + b.droppedForAge + droppedInQueue,
       droppedForSize: b.droppedForSize,
@@ -231,7 +231,12 @@ export class SinkRunner {
     }
     this.handling = true;
     try {
-      await this.publish(selected.length, () => transport.publish(selected, false));
+      await this.publish(
+        selected.length,
+        () => transport.publish(selected, false),
+        true,
+        () => selected,
+      );
     } catch (error) {
       this.failed(error);
       buffer.append(selected);
@@ -261,7 +266,12 @@ export class SinkRunner {
       const read = await buffer.read(this.drainBatch);
       if (read.readings.length === 0) break;
       try {
-        await this.publish(read.readings.length, () => transport.publish(read.readings, true), false);
+        await this.publish(
+          read.readings.length,
+          () => transport.publish(read.readings, true),
+          false,
+          () => read.readings,
+        );
         buffer.ack(read);
       } catch (error) {
         this.failed(error);
@@ -306,7 +316,12 @@ export class SinkRunner {
     if (buffer.size === 0 && !this.draining && transport.up && transport.batching) {
       const { batching } = transport;
       try {
-        await this.publish(countOf(batches), () => batching.publish(batches, false));
+        await this.publish(
+          countOf(batches),
+          () => batching.publish(batches, false),
+          true,
+          () => readingsOf(batches),
+        );
         if (batching.released()) this.batcher?.recycle(batches);
         return;
       } catch (error) {
@@ -352,7 +367,12 @@ export class SinkRunner {
    * Runs `send` with the publish timeout, failing at once if the connection drops meanwhile (or,
    * for a `live` publish, if the transport stalls).
    */
-  private async publish(count: number, send: () => Promise<void>, live = true): Promise<void> {
+  private async publish(
+    count: number,
+    send: () => Promise<void>,
+    live = true,
+    readings?: () => readonly Reading[],
+  ): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     let abort = (_: Error) => {};
     const timeout = new Promise<never>((_, reject) => {
@@ -363,8 +383,24 @@ export class SinkRunner {
       abort = reject;
     });
     this.inFlight.set(abort, live);
+    const sent = send();
     try {
-      await Promise.race([send(), timeout]);
+      await Promise.race([sent, timeout]);
+    } catch (error) {
+      // Given up (timeout, connection lost), but the client may still deliver it (MQTT QoS 1 is
+      // resent on reconnect): then its buffered copies are not lost if the buffer drops them, and
+      // count as published (`deliveredLate`); copies still buffered count when sent again.
+      const given = readings?.();
+      if (given) this.deps.buffer.uncertainDelivery(given);
+      sent.then(
+        () => {
+          if (given) this.deps.buffer.settled(given, true);
+        },
+        () => {
+          if (given) this.deps.buffer.settled(given, false);
+        },
+      );
+      throw error;
     } finally {
       clearTimeout(timer);
       this.inFlight.delete(abort);
