@@ -242,6 +242,31 @@ describe("device runtime", () => {
     expect(gw.bus.latest({ devices: ["c"] })).toEqual([]);
   });
 
+  it("a removed device leaves no metric series behind", async () => {
+    const a = device("a", [{ id: "x" }, { id: "broken" }]);
+    const b = device("b", [{ id: "x" }]);
+    const { gw } = start([a, b]);
+    scripts.get("a")!.ctx!.metrics.counter("widgets", "Widgets.").inc();
+    await until(() => gw.device("a")!.counters.reads >= 1 && gw.device("b")!.counters.reads >= 1);
+    const series = async (device: string) =>
+      (await gw.metrics.registry.metrics())
+        .split("\n")
+        .filter((l) => !l.startsWith("#") && l.includes(`device="${device}"`));
+    const before = await series("a");
+    for (const name of [
+      "tagbridge_adapter_widgets_total",
+      "tagbridge_device_read_seconds_count",
+      "bad_samples_by_status",
+    ])
+      expect(
+        before.some((l) => l.includes(name)),
+        name,
+      ).toBe(true);
+    await gw.apply([structuredClone(b)]);
+    expect(await series("a")).toEqual([]);
+    expect((await series("b")).length).toBeGreaterThan(0);
+  });
+
   it("refuses writes to read-only points and to disconnected devices", async () => {
     const spec = device("d", [{ id: "ro" }, { id: "rw", access: "readwrite" }]);
     scripts.get("d")!.failStarts = 1000;

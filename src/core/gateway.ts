@@ -114,9 +114,11 @@ export class Gateway implements GatewayView {
       commit: async () => {
         await Promise.all(
           [...result.removed, ...result.changed].map(async (id) => {
-            await this.runners.get(id)?.stop();
+            const runner = this.runners.get(id);
+            await runner?.stop();
             this.runners.delete(id);
             this.bus.forget(id);
+            if (runner) this.metrics.forget(runner.spec.type, id);
           }),
         );
         for (const r of fresh) {

@@ -44,9 +44,29 @@ export class GatewayMetrics {
     this.readSeconds.observe({ adapter, device }, seconds);
   }
 
+  /** Statuses counted per device, so a removed device's series can be deleted. */
+  private readonly badStatuses = new Map<string, Set<string>>();
+
   /** Counts a non-good sample by its status. */
   countBad(adapter: string, device: string, status: string): void {
     this.badSamples.inc({ adapter, device, status });
+    const key = `${adapter}\u0000${device}`;
+    let seen = this.badStatuses.get(key);
+    if (!seen) this.badStatuses.set(key, (seen = new Set()));
+    seen.add(status);
+  }
+
+  /**
+   * Deletes every series of a device (its adapter's counters and gauges, read durations, bad
+   * samples by status): a device removed from config, or rebuilt, leaves none behind.
+   */
+  forget(adapter: string, device: string): void {
+    const labels = { adapter, device };
+    for (const m of [...this.counters.values(), ...this.gauges.values()]) m.remove(labels);
+    this.readSeconds.remove(labels);
+    const key = `${adapter}\u0000${device}`;
+    for (const status of this.badStatuses.get(key) ?? []) this.badSamples.remove({ ...labels, status });
+    this.badStatuses.delete(key);
   }
 
   /** Metrics handed to one adapter instance through its context. */
