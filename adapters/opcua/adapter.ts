@@ -32,6 +32,7 @@ import {
 } from "./client.js";
 import type { OpcuaPointFields, OpcuaSettings } from "./config.js";
 import { pkiFolder } from "./pki.js";
+import { recoverWithBackoff } from "./reconnect.js";
 import {
   type Item,
   type LiveSubscription,
@@ -320,56 +321,47 @@ export function createOpcua(
     restored,
   };
 
-  /** Resolves after `ms`, or at once when stop() is called. */
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const signal = abort.signal;
-      const t = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
-      function done() {
-        clearTimeout(t);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-    });
-
   let recovering = false;
   /**
-   * After a lost connection: one connection attempt per step of the device's reconnect backoff
-   * (minMs, doubling up to maxMs), each a fresh client and session; the reason of a failed one
-   * (e.g. BadCertificateUntrusted with the thumbprint) becomes the state reason. Ends when
-   * connected, when the old connection repaired itself (`restored`), or at stop().
+   * After a lost connection: one attempt per step of the device's reconnect backoff (reconnect.ts),
+   * each a fresh client and session; the reason of a failed one (e.g. BadCertificateUntrusted with
+   * the thumbprint) becomes the state reason. Ends when connected, when the old connection repaired
+   * itself (`restored`), or at stop().
    */
   const recover = async () => {
-    if (recovering) return;
+    const opts = options;
+    if (recovering || !opts) return;
     recovering = true;
+    let dead = conn;
+    let attempts = 0;
     try {
-      let delay = ctx.reconnect.minMs;
-      let dead = conn;
-      while (phase === "running" && !connected) {
-        await pause(delay);
-        if (phase !== "running" || connected || !options) return;
-        if (dead) {
-          if (conn === dead) conn = undefined;
-          subs = [];
-          subscriptionsGauge.set(0);
-          await dead.close().catch(() => undefined);
-          dead = undefined;
-        }
-        const connecting = factory.connect(options, events);
-        try {
-          const c = await bounded(connecting, "connect", timeout);
+      await recoverWithBackoff({
+        backoff: ctx.reconnect,
+        signal: abort.signal,
+        wanted: () => phase === "running" && !connected,
+        attempt: async () => {
+          if (dead) {
+            if (conn === dead) conn = undefined;
+            subs = [];
+            subscriptionsGauge.set(0);
+            await dead.close().catch(() => undefined);
+            dead = undefined;
+          }
+          ctx.log.debug({ attempt: ++attempts }, "reconnecting");
+          const connecting = factory.connect(opts, events);
+          const c = await bounded(connecting, "connect", timeout).catch((err: unknown) => {
+            connecting.then((late) => late.close()).catch(() => undefined);
+            throw err;
+          });
           if (phase !== "running") return void (await c.close());
           conn = c;
           restored();
-          return;
-        } catch (err) {
-          connecting.then((c) => c.close()).catch(() => undefined);
-          if (phase !== "running") return;
-          report(`reconnect failed: ${err instanceof Error ? err.message : String(err)}`);
-          delay = Math.min(delay * 2, ctx.reconnect.maxMs);
-        }
-      }
+        },
+        failed: (why) => {
+          ctx.log.debug({ attempt: attempts }, "reconnect attempt failed");
+          report(`reconnect failed: ${why}`);
+        },
+      });
     } finally {
       recovering = false;
     }

@@ -43,8 +43,8 @@ export async function stopDevices(): Promise<void> {
 
 /**
  * Device `id` on `endpointUrl` (one polled point `x` at `ns=1;s=x`) with the OPC UA shared dir
- * `shared` and a fresh data dir of its own, reconnect backoff 100–400 ms; its log lines at info and
- * above are kept in `logs`.
+ * `shared` and a fresh data dir of its own, reconnect backoff 100–400 ms; its log lines (debug and
+ * above) are kept in `logs`.
  */
 export function deviceOn(endpointUrl: string, id: string, settings: Record<string, unknown>, shared: string) {
   const tc = createTestContext(opcuaAdapter, {
@@ -53,14 +53,14 @@ export function deviceOn(endpointUrl: string, id: string, settings: Record<strin
     points: [{ id: "x", type: "float64", address: "ns=1;s=x", mode: "poll" }],
     reconnect: { minMs: 100, maxMs: 400 },
   });
-  const logs: { level: number; msg: string; reason?: string }[] = [];
+  const logs: { level: number; time: number; msg: string; reason?: string }[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
       logs.push(JSON.parse(String(chunk)));
       done();
     },
   });
-  const ctx = { ...tc.ctx, sharedDir: shared, log: pino({ level: "info" }, sink) };
+  const ctx = { ...tc.ctx, sharedDir: shared, log: pino({ level: "debug" }, sink) };
   const adapter = createOpcua(ctx);
   devices.push(adapter);
   return { adapter, tc, ctx, logs };
