@@ -30,6 +30,9 @@ function fake() {
   const namespaces = ["http://opcfoundation.org/UA/", "urn:server"];
   let events: ConnectionEvents | undefined;
   const listeners: SubscriptionListener[] = [];
+  /** Times of connect() calls; the next ones fail with these errors, in order. */
+  const connects: number[] = [];
+  const failConnects: Error[] = [];
   const conn: OpcuaConnection = {
     read: async (ids) => {
       reads.push([...ids]);
@@ -63,12 +66,17 @@ function fake() {
       { securityMode: 3, securityPolicyUri: "http://opcfoundation.org/UA/SecurityPolicy#Basic256Sha256" },
     ],
     connect: async (_o, e) => {
+      connects.push(performance.now());
+      const fail = failConnects.shift();
+      if (fail) throw fail;
       events = e;
       return conn;
     },
   };
   return {
     factory,
+    connects,
+    failConnects,
     subscribed,
     closed,
     written,
@@ -92,12 +100,17 @@ const points = [
   { id: "w", type: "int16", address: "ns=1;s=w", access: "readwrite", mode: "poll" },
 ];
 
-function setup(list: unknown[] = points, prepare: (f: ReturnType<typeof fake>) => void = () => {}) {
+function setup(
+  list: unknown[] = points,
+  prepare: (f: ReturnType<typeof fake>) => void = () => {},
+  reconnect?: { minMs: number; maxMs: number },
+) {
   const f = fake();
   prepare(f);
   const tc = createTestContext(opcuaAdapter, {
     settings: { endpointUrl: "opc.tcp://127.0.0.1:1", publishingIntervalMs: 100 },
     points: list,
+    ...(reconnect ? { reconnect } : {}),
   });
   return { ...f, tc, clock: tc.clock as FakeClock, adapter: createOpcua(tc.ctx, f.factory) };
 }
@@ -135,6 +148,40 @@ describe("opcua adapter over a fake client", () => {
     ]);
     expect(s.tc.metrics.counters.get("opcua_reconnects")).toBe(1);
     await s.adapter.stop();
+  });
+
+  it("after a lost connection, connects again once per backoff step; a refusal is reported once per change of reason", async () => {
+    const s = setup(points, () => {}, { minMs: 20, maxMs: 40 });
+    await s.adapter.start();
+    const refused = new Error("BadCertificateUntrusted: server certificate ab12 is not trusted");
+    s.failConnects.push(new Error("connect ECONNREFUSED"), refused, refused, refused);
+    const lostAt = performance.now();
+    s.events().lost("connection lost");
+    await until(() => s.tc.states.at(-1)?.state === "connected", "connected again");
+    const attempts = s.connects.slice(1);
+    expect(attempts).toHaveLength(5);
+    const gaps = [attempts[0]! - lostAt, ...attempts.slice(1).map((t, i) => t - attempts[i]!)];
+    for (const [i, step] of [20, 40, 40, 40, 40].entries()) expect(gaps[i]).toBeGreaterThanOrEqual(step - 1);
+    expect(s.tc.states).toEqual([
+      { state: "disconnected", reason: "connection lost" },
+      { state: "disconnected", reason: "reconnect failed: connect ECONNREFUSED" },
+      { state: "disconnected", reason: `reconnect failed: ${refused.message}` },
+      { state: "connected", reason: undefined },
+    ]);
+    expect(s.tc.metrics.counters.get("opcua_reconnects")).toBe(1);
+    // The new connection's subscriptions are created anew.
+    await until(() => s.subscribed.length === 4, "subscriptions recreated");
+    await s.adapter.stop();
+  });
+
+  it("stop() ends a reconnection at once, with no further attempt", async () => {
+    const s = setup(points, () => {}, { minMs: 60_000, maxMs: 60_000 });
+    await s.adapter.start();
+    s.events().lost("connection lost");
+    const t = performance.now();
+    await s.adapter.stop();
+    expect(performance.now() - t).toBeLessThan(100);
+    expect(s.connects).toHaveLength(1);
   });
 
   it("recreates a subscription silent past its keep-alive, and counts it", async () => {
