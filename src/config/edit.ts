@@ -70,7 +70,7 @@ function literalNode(doc: Document, value: unknown, old: Node | undefined, where
   return node;
 }
 
-function sameId(kind: string, id: string, value: { id: string }): void {
+function sameId(id: string, value: { id: string }): void {
   if (value.id !== id)
     throw new EditRefused(
       "body.id",
@@ -124,7 +124,7 @@ export const replaceDevice =
     const seq = devices(doc);
     const i = indexOf(seq, id);
     if (i < 0) throw new EditConflict("missing", `no device '${id}'`);
-    sameId("device", id, value);
+    sameId(id, value);
     seq.items[i] = literalNode(doc, value, seq.items[i] as Node, `devices[${i}]`);
   };
 
@@ -155,7 +155,7 @@ export const replacePoint =
     const seq = points(device(doc, deviceId), deviceId);
     const i = indexOf(seq, id);
     if (i < 0) throw new EditConflict("missing", `no point '${id}' on '${deviceId}'`);
-    sameId("point", id, value);
+    sameId(id, value);
     seq.items[i] = literalNode(doc, value, seq.items[i] as Node, `${pointsPath(doc, deviceId)}[${i}]`);
   };
 

@@ -62,7 +62,7 @@ function gatewayProperties(deviceItems: TSchema) {
       Type.String({
         minLength: 1,
         description:
-          "A directory `${file:…}` placeholders may read besides the config file's own (e.g. /run/secrets); relative to this file's directory. Files elsewhere are refused.",
+          "A directory that `file:` placeholders may read besides the config file's own (e.g. /run/secrets); relative to this file's directory. Files elsewhere are refused.",
       }),
     ),
     http: Type.Optional(HttpConfigSchema),

@@ -51,9 +51,9 @@ export class GatewayMetrics {
   countBad(adapter: string, device: string, status: string): void {
     this.badSamples.inc({ adapter, device, status });
     const key = `${adapter}\u0000${device}`;
-    let seen = this.badStatuses.get(key);
-    if (!seen) this.badStatuses.set(key, (seen = new Set()));
-    seen.add(status);
+    const seen = this.badStatuses.get(key);
+    if (seen) seen.add(status);
+    else this.badStatuses.set(key, new Set([status]));
   }
 
   /**

@@ -54,7 +54,7 @@ export function registerJsonDepthLimit(app: FastifyInstance): void {
       );
       return;
     }
-    parse(request, body, done);
+    void parse(request, body, done); // callback style: it answers through done
   });
 }
 

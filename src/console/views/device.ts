@@ -78,7 +78,8 @@ export class DeviceView {
     if (tab === this.tab) return;
     this.tab = tab;
     this.renderTabs();
-    if (tab === "plan") planView(this.body, this.device);
+    if (tab === "plan")
+      void planView(this.body, this.device); // it shows its own errors
     else if (tab === "browse") browseView(this.body, this.device, this.session);
     else replace(this.body, this.points.element);
   }
