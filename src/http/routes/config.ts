@@ -71,7 +71,10 @@ function invalid(errors: readonly ConfigError[]): never {
 function sameId(inPath: string, inBody: string): void {
   if (inPath !== inBody)
     fail("TB_ERR_BAD_REQUEST", [
-      { field: "body.id", message: `'${inBody}' differs from '${inPath}' in the path; a replace does not rename` },
+      {
+        field: "body.id",
+        message: `'${inBody}' differs from '${inPath}' in the path; a replace does not rename`,
+      },
     ]);
 }
 
