@@ -16,7 +16,8 @@
  * - Acknowledged readings are removed by advancing an in-memory cursor (`ackedThrough`); the
  *   DELETE goes with the next commit. A crash between the two re-sends them after the restart:
  *   at-least-once, `seq` tells duplicates apart.
- * - `read()` commits what is pending, then pages from the file in the worker.
+ * - `read()` commits what is pending unless the file alone fills the page, then pages from the
+ *   file in the worker (posted after that commit, so it sees it).
  *
  * Bounds: `maxBytes` counts the JSON of buffered readings (the file is larger by SQLite's
  * overhead); beyond it drop-oldest advances the cursor past the oldest rows, drop-newest refuses
@@ -141,6 +142,8 @@ export class SinkBuffer {
   /** The commit in flight in the worker, if any; at most one. */
   private committing: Promise<void> | undefined;
   private syncAgain = false;
+  /** Rows of the commit in flight. */
+  private inCommit = 0;
   /** The rows of the read being published: (readFrom, readThrough]. */
   private readFrom = 0;
   private readThrough = 0;
@@ -223,7 +226,13 @@ export class SinkBuffer {
     // A read not acknowledged was not delivered: its dropped rows stay dropped.
     this.inFlightDropped = { size: 0, age: 0 };
     this.readFrom = this.readThrough = 0;
-    await this.flush();
+    // Rows already in the file (not pending, not in the commit in flight) may fill the page alone;
+    // otherwise commit what is pending now. The worker answers in order, so a page posted after a
+    // commit sees it: no need to wait for that commit, nor for what arrives after this call.
+    if (this.rows.length - this.pending.length - this.inCommit < limit) {
+      if (this.committing) await this.committing;
+      this.sync();
+    }
     if (this.closed) return { readings: [], through: this.ackedThrough };
     const page = await this.worker.request<PageReply>({ op: "page", after: this.ackedThrough, limit });
     // Rows dropped while the page was read are counted as dropped already: not sent.
@@ -289,6 +298,7 @@ export class SinkBuffer {
     if (rows.length === 0 && this.ackedThrough <= this.deletedThrough) return;
     this.pending = [];
     this.pendingBytes = 0;
+    this.inCommit = rows.length;
     const deleteThrough = this.ackedThrough;
     this.committing = this.worker
       .request<void>({
@@ -316,6 +326,7 @@ export class SinkBuffer {
       )
       .finally(() => {
         this.committing = undefined;
+        this.inCommit = 0;
         if (this.syncAgain) {
           this.syncAgain = false;
           this.sync();
