@@ -365,6 +365,8 @@ export function createOpcua(
     } finally {
       recovering = false;
     }
+    // Lost again before this recovery had ended: start the next one.
+    if (phase === "running" && !connected && !abort.signal.aborted) void recover();
   };
 
   const release = async () => {

@@ -31,9 +31,9 @@ describe.skipIf(external)("opcua: trust is per device", () => {
     await lax.adapter.start();
     await expect(lax.adapter.read(lax.tc.ctx.points)).resolves.toMatchObject([{ value: 7, quality: "good" }]);
     // Recorded against the lax device, not in the shared lists.
+    expect(await listCertificates(pkiFolder(shared))).toEqual({ trusted: [], rejected: [] });
     const accepted = readdirSync(join(lax.ctx.dataDir, "accepted"));
     expect(accepted).toHaveLength(1);
-    expect(await listCertificates(pkiFolder(shared))).toEqual({ trusted: [], rejected: [] });
 
     const strict = device("strict", {}, shared);
     const refused = strict.adapter.start();
