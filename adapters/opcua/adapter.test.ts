@@ -352,7 +352,15 @@ describe("opcua adapter over a fake client", () => {
     const w = s.tc.ctx.points.find((p) => p.id === "w")!;
     await expect(s.adapter.write(w, "12")).resolves.toEqual({ status: "Good" });
     expect(s.written[0]).toMatchObject({ dataType: DataType.Int16, value: 12 });
-    await expect(s.adapter.write(w, 99999)).rejects.toThrow(/Int16/);
+    // Refused before sending, as WriteRefused (the API's 422), also for a bigint of an int64 point.
+    await expect(s.adapter.write(w, 99999)).rejects.toMatchObject({
+      name: "WriteRefused",
+      reason: "InvalidValue",
+    });
+    await expect(s.adapter.write(w, 2n ** 40n)).rejects.toThrow(
+      /cannot write "1099511627776" to a Int16 node/,
+    );
+    expect(s.written).toHaveLength(1);
     await s.adapter.stop();
   });
 

@@ -12,15 +12,16 @@ import { chooseEndpoint } from "../../protocols/opcua/endpoint.js";
 import { effectiveLimit, layoutSubscriptions } from "../../protocols/opcua/layout.js";
 import { type ParsedNodeId, parseNodeId, resolveNodeId } from "../../protocols/opcua/nodeid.js";
 import { isGood, qualityOf } from "../../protocols/opcua/status.js";
-import { pointTypeOf, valueToVariant, variantToValue } from "../../protocols/opcua/variant.js";
-import type {
-  Adapter,
-  AdapterContext,
-  BrowseNode,
-  PointConfig,
-  Sample,
-  SampleValue,
-  WriteResult,
+import { CoercionError, pointTypeOf, valueToVariant, variantToValue } from "../../protocols/opcua/variant.js";
+import {
+  type Adapter,
+  type AdapterContext,
+  type BrowseNode,
+  type PointConfig,
+  type Sample,
+  type SampleValue,
+  WriteRefused,
+  type WriteResult,
 } from "../../src/sdk/index.js";
 import {
   type ConnectionEvents,
@@ -489,7 +490,15 @@ export function createOpcua(
         if (meta) metas.set(point.id, meta);
       }
       if (!meta?.dataType) throw new Error(`point ${point.id}: the data type of ${point.address} is unknown`);
-      const variant = valueToVariant(meta.dataType, meta.isArray, value);
+      let variant: ReturnType<typeof valueToVariant>;
+      try {
+        variant = valueToVariant(meta.dataType, meta.isArray, value);
+      } catch (err) {
+        // A value the node's data type cannot hold is refused before anything is sent (422).
+        if (err instanceof CoercionError)
+          throw new WriteRefused("InvalidValue", `point ${point.id}: ${err.message}`);
+        throw err;
+      }
       const status = await c.write(nodeId, variant);
       if (!isGood(status)) throw new OpcuaWriteError(point.id, status.name);
       return { status: status.name };
