@@ -15,6 +15,7 @@
  * accepted and then disconnected forever; with the dry run of create() taken out of probe.ts,
  * `{type: modbus, connection: {}}` (tcp without host), which run could not build.
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -22,6 +23,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DATA_TYPES } from "../protocols/modbus/types.js";
 import { parseConfig } from "../src/config/load.js";
 import type { DeviceSpec } from "../src/core/device.js";
 import { Gateway } from "../src/core/gateway.js";
@@ -159,18 +161,7 @@ const jsonPath = fc.oneof(
   fc.stringMatching(/^\$/).filter((s) => s.length <= 12),
 );
 
-const MODBUS_TYPES = [
-  "bool",
-  "int16",
-  "uint16",
-  "int32",
-  "uint32",
-  "int64",
-  "uint64",
-  "float32",
-  "float64",
-  "string",
-];
+const MODBUS_TYPES = DATA_TYPES;
 
 /** Per adapter: every field that would reach a host, a port or a file, plus timeouts kept short. */
 const OVERRIDES: Record<string, Overrides> = {
