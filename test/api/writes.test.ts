@@ -159,6 +159,49 @@ describe("PUT /api/v1/devices/:device/points/:point/value", () => {
     expect(other.json().error.code).toBe("TB_ERR_IDEMPOTENCY_CONFLICT");
   });
 
+  // Issue 17, item 7: keys were shared across tokens, stored only after the device answered, and
+  // neither a 409 nor a 403 attempt left an entry.
+  it("idempotency keys are the token's own: another token's same key is a write of its own", async () => {
+    const before = f.audit.read(10_000).length;
+    const a = await put("press-1", "setpoint", 97, f.tokens.operator, "shared-key");
+    const b = await put("press-1", "setpoint", 97, f.tokens.admin, "shared-key");
+    expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+    const entries = f.audit.read(2);
+    expect(entries.map((e) => e.token).sort()).toEqual(["ada", "olga"]);
+    expect(f.audit.read(10_000).length).toBe(before + 2);
+  });
+
+  it("concurrent duplicates with one key write once and get the same answer", async () => {
+    const before = f.audit.read(10_000).length;
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => put("press-1", "setpoint", 96, f.tokens.operator, "dup")),
+    );
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    expect(new Set(answers.map((r) => r.body)).size).toBe(1);
+    expect(f.audit.read(10_000).length).toBe(before + 1);
+  });
+
+  it("a 409 idempotency conflict and a 403 write attempt are on the audit log", async () => {
+    await put("press-1", "setpoint", 95, f.tokens.operator, "k-audit");
+    const conflict = await put("press-1", "setpoint", 94, f.tokens.operator, "k-audit");
+    expect(conflict.statusCode).toBe(409);
+    expect(f.audit.read(1)[0]).toMatchObject({
+      token: "olga",
+      newValue: 94,
+      outcome: "refused",
+      code: "TB_ERR_IDEMPOTENCY_CONFLICT",
+    });
+    const forbidden = await put("press-1", "setpoint", 93, f.tokens.viewer);
+    expect(forbidden.statusCode).toBe(403);
+    expect(f.audit.read(1)[0]).toMatchObject({
+      token: "vic",
+      device: "press-1",
+      point: "setpoint",
+      outcome: "refused",
+      code: "TB_ERR_FORBIDDEN",
+    });
+  });
+
   it("404s unknown devices and points", async () => {
     expect((await put("nope", "x", 1, f.tokens.operator)).json().error.code).toBe("TB_ERR_DEVICE_NOT_FOUND");
     expect((await put("press-1", "nope", 1, f.tokens.operator)).json().error.code).toBe(

@@ -65,6 +65,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
         { field: "authorization", message: token === undefined ? "no token" : "unknown token" },
       ]);
     }
+    request.principal = principal; // who asked, also for the audit of a refused write
     if (!roleAtLeast(principal.role, needed)) {
       fail("TB_ERR_FORBIDDEN", [
         {
@@ -73,7 +74,6 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
         },
       ]);
     }
-    request.principal = principal;
   };
   app.addHook("onRoute", (route) => {
     route.onRequest = [route.onRequest ?? []].flat().concat(check);

@@ -65,9 +65,12 @@ const AuditEntrySchema = Type.Object(
 const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 const IDEMPOTENCY_MAX = 1000;
 
-interface Remembered {
+type WriteAnswer = Static<typeof WriteResultSchema>;
+
+/** An idempotency key's claim: the first write's answer, pending or settled. */
+interface Claim {
   fingerprint: string;
-  result: Static<typeof WriteResultSchema>;
+  answer: Promise<WriteAnswer>;
   at: number;
 }
 
@@ -75,12 +78,30 @@ export const writeRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView; audi
   app,
   { gateway, audit },
 ) => {
-  const remembered = new Map<string, Remembered>();
+  const claims = new Map<string, Claim>();
 
   app.put(
     "/devices/:device/points/:point/value",
     {
       config: { role: "operator" },
+      // A token whose role may not write is refused before the body is read: audited here.
+      onSend: async (request, reply, payload) => {
+        const who = request.principal;
+        if (reply.statusCode === 403 && who) {
+          const { device, point } = request.params as { device: string; point: string };
+          audit.append({
+            at: new Date().toISOString(),
+            token: who.name,
+            device,
+            point,
+            newValue: null,
+            outcome: "refused",
+            code: "TB_ERR_FORBIDDEN",
+            message: `token '${who.name}' has role ${who.role}; writes need operator`,
+          });
+        }
+        return payload;
+      },
       schema: {
         summary: "Write a point; answers after the device confirmed",
         description:
@@ -111,62 +132,67 @@ export const writeRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView; audi
     async (request) => {
       const { device, point } = request.params;
       const { value } = request.body;
+      const token = request.principal?.name ?? "anonymous";
       const key = request.headers["idempotency-key"];
       const fingerprint = createHash("sha256")
         .update(JSON.stringify([device, point, value]))
         .digest("hex");
-      if (key !== undefined) {
-        forgetExpired(remembered);
-        const seen = remembered.get(key);
-        if (seen) return seen.fingerprint === fingerprint ? seen.result : fail("TB_ERR_IDEMPOTENCY_CONFLICT");
-      }
       const latest = gateway.bus.latest({ devices: [device], points: [point] })[0];
-      const entry: AuditEntry = {
-        at: "",
-        token: request.principal?.name ?? "anonymous",
-        device,
-        point,
-        newValue: value,
-        outcome: "ok",
-      };
+      const entry: AuditEntry = { at: "", token, device, point, newValue: value, outcome: "ok" };
       if (latest) entry.oldValue = latest.value;
-      try {
-        const written = await gateway.write(device, point, value);
-        const result: Static<typeof WriteResultSchema> = {
-          device,
-          point,
-          value: written.value,
-          at: new Date().toISOString(),
-        };
-        const differs = !sameValue(written.value, value);
-        if (differs) result.requested = value;
-        if (written.status) result.status = written.status;
+      if (key === undefined) return write(entry);
+      // Keys are the token's own, and claimed before the device is asked: a concurrent duplicate
+      // waits for the first answer instead of writing too. A write that failed frees its key.
+      const scoped = `${token}\u0000${key}`;
+      forgetExpired(claims);
+      const seen = claims.get(scoped);
+      if (seen) {
+        if (seen.fingerprint === fingerprint) return seen.answer;
         audit.append({
           ...entry,
-          at: result.at,
-          ...(differs ? { written: written.value } : {}),
-          ...(written.status ? { code: written.status } : {}),
+          at: new Date().toISOString(),
+          outcome: "refused",
+          code: "TB_ERR_IDEMPOTENCY_CONFLICT",
+          message: `idempotency key '${key}' was used for another write`,
         });
-        if (key !== undefined) remember(remembered, key, { fingerprint, result, at: Date.now() });
-        return result;
-      } catch (error) {
-        const at = new Date().toISOString();
-        if (error instanceof RequestRefused) {
-          audit.append({
-            ...entry,
-            at,
-            outcome: "refused",
-            code: refusalCode(error),
-            message: error.message,
-          });
-          throw error;
-        }
-        const message = error instanceof Error ? error.message : String(error);
-        audit.append({ ...entry, at, outcome: "failed", code: "TB_ERR_DEVICE_ERROR", message });
-        return deviceFailure(error);
+        return fail("TB_ERR_IDEMPOTENCY_CONFLICT");
       }
+      const answer = write(entry);
+      claim(claims, scoped, { fingerprint, answer, at: Date.now() });
+      answer.catch(() => {
+        if (claims.get(scoped)?.answer === answer) claims.delete(scoped);
+      });
+      return answer;
     },
   );
+
+  /** Writes, audits the outcome and answers (or throws the coded refusal). */
+  async function write(entry: AuditEntry): Promise<WriteAnswer> {
+    const { device, point, newValue: value } = entry;
+    try {
+      const written = await gateway.write(device, point, value);
+      const result: WriteAnswer = { device, point, value: written.value, at: new Date().toISOString() };
+      const differs = !sameValue(written.value, value);
+      if (differs) result.requested = value;
+      if (written.status) result.status = written.status;
+      audit.append({
+        ...entry,
+        at: result.at,
+        ...(differs ? { written: written.value } : {}),
+        ...(written.status ? { code: written.status } : {}),
+      });
+      return result;
+    } catch (error) {
+      const at = new Date().toISOString();
+      if (error instanceof RequestRefused) {
+        audit.append({ ...entry, at, outcome: "refused", code: refusalCode(error), message: error.message });
+        throw error;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      audit.append({ ...entry, at, outcome: "failed", code: "TB_ERR_DEVICE_ERROR", message });
+      return deviceFailure(error);
+    }
+  }
 
   app.get(
     "/audit",
@@ -197,7 +223,7 @@ function sameValue(written: unknown, requested: unknown): boolean {
   return JSON.stringify(written) === JSON.stringify(requested);
 }
 
-function forgetExpired(map: Map<string, Remembered>): void {
+function forgetExpired(map: Map<string, Claim>): void {
   const cutoff = Date.now() - IDEMPOTENCY_TTL_MS;
   for (const [k, v] of map) {
     if (v.at >= cutoff) break; // insertion order is time order
@@ -205,7 +231,7 @@ function forgetExpired(map: Map<string, Remembered>): void {
   }
 }
 
-function remember(map: Map<string, Remembered>, key: string, value: Remembered): void {
+function claim(map: Map<string, Claim>, key: string, value: Claim): void {
   map.set(key, value);
   if (map.size > IDEMPOTENCY_MAX) map.delete(map.keys().next().value as string);
 }
