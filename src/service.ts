@@ -6,6 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { ConfigManager, type Overrides } from "./config/manager.js";
+import { maskedView } from "./config/masked-view.js";
 import type { GatewayConfig } from "./config/schema.js";
 import { type ConfigWatcher, watchConfig } from "./config/watch.js";
 import { sharedDirOf } from "./core/device.js";
@@ -98,6 +99,10 @@ export async function startService(file: string, overrides: Overrides = {}, log?
       config: manager,
       registry,
       north,
+      view: maskedView(running, {
+        deviceIds: () => manager.current.devices.map((d) => d.id),
+        substituted: () => manager.substituted,
+      }),
     });
   } catch (error) {
     await gateway.stop();

@@ -136,6 +136,11 @@ export class ConfigManager {
     return this.running.config;
   }
 
+  /** Paths of the running config's values that came from placeholders, e.g. `devices[0].description`. */
+  get substituted(): readonly string[] {
+    return this.running.substituted;
+  }
+
   /** The running config with secrets masked, for export. */
   masked(): unknown {
     return maskSecrets(this.running.config, this.running.substituted);

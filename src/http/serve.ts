@@ -10,6 +10,7 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { AuditLog } from "../core/audit.js";
 import type { Gateway } from "../core/gateway.js";
+import type { GatewayView } from "../core/types.js";
 import type { HistoryReader } from "../history/types.js";
 import { type AppOptions, buildApp } from "./app.js";
 import { ensureAdminToken, TokenStore } from "./auth/tokens.js";
@@ -39,6 +40,8 @@ export async function serveHttp(
   logger: Logger,
   extras: Pick<AppOptions, "certificates" | "config" | "registry" | "north"> & {
     history?: HistoryReader | undefined;
+    /** What the API shows of the gateway (e.g. with substituted secrets masked); the gateway itself by default. */
+    view?: GatewayView;
   } = {},
 ): Promise<Listening> {
   const { http } = config;
@@ -66,7 +69,7 @@ export async function serveHttp(
   if (config.auth.anonymous === "loopback-viewer")
     logger.info("callers on loopback may read without a token (auth.anonymous: loopback-viewer)");
   const app = await buildApp({
-    gateway,
+    gateway: extras.view ?? gateway,
     logger,
     auth: { tokens, anonymous: config.auth.anonymous },
     audit: new AuditLog(join(config.dataDir, "audit.jsonl")),

@@ -20,10 +20,12 @@ devices:
   # the press stays untouched by the edits below
   - id: press
     type: simulator
+    description: "Press \${env:TB_TEST_CANARY}"
     pollIntervalMs: 50
     connection: {}
     points:
       - { id: t, type: float64, generator: { kind: sine } } # inline comment
+      - { id: u, type: float64, description: "\${env:TB_TEST_CANARY}", generator: { kind: sine } }
   - id: broker
     type: mqtt
     enabled: false
@@ -69,6 +71,21 @@ const oven = {
 };
 
 describe("device and point management", () => {
+  // Issue 17: a field that came from a placeholder is never echoed (call() also asserts that no
+  // answer contains the canary).
+  it("shows device and point fields that came from placeholders masked", async () => {
+    expect((await call("GET", "/devices/press")).body.description).toBe("***");
+    expect(
+      (await call("GET", "/devices")).body.find((d: { id: string }) => d.id === "press").description,
+    ).toBe("***");
+    const points = (await call("GET", "/devices/press/points")).body as {
+      id: string;
+      description?: string;
+    }[];
+    expect(points.find((p) => p.id === "u")!.description).toBe("***");
+    expect(service.gateway.device("press")!.description).toBe(`Press ${CANARY}`); // the runtime has it
+  });
+
   it("lists adapter types with their JSON Schemas", async () => {
     const { status, body } = await call("GET", "/adapters");
     expect(status).toBe(200);
