@@ -79,7 +79,7 @@ export class AuditLog {
     const line = `${JSON.stringify(entry)}\n`;
     const n = Buffer.byteLength(line);
     if (this.size === undefined) {
-      mkdirSync(dirname(this.file), { recursive: true });
+      mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
       this.size = statSync(this.file, { throwIfNoEntry: false })?.size ?? 0;
     }
     if (this.size > 0 && this.size + n > this.maxBytes) this.rotate();

@@ -48,6 +48,8 @@ let db;
 let st;
 function open() {
   db = new Database(workerData.file);
+  // Buffered readings are the plant's data: the owner only (SQLite gives -wal/-shm the same mode).
+  if (workerData.file !== ":memory:") require("node:fs").chmodSync(workerData.file, 0o600);
   db.pragma("auto_vacuum = INCREMENTAL");
   db.pragma("journal_mode = WAL");
   // FULL in WAL mode: each commit fsyncs the WAL.

@@ -181,7 +181,7 @@ export class SinkBuffer {
 
   /** Opens or creates the file (and its directory) in a new worker. A restart finds what was committed. */
   static async open(file: string, options: BufferOptions): Promise<SinkBuffer> {
-    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const worker = new BufferWorker(file);
     try {
       const opened = await worker.request<OpenReply>({ op: "open" });

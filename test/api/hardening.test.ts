@@ -331,12 +331,14 @@ describe("browser-facing headers", () => {
 });
 
 describe("data files", () => {
-  it("creates the data directory 0700 and the token and history files 0600", async () => {
+  it("creates the data directories 0700 and the token, history and north buffer files 0600", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tagbridge-perm-"));
     const file = join(dir, "gateway.yaml");
     writeFileSync(
       file,
-      `version: 1\ngateway: perm-gw\ndataDir: ${dir}/data\nhttp: { port: 0 }\ndevices: []\n`,
+      `version: 1\ngateway: perm-gw\ndataDir: ${dir}/data\nhttp: { port: 0 }\ndevices: []\n` +
+        // A north sink to a port nothing listens on: its buffer file is created all the same.
+        `north:\n  - { id: uns, type: mqtt, url: "mqtt://127.0.0.1:9" }\n`,
     );
     const previous = process.umask(0o022);
     try {
@@ -347,6 +349,8 @@ describe("data files", () => {
         expect(mode(join(dir, "data", "tokens.json"))).toBe(0o600);
         expect(mode(join(dir, "data", "admin-token"))).toBe(0o600);
         expect(mode(join(dir, "data", "history.sqlite"))).toBe(0o600);
+        expect(mode(join(dir, "data", "north"))).toBe(0o700);
+        expect(mode(join(dir, "data", "north", "uns.sqlite"))).toBe(0o600);
       } finally {
         await service.close();
       }
