@@ -156,6 +156,18 @@ describe("stream slots", () => {
     expect(Date.now() - revokedAt).toBeLessThan(1_000);
     expect(other.readyState).toBe(WebSocket.OPEN);
   });
+
+  it("no token may be named anonymous: its revocation would close the loopback viewers' streams", async () => {
+    const f = await fixture();
+    const res = await f.app.inject({
+      method: "POST",
+      url: "/api/v1/tokens",
+      headers: { authorization: `Bearer ${f.tokens.admin}` },
+      payload: { name: "anonymous", role: "viewer" },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe("TB_ERR_BAD_REQUEST");
+  });
 });
 
 describe("Host and Origin", () => {

@@ -8,9 +8,10 @@ const RoleSchema = Type.Enum(ROLES, {
   description: "viewer reads; operator also writes points; admin also manages config and tokens.",
 });
 const NameSchema = Type.String({
-  pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@-]*$",
+  // `anonymous` is the loopback viewer's name in the audit log and in stream revocation.
+  pattern: "^(?!anonymous$)[A-Za-z0-9_][A-Za-z0-9_.@-]*$",
   maxLength: 64,
-  description: "Token name, shown in the audit log.",
+  description: "Token name, shown in the audit log; `anonymous` is reserved.",
 });
 const TokenInfoSchema = Type.Object(
   { name: NameSchema, role: RoleSchema, createdAt: Type.String({ format: "date-time" }) },
