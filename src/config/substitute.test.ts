@@ -125,6 +125,9 @@ describe("substitute", () => {
     const out = run({ "${env:K}": "$${env:A} $${other} ${env:A}" }, { A: "a", K: "k" });
     expect(out.value).toEqual({ "${env:K}": "${env:A} ${other} a" });
     expect(out.errors).toEqual([]);
+    // Escapes alone take nothing from outside: such a value is not masked as a secret.
+    const literal = run({ a: "$${file:/etc/hostname}", b: "x $${env:A} ${env:A}" }, { A: "v" });
+    expect(literal.substituted).toEqual([["b"]]);
   });
 
   it("does not mutate its input and keeps a __proto__ key a plain key", () => {

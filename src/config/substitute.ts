@@ -99,8 +99,10 @@ function substituteString(
 ): string | number | boolean | undefined {
   if (!text.includes("${")) return undefined;
   let failed = false;
+  let resolved = false; // a real placeholder, not only `$${` escapes
   const result = text.replace(PLACEHOLDER, (match, inner?: string) => {
     if (match === "$${") return "${";
+    resolved = true;
     const parts = inner === undefined ? undefined : KIND.exec(inner);
     const value = parts
       ? resolveOne(parts[1]!, parts[2]!, options)
@@ -116,7 +118,8 @@ function substituteString(
     return "";
   });
   if (result === text) return undefined;
-  out.substituted.push(path);
+  // Only values that took something from the environment or a file are secrets to mask.
+  if (resolved) out.substituted.push(path);
   if (failed || !WHOLE.test(text)) return result;
   // `port: ${env:PORT}` means a number; the schema check may still turn it back into a string.
   if (result === "true" || result === "false" || JSON_NUMBER.test(result)) {
