@@ -8,8 +8,7 @@ const RoleSchema = Type.Enum(ROLES, {
   description: "viewer reads; operator also writes points; admin also manages config and tokens.",
 });
 const NameSchema = Type.String({
-  // `anonymous` is the loopback viewer's name in the audit log and in stream revocation.
-  pattern: "^(?!anonymous$)[A-Za-z0-9_][A-Za-z0-9_.@-]*$",
+  pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@-]*$",
   maxLength: 64,
   description: "Token name, shown in the audit log; `anonymous` is reserved.",
 });
@@ -66,6 +65,9 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ tokens: TokenStore }> = as
     },
     async (request, reply) => {
       const { name, role } = request.body;
+      // `anonymous` is the loopback viewer's name in the audit log and in stream revocation.
+      if (name === "anonymous")
+        fail("TB_ERR_BAD_REQUEST", [{ field: "body/name", message: "'anonymous' is reserved" }]);
       if (tokens.list().some((t) => t.name === name))
         fail("TB_ERR_TOKEN_EXISTS", [{ field: "body/name", message: `a token named '${name}' exists` }]);
       const token = tokens.create(name, role);
