@@ -3,7 +3,7 @@
  * config says so, loads TLS material, opens the token store (creating the first admin token on a
  * first start) and the audit log, then listens.
  */
-import { readFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -30,6 +30,22 @@ export function isLoopback(host: string): boolean {
   if (host === "localhost") return true;
   if (isIP(host) === 4) return host.startsWith("127.");
   return host === "::1";
+}
+
+/**
+ * The data directory holds tokens, buffered readings and history: the owner's only. One created
+ * by an older version (0755) is tightened, and the log says so.
+ */
+function tightenDataDir(dataDir: string, logger: Logger): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const mode = statSync(dataDir).mode & 0o777;
+  if ((mode & 0o077) === 0) return;
+  try {
+    chmodSync(dataDir, 0o700);
+    logger.info(`data directory ${dataDir} was ${mode.toString(8)}; now 700 (owner only)`);
+  } catch (error) {
+    logger.warn({ err: error }, `data directory ${dataDir} is ${mode.toString(8)} and cannot be made 700`);
+  }
 }
 
 /** Listens as configured; `configFile` anchors relative TLS paths. */
@@ -62,6 +78,7 @@ export async function serveHttp(
         key: readFileSync(resolve(base, http.tls.keyFile)),
       }
     : undefined;
+  tightenDataDir(config.dataDir, logger);
   const tokens = TokenStore.open(join(config.dataDir, "tokens.json"));
   const adminTokenFile = ensureAdminToken(tokens, config.dataDir);
   if (adminTokenFile)

@@ -3,7 +3,7 @@
  * shape with the right status, the rate limit for unauthenticated callers, id lengths, CORS
  * preflight methods, no-store on secrets, CSP over plain HTTP, and data file permissions.
  */
-import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { get, type IncomingMessage } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -343,6 +343,23 @@ describe("browser-facing headers", () => {
 });
 
 describe("data files", () => {
+  it("tightens a data directory an older version left 0755", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tagbridge-perm-old-"));
+    mkdirSync(join(dir, "data"), { mode: 0o755 });
+    chmodSync(join(dir, "data"), 0o755);
+    const file = join(dir, "gateway.yaml");
+    writeFileSync(
+      file,
+      `version: 1\ngateway: perm-gw\ndataDir: ${dir}/data\nhttp: { port: 0 }\ndevices: []\n`,
+    );
+    const service = await startService(file, { logLevel: "silent" });
+    try {
+      expect(statSync(join(dir, "data")).mode & 0o777).toBe(0o700);
+    } finally {
+      await service.close();
+    }
+  });
+
   it("creates the data directories 0700 and the token, history and north buffer files 0600", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tagbridge-perm-"));
     const file = join(dir, "gateway.yaml");
