@@ -14,7 +14,7 @@ import type {
   Sample,
 } from "../sdk/adapter.js";
 import { WriteRefused } from "../sdk/adapter.js";
-import { corePointProperties, type PointConfig } from "../sdk/point.js";
+import { corePointProperties, DEFAULT_RECONNECT, type PointConfig } from "../sdk/point.js";
 import { ReadingBuilder } from "./builder.js";
 import { type DeviceDeps, type DeviceSpec, RequestRefused, sharedDirOf } from "./device-spec.js";
 import { type DeviceScope, inDevice, outsideDevices } from "./guard.js";
@@ -75,6 +75,8 @@ export class DeviceRunner {
   private faultPending = false;
   /** Why the adapter could not be built, if it could not. */
   private readonly buildError: string | undefined;
+  /** The device's reconnect backoff, defaults applied. */
+  private readonly reconnect: { minMs: number; maxMs: number };
   /** Next retry delay; doubles on each failure, back to the minimum after a good read. */
   private backoffMs: number;
   readonly counters: DeviceCounters = {
@@ -100,7 +102,8 @@ export class DeviceRunner {
     this.outages = new OutageLog(this.log);
     this.since = deps.clock.now();
     this.reported = spec.enabled === false ? "stopped" : "connecting";
-    this.backoffMs = spec.reconnect?.minMs ?? 1000;
+    this.reconnect = { ...DEFAULT_RECONNECT, ...spec.reconnect };
+    this.backoffMs = this.reconnect.minMs;
     this.builder = new ReadingBuilder(deps.gateway, spec.id, definition.type, spec.points, deps.sequence);
     const canRead = definition.capabilities.includes("read");
     const polled = spec.points.filter(
@@ -124,7 +127,7 @@ export class DeviceRunner {
       },
       setState: (state: ReportedState, reason?: string) => this.onReported(state, reason),
       markStale: (ids?: readonly string[]) => this.markStale(ids ?? this.pushedIds),
-      reconnect: { minMs: spec.reconnect?.minMs ?? 1000, maxMs: this.maxBackoff() },
+      reconnect: this.reconnect,
       clock: deps.clock,
       metrics: deps.metrics.forDevice(definition.type, spec.id),
       dataDir: join(deps.dataDir, "devices", spec.id),
@@ -333,7 +336,7 @@ export class DeviceRunner {
     }
     this.counters.reads++;
     this.lastPollDone.set(group, this.deps.clock.now());
-    this.backoffMs = this.spec.reconnect?.minMs ?? 1000;
+    this.backoffMs = this.reconnect.minMs;
     const ms = performance.now() - started;
     this.counters.lastReadMs = Math.round(ms * 100) / 100;
     this.deps.metrics.observeRead(this.definition.type, this.spec.id, ms / 1000);
@@ -414,7 +417,7 @@ export class DeviceRunner {
   }
 
   private maxBackoff(): number {
-    return this.spec.reconnect?.maxMs ?? 30000;
+    return this.reconnect.maxMs;
   }
 
   private accept(samples: readonly Sample[]): void {

@@ -118,6 +118,12 @@ export const ReconnectSchema = Type.Object(
   { additionalProperties: false, description: "Reconnect backoff after a connection-wide failure." },
 );
 
+/** A device's reconnect backoff when its config sets none: the defaults of `ReconnectSchema`. */
+export const DEFAULT_RECONNECT: Readonly<{ minMs: number; maxMs: number }> = Object.freeze({
+  minMs: (ReconnectSchema.properties.minMs as { default?: number }).default ?? 1000,
+  maxMs: (ReconnectSchema.properties.maxMs as { default?: number }).default ?? 30000,
+});
+
 /** Fields every device has, whatever its adapter. `connection` and point settings come from the adapter. */
 export const coreDeviceProperties = {
   id: Type.String({

@@ -5,7 +5,7 @@
  */
 import pino from "pino";
 import type { AdapterContext, AdapterDefinition, ConfigProblem } from "./adapter.js";
-import type { PointConfig } from "./point.js";
+import { DEFAULT_RECONNECT, type PointConfig } from "./point.js";
 
 const silent = pino({ level: "silent" });
 const noCounter = { inc: () => {} };
@@ -84,7 +84,7 @@ function probeContext(device: ProbedDevice): AdapterContext<never, never> {
     emit: () => {},
     setState: () => {},
     markStale: () => {},
-    reconnect: device.reconnect ?? { minMs: 1000, maxMs: 30000 },
+    reconnect: device.reconnect ?? DEFAULT_RECONNECT,
     clock: { now: () => Date.now() },
     metrics: { counter: () => noCounter, gauge: () => noGauge },
     dataDir: "",

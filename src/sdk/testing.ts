@@ -19,7 +19,7 @@ import type {
   ReportedState,
   Sample,
 } from "./adapter.js";
-import { type PointConfig, pointSchemaFor } from "./point.js";
+import { DEFAULT_RECONNECT, type PointConfig, pointSchemaFor } from "./point.js";
 
 /** Default start of a `FakeClock`: 2025-01-01T00:00:00.000Z. */
 export const FAKE_CLOCK_START = Date.UTC(2025, 0, 1);
@@ -157,7 +157,7 @@ export function createTestContext<C extends TObject, P extends TObject>(
     markStale: (ids) => {
       stale.push(ids ? [...ids] : "pushed");
     },
-    reconnect: options.reconnect ?? { minMs: 1000, maxMs: 30000 },
+    reconnect: options.reconnect ?? DEFAULT_RECONNECT,
     clock,
     metrics,
     dataDir: join(root, "devices", device),
