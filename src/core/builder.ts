@@ -101,9 +101,7 @@ export class ReadingBuilder {
     for (const state of this.points.values()) {
       state.byAddress = undefined;
       if (state.last?.quality === quality && state.last.status === status) continue;
-      const r = this.reading(state, null, quality, status, at, at, state.last?.address);
-      this.remember(state, r, nowMs);
-      out.push(r);
+      this.markValueless(state, quality, status, at, nowMs, out);
     }
   }
 
@@ -122,12 +120,24 @@ export class ReadingBuilder {
     const at = new Date(nowMs).toISOString();
     for (const id of ids) {
       const state = this.points.get(id);
-      const status0 = state?.last?.status;
-      if (!state || status0 === undefined || !from.has(status0)) continue;
-      const r = this.reading(state, null, quality, status, at, at, state.last?.address);
-      this.remember(state, r, nowMs);
-      out.push(r);
+      const was = state?.last?.status;
+      if (state && was !== undefined && from.has(was))
+        this.markValueless(state, quality, status, at, nowMs, out);
     }
+  }
+
+  /** Publishes `state` as `quality`/`status` with no value, at its last source address. */
+  private markValueless(
+    state: PointState,
+    quality: "bad" | "uncertain",
+    status: string,
+    at: string,
+    nowMs: number,
+    out: Reading[],
+  ): void {
+    const r = this.reading(state, null, quality, status, at, at, state.last?.address);
+    this.remember(state, r, nowMs);
+    out.push(r);
   }
 
   /**
