@@ -1,6 +1,6 @@
 import pino from "pino";
 import Type from "typebox";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Reading } from "../schema/reading.js";
 import type { Adapter, AdapterContext, AdapterDefinition, Sample } from "../sdk/adapter.js";
 import type { PointConfig } from "../sdk/point.js";
@@ -18,6 +18,9 @@ interface Script {
   /** A constant value for every read (instead of a counter), with this sample address. */
   constant?: { value: number; address: string };
   log: string[];
+  /** When each start() was called, and when each failing read threw (performance.now(), fake clock). */
+  startedAt: number[];
+  failedAt: number[];
   inFlight: number;
   maxInFlight: number;
   ctx?: AdapterContext<unknown, unknown>;
@@ -39,6 +42,7 @@ const scripted: AdapterDefinition = {
     return {
       async start() {
         s.log.push("start");
+        s.startedAt.push(performance.now());
         if ((s.failStarts ?? 0) > 0) {
           s.failStarts!--;
           throw new Error("refused");
@@ -53,7 +57,10 @@ const scripted: AdapterDefinition = {
         s.log.push(`read:${points.map((p) => p.id).join(",")}`);
         await new Promise((r) => setTimeout(r, s.readMs ?? 0));
         s.inFlight--;
-        if (s.failReads) throw new Error("link down");
+        if (s.failReads) {
+          s.failedAt.push(performance.now());
+          throw new Error("link down");
+        }
         n++;
         const c = s.constant;
         return points.map(
@@ -72,17 +79,50 @@ const scripted: AdapterDefinition = {
   },
 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Time is the fake clock's: the poller, the reconnect backoff, stale detection, the scripted reads'
+ * delays and the bus's drain all run on it, so nothing here waits for real time.
+ */
+const EPOCH = Date.UTC(2026, 0, 1, 8);
+beforeEach(() => {
+  vi.useFakeTimers({
+    now: EPOCH,
+    toFake: [
+      "setTimeout",
+      "clearTimeout",
+      "setInterval",
+      "clearInterval",
+      "setImmediate",
+      "clearImmediate",
+      "performance",
+      "Date",
+    ],
+  });
+});
+
+/** Moves the fake clock 1 ms at a time until `cond` holds; fails after `ms` of fake time. */
 async function until(cond: () => boolean, ms = 3000) {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error("condition not reached in time");
-    await sleep(5);
+    await vi.advanceTimersByTimeAsync(1);
   }
 }
 
+/** Moves the fake clock until `p` settles (a stop or apply that waits for a read in flight). */
+async function settle<T>(p: Promise<T>, ms = 10_000): Promise<T> {
+  let outcome: { value: T } | { error: unknown } | undefined;
+  void p.then(
+    (value) => (outcome = { value }),
+    (error: unknown) => (outcome = { error }),
+  );
+  await until(() => outcome !== undefined, ms);
+  if (outcome && "error" in outcome) throw outcome.error;
+  return (outcome as { value: T }).value;
+}
+
 function device(id: string, points: Partial<P>[], extra: Partial<DeviceSpec> = {}): DeviceSpec {
-  scripts.set(id, { log: [], inFlight: 0, maxInFlight: 0 });
+  scripts.set(id, { log: [], startedAt: [], failedAt: [], inFlight: 0, maxInFlight: 0 });
   return {
     id,
     type: "scripted",
@@ -109,8 +149,9 @@ function start(devices: DeviceSpec[]) {
   return { gw: gateway, seen };
 }
 afterEach(async () => {
-  await gateway?.stop();
+  if (gateway) await settle(gateway.stop());
   gateway = undefined;
+  vi.useRealTimers();
 });
 
 describe("device runtime", () => {
@@ -154,14 +195,14 @@ describe("device runtime", () => {
     const s = scripts.get("d")!;
     s.failReads = true;
     await until(() => gw.device("d")!.state === "disconnected");
-    await sleep(100);
+    await vi.advanceTimersByTimeAsync(250);
+    // Reconnected four times in those 250 ms, each read failing again, and still one bad reading.
     expect(seen.filter((r) => r.status === "Disconnected")).toHaveLength(1);
     expect(gw.device("d")!.stateReason).toMatch(/link down/);
-    const starts = () => s.log.filter((l) => l === "start").length;
-    const before = starts();
-    await sleep(150);
-    // backoff doubles while reads keep failing after each reconnect: 20 + 40 + 80 ms fit in 150 ms, not more
-    expect(starts() - before).toBeLessThanOrEqual(3);
+    // Each restart waits the backoff after the read that failed: minMs, doubling, capped at maxMs.
+    const restarts = s.startedAt.slice(1);
+    const waited = restarts.map((t) => t - Math.max(...s.failedAt.filter((f) => f <= t)));
+    expect(waited).toEqual([20, 40, 80, 80]);
     s.failReads = false;
     await until(() => gw.device("d")!.state === "connected" && seen.at(-1)?.quality === "good");
     expect(gw.device("d")!.counters.reconnects).toBeGreaterThanOrEqual(1);
@@ -189,9 +230,9 @@ describe("device runtime", () => {
     const ctx = s.ctx!;
     ctx.setState("disconnected", "library reconnecting");
     const reads = () => s.log.filter((l) => l.startsWith("read:")).length;
-    const before = reads(); // a read already queued may still finish
-    await sleep(100); // five poll intervals: it proves an absence, so there is no condition to await
-    expect(reads()).toBeLessThanOrEqual(before + 1);
+    const before = reads(); // the last read finished: none is queued at this instant
+    await vi.advanceTimersByTimeAsync(100); // five poll intervals of fake time: the absence is proved at once
+    expect(reads()).toBe(before);
     expect(s.log.filter((l) => l === "start")).toHaveLength(1); // not restarted by the core
     ctx.setState("connected");
     await until(() => reads() > before + 1);
@@ -211,14 +252,14 @@ describe("device runtime", () => {
     const { gw, seen } = start([device("d", [{ id: "p", description: "pushed" }, { id: "q" }])]);
     await until(() => gw.device("d")!.counters.reads >= 2);
     const ctx = scripts.get("d")!.ctx!;
-    await gw.stop();
-    await gw.stop();
+    await settle(gw.stop());
+    await settle(gw.stop());
     const published = gw.device("d")!.counters.readings;
-    await sleep(20); // the test's own bus consumer may still be draining what was published before
+    await vi.advanceTimersByTimeAsync(20); // the test's own bus consumer drains what was published before
     const n = seen.length;
     expect(n).toBe(published);
     ctx.emit([{ point: "p", value: 1 }]);
-    await sleep(60);
+    await vi.advanceTimersByTimeAsync(60); // three poll intervals, and the bus's drain
     expect(seen.length).toBe(n);
     expect(gw.device("d")!.counters.readings).toBe(published);
     expect(gw.device("d")!.state).toBe("stopped");
@@ -231,12 +272,12 @@ describe("device runtime", () => {
     await until(() => gw.device("a")!.counters.reads >= 1 && gw.device("b")!.counters.reads >= 1);
     const b2 = { ...b, pollIntervalMs: 30 };
     const c = device("c", [{ id: "y" }]);
-    scripts.set("b", { log: [], inFlight: 0, maxInFlight: 0 });
-    const result = await gw.apply([structuredClone(a), b2, c]);
+    scripts.set("b", { log: [], startedAt: [], failedAt: [], inFlight: 0, maxInFlight: 0 });
+    const result = await settle(gw.apply([structuredClone(a), b2, c]));
     expect(result).toEqual({ added: ["c"], removed: [], changed: ["b"], unchanged: ["a"] });
     expect(scripts.get("a")!.log.filter((l) => l === "stop")).toHaveLength(0);
     await until(() => gw.device("c")!.counters.reads >= 1 && gw.device("b")!.counters.reads >= 1);
-    const removal = await gw.apply([structuredClone(a)]);
+    const removal = await settle(gw.apply([structuredClone(a)]));
     expect(removal.removed.sort()).toEqual(["b", "c"]);
     expect(gw.devices().map((d) => d.id)).toEqual(["a"]);
     expect(gw.bus.latest({ devices: ["c"] })).toEqual([]);
@@ -262,7 +303,7 @@ describe("device runtime", () => {
         before.some((l) => l.includes(name)),
         name,
       ).toBe(true);
-    await gw.apply([structuredClone(b)]);
+    await settle(gw.apply([structuredClone(b)]));
     expect(await series("a")).toEqual([]);
     expect((await series("b")).length).toBeGreaterThan(0);
   });
