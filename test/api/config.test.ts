@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Service, startService } from "../../src/service.js";
+import { apiCaller } from "../helpers/http.js";
 
 const CANARY = "canary-7f3a9c-never-shown";
 const dir = mkdtempSync(join(tmpdir(), "tagbridge-config-api-"));
@@ -51,16 +52,11 @@ afterAll(async () => {
   delete process.env.TB_TEST_CANARY;
 });
 
-const call = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${api}${path}`, {
-    method,
-    headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  expect(text).not.toContain(CANARY);
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-};
+const call = apiCaller(
+  () => api,
+  () => headers,
+  (text) => expect(text).not.toContain(CANARY),
+);
 
 const oven = {
   id: "oven",

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliProcess, cli } from "../helpers/cli.js";
+import { apiCaller } from "../helpers/http.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tagbridge-broken-edits-"));
 const file = join(dir, "gateway.yaml");
@@ -90,15 +91,10 @@ let p: CliProcess;
 let api: string;
 let headers: Record<string, string>;
 
-const call = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${api}${path}`, {
-    method,
-    headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-};
+const call = apiCaller(
+  () => api,
+  () => headers,
+);
 
 /** What must not change: the file, the device list with each device's start time, and the process. */
 async function snapshot() {
