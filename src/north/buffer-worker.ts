@@ -9,6 +9,7 @@
  */
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
+import { WorkerRpc } from "../core/worker-rpc.js";
 
 /** Requests the main thread posts (one `id` each, answered once). */
 export type WorkerRequest =
@@ -110,51 +111,11 @@ parentPort.on("message", (m) => {
 `;
 
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
-type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
 /** The main thread's end of one buffer worker: requests answered in the order posted. */
-export class BufferWorker {
-  private readonly worker: Worker;
-  private readonly waiting = new Map<number, Pending>();
-  private next = 1;
-  private exited: Error | undefined;
-
+export class BufferWorker extends WorkerRpc<WithoutId<WorkerRequest>> {
   constructor(file: string) {
     const driver = createRequire(import.meta.url).resolve("better-sqlite3");
-    this.worker = new Worker(CODE, { eval: true, workerData: { file, driver } });
-    // A buffer that was never closed (a test's simulated kill -9) must not keep the process alive.
-    this.worker.unref();
-    this.worker.on("message", (m: { id: number; value?: unknown; error?: string }) => {
-      const p = this.waiting.get(m.id);
-      if (!p) return;
-      this.waiting.delete(m.id);
-      if (m.error !== undefined) p.reject(new Error(m.error));
-      else p.resolve(m.value);
-    });
-    const fail = (error: Error) => {
-      this.exited = error;
-      for (const p of this.waiting.values()) p.reject(error);
-      this.waiting.clear();
-    };
-    this.worker.on("error", fail);
-    this.worker.on("exit", () => fail(new Error("north buffer worker exited")));
-  }
-
-  /** Requests still unanswered. */
-  get outstanding(): number {
-    return this.waiting.size;
-  }
-
-  request<T>(message: WithoutId<WorkerRequest>): Promise<T> {
-    if (this.exited) return Promise.reject(this.exited);
-    const id = this.next++;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ ...message, id });
-    });
-  }
-
-  async terminate(): Promise<void> {
-    await this.worker.terminate();
+    super(new Worker(CODE, { eval: true, workerData: { file, driver } }), { name: "north buffer" });
   }
 }
