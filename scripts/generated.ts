@@ -91,7 +91,7 @@ export async function routesTable(): Promise<string> {
     logger: pino({ level: "silent" }),
     auth: { tokens: TokenStore.memory() },
     audit: new AuditLog("/nonexistent/audit.jsonl"),
-    history: { query: () => ({ kind: "samples", samples: [], truncated: false }) },
+    history: { query: async () => ({ kind: "samples", samples: [], truncated: false }) },
     config: { masked: () => ({}), reload: none, edit: none },
     registry: new AdapterRegistry(),
     certificates: BUILTIN_ADAPTERS.filter((d) => d.certificates).map((d) => ({

@@ -76,7 +76,7 @@ export async function startService(file: string, overrides: Overrides = {}, log?
     registry,
     log: logger,
   });
-  history = startHistory(config.history, config.dataDir, gateway.bus, config.devices, logger);
+  history = await startHistory(config.history, config.dataDir, gateway.bus, config.devices, logger);
   const running = gateway;
   const north = await startNorth(config.north ?? [], {
     gateway: config.gateway,
@@ -94,7 +94,7 @@ export async function startService(file: string, overrides: Overrides = {}, log?
       .filter((d) => d.certificates)
       .map((d) => ({ type: d.type, store: d.certificates!(sharedDirOf(config.dataDir, d.type)) }));
     listening = await serveHttp(gateway, config, file, logger, {
-      history: history?.store,
+      history,
       certificates,
       config: manager,
       registry,
@@ -107,7 +107,7 @@ export async function startService(file: string, overrides: Overrides = {}, log?
   } catch (error) {
     await gateway.stop();
     await north.close();
-    history?.close();
+    await history?.close();
     throw error;
   }
   const { app, url } = listening;
@@ -133,7 +133,9 @@ export async function startService(file: string, overrides: Overrides = {}, log?
         logger!.warn("devices did not stop in time; flushing north and history anyway"),
       );
       await north.close();
-      history?.close();
+      await withDeadline(history?.close() ?? Promise.resolve(), budget / 4, () =>
+        logger!.warn("history did not close in time"),
+      );
     },
   };
 }

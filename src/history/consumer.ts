@@ -1,12 +1,13 @@
 /**
- * Feeds the history store from the reading bus. The store writes synchronously, so the consumer's
- * bounded queue is what absorbs a slow disk: when it is full the oldest queued readings are dropped,
- * and the drops show in `bus.consumers()` under the name `history`.
+ * Feeds the history store from the reading bus. With the store in its worker thread, `append`
+ * returns a promise the bus awaits before it hands over the next batch: one append is in flight at
+ * a time, and the consumer's bounded queue is what absorbs a slow disk. When it is full the oldest
+ * queued readings are dropped, and the drops show in `bus.consumers()` under the name `history`.
  */
 import type { Logger } from "pino";
 import type { ReadingBus } from "../core/types.js";
+import type { Reading } from "../schema/reading.js";
 import type { PointRetention } from "./retention.js";
-import type { HistoryStore } from "./store.js";
 
 /** Options of {@link attachHistory}. */
 export interface AttachHistoryOptions {
@@ -21,10 +22,15 @@ export interface AttachHistoryOptions {
 /** The bus consumer name, as `bus.consumers()` shows it. */
 export const HISTORY_CONSUMER = "history";
 
+/** What the consumer writes to: the store itself, or its worker's client (async). Never throws or rejects. */
+export interface HistoryAppender {
+  append(readings: readonly Reading[]): number | Promise<number>;
+}
+
 /** Subscribes `store` to `bus`. `close()` unsubscribes (queued readings are discarded); it does not close the store. */
 export function attachHistory(
   bus: ReadingBus,
-  store: Pick<HistoryStore, "append">,
+  store: HistoryAppender,
   options: AttachHistoryOptions,
   log: Logger,
 ): { close(): void } {
@@ -35,7 +41,10 @@ export function attachHistory(
     overflow: "drop-oldest",
     maxBatch: options.maxBatch ?? 1_000,
     handle(batch) {
-      store.append(batch.filter((r) => pointRetention(r.device, r.point) !== 0));
+      const kept = batch.filter((r) => pointRetention(r.device, r.point) !== 0);
+      if (kept.length === 0) return;
+      const done = store.append(kept);
+      if (typeof done !== "number") return done.then(() => undefined);
     },
   });
   log.debug({ capacity: consumer.stats().capacity }, "history attached to the bus");

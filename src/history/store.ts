@@ -2,14 +2,16 @@
  * The history store: recent readings in an embedded SQLite file. Writes come in batches from the
  * bus consumer (one transaction each); reads are range queries of one point, raw or downsampled.
  * better-sqlite3 is synchronous, which suits both: a 1,000-reading transaction takes a few ms, and
- * no write can interleave with another.
+ * no write can interleave with another. The service runs it in a worker thread (store-worker.ts,
+ * driven by client.ts), never on the main event loop; tests and benchmarks may use it directly.
  */
 import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Logger } from "pino";
-import { QUALITIES, type Quality, type Reading } from "../schema/reading.js";
+import type { QUALITIES, Quality, Reading } from "../schema/reading.js";
 import type { ResolvedHistoryConfig } from "./config.js";
+import { Failures } from "./failures.js";
 import {
   type PointRetention,
   releaseFreePages,
@@ -25,7 +27,7 @@ import {
   type SampleRow,
   type Statements,
 } from "./sql.js";
-import type { HistoryQuery, HistoryReader, HistoryResult, HistorySample, HistoryStats } from "./types.js";
+import type { HistoryQuery, HistoryResult, HistorySample, HistoryStats } from "./types.js";
 
 /** Options of {@link HistoryStore.open}. */
 export interface HistoryStoreOptions {
@@ -41,23 +43,24 @@ export interface HistoryStoreOptions {
   now?: () => number;
 }
 
-/** The store options of a resolved `history:` config block. */
+/** The store options of a resolved `history:` config block (plain data: they go to the worker). */
 export function historyStoreOptions(
   config: ResolvedHistoryConfig,
-  pointRetention?: PointRetention,
-): HistoryStoreOptions {
+): Pick<HistoryStoreOptions, "retentionMs" | "maxSizeMb" | "sweepIntervalMs"> {
   return {
     retentionMs: config.retentionMs,
     maxSizeMb: config.maxSizeMb,
     sweepIntervalMs: config.sweepIntervalMs,
-    ...(pointRetention ? { pointRetention } : {}),
   };
 }
 
 const DEFAULT_LIMIT = 1_000;
-/** Failures are logged at most this often; the rest are counted. */
-const ERROR_LOG_INTERVAL_MS = 10_000;
-const QUALITY_CODES = new Map<string, number>(QUALITIES.map((q, i) => [q, i]));
+/**
+ * Qualities by their stored code: QUALITIES' order, checked by its type. A value import of
+ * QUALITIES would load TypeBox (the Reading schema) into the store's worker thread for three words.
+ */
+const STORED_QUALITIES: typeof QUALITIES = ["good", "uncertain", "bad"];
+const QUALITY_CODES = new Map<string, number>(STORED_QUALITIES.map((q, i) => [q, i]));
 const key = (device: string, point: string) => `${device}\u0000${point}`;
 
 function encodeValue(value: Reading["value"]): [num: number | null, json: string | null] {
@@ -70,7 +73,7 @@ function decodeSample(row: SampleRow): HistorySample {
   const sample: HistorySample = {
     ts: new Date(row.ts).toISOString(),
     value,
-    quality: (QUALITIES[row.quality] ?? "bad") as Quality,
+    quality: (STORED_QUALITIES[row.quality] ?? "bad") as Quality,
   };
   if (row.status !== null) sample.status = row.status;
   return sample;
@@ -85,7 +88,7 @@ const decodeBucket = (row: BucketRow) => ({
 });
 
 /** Recent readings in a SQLite file, with retention by age and size. */
-export class HistoryStore implements HistoryReader {
+export class HistoryStore {
   private readonly statements: Statements;
   private readonly series = new Map<string, { id: number; device: string; point: string }>();
   private readonly writeBatch: (readings: readonly Reading[]) => void;
@@ -95,11 +98,9 @@ export class HistoryStore implements HistoryReader {
   private sweeping: Promise<SweepResult> | undefined;
   private rows: number;
   private appended = 0;
-  private errors = 0;
+  private readonly failures: Failures;
   private deletedByAge = 0;
   private deletedBySize = 0;
-  private lastErrorLog = Number.NEGATIVE_INFINITY;
-  private suppressedErrors = 0;
 
   private constructor(
     private readonly db: Database.Database,
@@ -108,6 +109,7 @@ export class HistoryStore implements HistoryReader {
     private readonly log: Logger,
   ) {
     this.now = options.now ?? Date.now;
+    this.failures = new Failures(log);
     this.statements = prepareStatements(db);
     this.loadSeries();
     this.rows = this.statements.count.get()?.n ?? 0;
@@ -156,7 +158,7 @@ export class HistoryStore implements HistoryReader {
       // The transaction rolled back, possibly with series rows the cache already holds.
       this.series.clear();
       this.safely(() => this.loadSeries());
-      this.failed("append", error, { readings: readings.length });
+      this.failures.failed("append", error, { readings: readings.length });
       return 0;
     }
     this.rows += readings.length;
@@ -226,7 +228,7 @@ export class HistoryStore implements HistoryReader {
       this.deletedBySize += result.bySize;
       if (!this.closed && result.byAge + result.bySize > 0) releaseFreePages(this.db);
     } catch (error) {
-      if (!this.closed) this.failed("sweep", error, {});
+      if (!this.closed) this.failures.failed("sweep", error);
       // Partial deletes are committed; recount rather than guess.
       this.safely(() => {
         this.rows = this.statements.count.get()?.n ?? 0;
@@ -247,7 +249,7 @@ export class HistoryStore implements HistoryReader {
       fileBytes: this.file === ":memory:" ? bytes.file : this.fileSize(),
       oldest: oldest === null ? null : new Date(oldest).toISOString(),
       appended: this.appended,
-      errors: this.errors,
+      errors: this.failures.count,
       deletedByAge: this.deletedByAge,
       deletedBySize: this.deletedBySize,
     };
@@ -287,17 +289,5 @@ export class HistoryStore implements HistoryReader {
     } catch {
       // Already failing; the original error is the one reported.
     }
-  }
-
-  private failed(what: string, error: unknown, context: Record<string, unknown>): void {
-    this.errors++;
-    const now = Date.now();
-    if (now - this.lastErrorLog < ERROR_LOG_INTERVAL_MS) {
-      this.suppressedErrors++;
-      return;
-    }
-    this.log.warn({ err: error, ...context, suppressed: this.suppressedErrors }, `history ${what} failed`);
-    this.lastErrorLog = now;
-    this.suppressedErrors = 0;
   }
 }

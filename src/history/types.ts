@@ -40,8 +40,11 @@ export type HistoryResult =
 
 /** The read side of the history store, all the HTTP route needs. */
 export interface HistoryReader {
-  /** Samples or buckets of one point in `ts` order; unknown points have none. */
-  query(device: string, point: string, query: HistoryQuery): HistoryResult;
+  /**
+   * Samples or buckets of one point in `ts` order; unknown points have none. Asynchronous: the
+   * store answers from its worker thread; rejects with `HistoryUnavailable` while that is down.
+   */
+  query(device: string, point: string, query: HistoryQuery): Promise<HistoryResult>;
 }
 
 /** Counters and size of the store. */

@@ -1,10 +1,10 @@
 import swagger from "@fastify/swagger";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyInstance } from "fastify";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { testGateway } from "../../test/helpers/gateway-view.js";
-import { historyDir, openStore, historyReading as r } from "../../test/helpers/history.js";
-import type { HistoryStore } from "../history/store.js";
+import { historyDir, openHistoryClient, historyReading as r } from "../../test/helpers/history.js";
+import type { HistoryClient } from "../history/client.js";
 import { type ERROR_CODES, type ErrorResponse, registerErrorHandling } from "./errors.js";
 import { historyRoutes, parseBucket } from "./routes/history.js";
 
@@ -12,13 +12,13 @@ const T0 = Date.parse("2026-03-01T12:00:00.000Z");
 const iso = (ms: number) => new Date(ms).toISOString();
 const BASE = "/api/v1/devices/press-1/points/temp/history";
 let dir: ReturnType<typeof historyDir>;
-let store: HistoryStore;
+let store: HistoryClient;
 let app: FastifyInstance;
 const routeConfigs = new Map<string, unknown>();
 
 beforeEach(async () => {
   dir = historyDir();
-  store = openStore(dir.file());
+  store = await openHistoryClient(dir.file());
   // As buildApp builds it: unknown query keys are a 400.
   app = Fastify({
     ajv: { customOptions: { removeAdditional: false } },
@@ -30,7 +30,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await app.close();
-  store.close();
+  await store.close();
   dir.cleanup();
 });
 
@@ -50,7 +50,7 @@ const range = (from: number, to: number) => `from=${iso(from)}&to=${iso(to)}`;
 
 describe("GET …/points/:point/history", () => {
   it("returns the raw samples of the range, oldest first", async () => {
-    store.append([
+    await store.append([
       r("press-1", "temp", T0 + 2_000, 22.5, { quality: "uncertain", status: "Clamped" }),
       r("press-1", "temp", T0, 20),
       r("press-1", "temp", T0 + 60_000, 99), // after `to`
@@ -72,7 +72,7 @@ describe("GET …/points/:point/history", () => {
 
   it("defaults to the last hour up to now", async () => {
     const now = Date.now();
-    store.append([r("press-1", "temp", now - 2 * 3_600_000, 1), r("press-1", "temp", now - 60_000, 2)]);
+    await store.append([r("press-1", "temp", now - 2 * 3_600_000, 1), r("press-1", "temp", now - 60_000, 2)]);
     const body = await get<{ samples: { value: number }[]; from: string; to: string }>(BASE);
     expect(body.samples.map((s) => s.value)).toEqual([2]);
     expect(Date.parse(body.to) - Date.parse(body.from)).toBe(3_600_000);
@@ -83,7 +83,7 @@ describe("GET …/points/:point/history", () => {
   });
 
   it("applies limit and says when it cut the result", async () => {
-    store.append(Array.from({ length: 5 }, (_, i) => r("press-1", "temp", T0 + i, i)));
+    await store.append(Array.from({ length: 5 }, (_, i) => r("press-1", "temp", T0 + i, i)));
     const body = await get<{ samples: { value: number }[]; truncated: boolean }>(
       `${BASE}?${range(T0, T0 + 10)}&limit=3`,
     );
@@ -92,7 +92,7 @@ describe("GET …/points/:point/history", () => {
   });
 
   it("downsamples with `bucket`", async () => {
-    store.append([
+    await store.append([
       r("press-1", "temp", T0, 1),
       r("press-1", "temp", T0 + 59_999, 3),
       r("press-1", "temp", T0 + 60_000, 10),
@@ -149,6 +149,19 @@ describe("GET …/points/:point/history", () => {
     await expectError(`${BASE}?step=1m`, 400, "TB_ERR_BAD_REQUEST", "querystring/step");
     // Equal ends are a valid (one-instant) range.
     await get(`${BASE}?${range(T0, T0)}`);
+  });
+
+  it("answers the coded error while the store's worker is down, and serves again once it restarted", async () => {
+    await store.append([r("press-1", "temp", T0, 20)]);
+    await store.kill();
+    const down = await get<ErrorResponse>(`${BASE}?${range(T0, T0)}`, 500);
+    expect(down.error.code).toBe("TB_ERR_INTERNAL");
+    expect(down.error.details).toEqual([
+      { field: "history", message: expect.stringMatching(/history store is not running/) },
+    ]);
+    await vi.waitFor(() => expect(store.running).toBe(true), { timeout: 10_000 });
+    const body = await get<{ samples: { value: number }[] }>(`${BASE}?${range(T0, T0)}`);
+    expect(body.samples.map((s) => s.value)).toEqual([20]);
   });
 
   it("is a viewer route, and documented in OpenAPI", async () => {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino, { type Logger } from "pino";
+import { HistoryClient, type HistoryClientOptions } from "../../src/history/client.js";
 import { HistoryStore, type HistoryStoreOptions } from "../../src/history/store.js";
 import type { Reading } from "../../src/schema/reading.js";
 
@@ -56,4 +57,18 @@ export function testStoreOptions(overrides: Partial<HistoryStoreOptions> = {}): 
 /** Opens a store with a silent log. */
 export function openStore(file: string, overrides: Partial<HistoryStoreOptions> = {}, log?: Logger) {
   return HistoryStore.open(file, testStoreOptions(overrides), log ?? pino({ level: "silent" }));
+}
+
+/** Opens a store in its worker thread (as the service runs it) with a silent log and no timer. */
+export function openHistoryClient(
+  file: string,
+  options: Partial<HistoryClientOptions> = {},
+  log?: Logger,
+): Promise<HistoryClient> {
+  const { retentionMs, maxSizeMb, sweepIntervalMs } = testStoreOptions();
+  return HistoryClient.open(
+    file,
+    { store: { retentionMs, maxSizeMb, sweepIntervalMs }, restartMs: 50, ...options },
+    log ?? pino({ level: "silent" }),
+  );
 }

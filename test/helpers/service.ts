@@ -77,7 +77,7 @@ export async function apiFixture(
     config: { masked: () => ({}), reload: async () => ({ ok: true }), edit: async () => ({ ok: true }) },
     registry: new AdapterRegistry(),
     north: { status: () => [] },
-    history: { query: () => ({ kind: "samples", samples: [], truncated: false }) },
+    history: { query: async () => ({ kind: "samples", samples: [], truncated: false }) },
     metrics: gateway.metrics.registry,
     docs: true,
     ...more,

@@ -5,6 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type from "typebox";
 import type { GatewayView } from "../../core/types.js";
+import { HistoryUnavailable } from "../../history/client.js";
 import type { HistoryReader } from "../../history/types.js";
 import { QUALITIES, ReadingSchema } from "../../schema/reading.js";
 import { errorResponses, fail } from "../errors.js";
@@ -107,7 +108,8 @@ export interface HistoryRoutesOptions {
 
 /**
  * `GET /devices/:device/points/:point/history` (viewer). Ranges are inclusive at both ends; without
- * `from`/`to` the last hour up to now is served. Register under `/api/v1`.
+ * `from`/`to` the last hour up to now is served. While the store's worker thread is down the route
+ * answers 500 TB_ERR_INTERNAL with a `history` detail saying so. Register under `/api/v1`.
  */
 export const historyRoutes: FastifyPluginAsyncTypebox<HistoryRoutesOptions> = async (
   app,
@@ -144,12 +146,19 @@ export const historyRoutes: FastifyPluginAsyncTypebox<HistoryRoutesOptions> = as
       if (from > to)
         fail("TB_ERR_BAD_REQUEST", [{ field: "querystring/from", message: "must not be after `to`" }]);
       const bucketMs = q.bucket === undefined ? undefined : parseBucket(q.bucket);
-      const result = history.query(device, point, {
-        from,
-        to,
-        limit: q.limit ?? 1_000,
-        ...(bucketMs === undefined ? {} : { bucketMs }),
-      });
+      const result = await history
+        .query(device, point, {
+          from,
+          to,
+          limit: q.limit ?? 1_000,
+          ...(bucketMs === undefined ? {} : { bucketMs }),
+        })
+        .catch((error: unknown) => {
+          // The store's worker is down (it is restarted): say so, instead of a bare internal error.
+          if (error instanceof HistoryUnavailable)
+            fail("TB_ERR_INTERNAL", [{ field: "history", message: error.message }]);
+          throw error;
+        });
       const range = { device, point, from: new Date(from).toISOString(), to: new Date(to).toISOString() };
       return result.kind === "buckets"
         ? { ...range, bucketMs, truncated: result.truncated, buckets: result.buckets }
