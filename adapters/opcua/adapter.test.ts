@@ -1,7 +1,7 @@
 import { DataValue } from "node-opcua-data-value";
 import { StatusCodes } from "node-opcua-status-code";
 import { DataType, Variant } from "node-opcua-variant";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createTestContext, type FakeClock } from "../../src/sdk/testing.js";
 import { createOpcua } from "./adapter.js";
 import type {
@@ -115,11 +115,28 @@ function setup(
   return { ...f, tc, clock: tc.clock as FakeClock, adapter: createOpcua(tc.ctx, f.factory) };
 }
 
-/** Waits (50 ms steps, 3 s at most) until `check` holds; the adapter's watchdog ticks on real time. */
+/**
+ * Two clocks, both the test's: `ctx.clock` (a FakeClock, moved by hand) is what the watchdog
+ * measures silence with; the fake timers run the watchdog's ticks (every 100 ms here), the
+ * reconnect backoff and the adapter's timeouts, and `performance.now()` follows them.
+ */
+beforeEach(() => {
+  vi.useFakeTimers({
+    toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "performance"],
+  });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Watchdog period with publishingIntervalMs 100: max(100, min(100, 1000)). */
+const TICK = 100;
+
+/** Moves the fake timers 1 ms at a time until `check` holds (3 s of fake time at most). */
 async function until(check: () => boolean, what: string) {
-  for (let i = 0; i < 60; i++) {
+  for (let i = 0; i < 3000; i++) {
     if (check()) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.advanceTimersByTimeAsync(1);
   }
   throw new Error(`timed out waiting for ${what}`);
 }
@@ -161,7 +178,7 @@ describe("opcua adapter over a fake client", () => {
     const attempts = s.connects.slice(1);
     expect(attempts).toHaveLength(5);
     const gaps = [attempts[0]! - lostAt, ...attempts.slice(1).map((t, i) => t - attempts[i]!)];
-    for (const [i, step] of [20, 40, 40, 40, 40].entries()) expect(gaps[i]).toBeGreaterThanOrEqual(step - 1);
+    expect(gaps).toEqual([20, 40, 40, 40, 40]);
     expect(s.tc.states).toEqual([
       { state: "disconnected", reason: "connection lost" },
       { state: "disconnected", reason: "reconnect failed: connect ECONNREFUSED" },
@@ -178,17 +195,24 @@ describe("opcua adapter over a fake client", () => {
     const s = setup(points, () => {}, { minMs: 60_000, maxMs: 60_000 });
     await s.adapter.start();
     s.events().lost("connection lost");
-    const t = performance.now();
-    await s.adapter.stop();
-    expect(performance.now() - t).toBeLessThan(100);
+    let stopped = false;
+    void s.adapter.stop().then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(0); // no time passes: the 60 s pause is not waited for
+    expect(stopped).toBe(true);
+    expect(vi.getTimerCount()).toBe(0); // the reconnection's pause ended with it
+    await vi.advanceTimersByTimeAsync(120_000); // two backoff steps later, still no attempt
     expect(s.connects).toHaveLength(1);
   });
 
   it("recreates a subscription silent past its keep-alive, and counts it", async () => {
     const s = setup();
     await s.adapter.start();
-    s.clock.advance(301); // past watchdogFactor (3) × keep-alive (100 ms)
-    await until(() => (s.tc.metrics.counters.get("opcua_subscriptions_recreated") ?? 0) >= 2, "recreation");
+    s.clock.advance(300); // watchdogFactor (3) × keep-alive (100 ms): not past it yet
+    await vi.advanceTimersByTimeAsync(TICK);
+    expect(s.tc.metrics.counters.get("opcua_subscriptions_recreated")).toBe(0);
+    s.clock.advance(1); // past it: the next tick recreates both
+    await vi.advanceTimersByTimeAsync(TICK);
+    expect(s.tc.metrics.counters.get("opcua_subscriptions_recreated")).toBe(2);
     expect(s.closed.slice(0, 2).sort()).toEqual([1, 2]);
     expect(s.subscribed).toHaveLength(4);
     await s.adapter.stop();
@@ -253,10 +277,10 @@ describe("opcua adapter over a fake client", () => {
     const s = setup(points.slice(0, 2));
     await s.adapter.start();
     s.clock.advance(140); // inside the window: keep-alive 100 ms + max(10, 50) ms of slack
-    await new Promise((r) => setTimeout(r, 250)); // two watchdog ticks that must not mark anything
+    await vi.advanceTimersByTimeAsync(2 * TICK); // two watchdog ticks that must not mark anything
     expect(s.tc.stale).toEqual([]);
     s.clock.advance(20);
-    await until(() => s.tc.stale.length > 0, "markStale");
+    await vi.advanceTimersByTimeAsync(TICK); // the next tick marks them
     expect(s.tc.stale).toEqual([["a", "b"]]);
     expect(s.tc.metrics.counters.get("opcua_subscriptions_recreated")).toBe(0);
     s.listeners[0]!.alive();
@@ -284,8 +308,9 @@ describe("opcua adapter over a fake client", () => {
     const s = setup(points.slice(0, 2));
     await s.adapter.start();
     await s.adapter.stop();
+    expect(vi.getTimerCount()).toBe(0); // no watchdog (nor any other timer) left behind
     s.clock.advance(10_000);
-    await new Promise((r) => setTimeout(r, 250));
+    await vi.advanceTimersByTimeAsync(10 * TICK);
     expect(s.tc.stale).toEqual([]);
     expect(s.subscribed).toHaveLength(1);
   });
