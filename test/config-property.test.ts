@@ -32,6 +32,7 @@ import { AdapterRegistry } from "../src/core/registry.js";
 import type { DeviceInfo } from "../src/core/types.js";
 import { POINT_TYPES } from "../src/schema/reading.js";
 import { deviceSchemaFor } from "../src/sdk/point.js";
+import { until as waitUntil } from "./helpers/until.js";
 import { type Overrides, schemaArbitrary, smallString } from "./schema-arbitrary.js";
 
 /** Runs per adapter: bounded so the whole file stays well under 30 s (OPC UA connects cost the most). */
@@ -325,14 +326,12 @@ function devicesArbitrary(type: string): fc.Arbitrary<unknown[]> {
 }
 
 /** Waits for `condition` with a deadline (polling on short timers; never a fixed sleep). */
-async function until(condition: () => boolean, deadlineMs: number): Promise<boolean> {
-  const end = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return true;
-}
+/** True once `condition` holds, false when it did not within `deadlineMs`. */
+const until = (condition: () => boolean, deadlineMs: number): Promise<boolean> =>
+  waitUntil("", condition, deadlineMs, undefined, 5).then(
+    () => true,
+    () => false,
+  );
 
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
   let timer: NodeJS.Timeout | undefined;

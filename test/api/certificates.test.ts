@@ -14,6 +14,7 @@ import { Gateway } from "../../src/core/gateway.js";
 import { AdapterRegistry } from "../../src/core/registry.js";
 import { buildApp } from "../../src/http/app.js";
 import { TokenStore } from "../../src/http/auth/tokens.js";
+import { until } from "../helpers/until.js";
 import { type OpcuaPeer, startOpcuaPeer } from "../peers/opcua-server.js";
 
 let peer: OpcuaPeer;
@@ -61,23 +62,18 @@ afterAll(async () => {
 });
 
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
-async function until<T>(what: string, get: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("/api/v1/opcua/certificates", () => {
   it("lists the rejected server certificate; trusting it lets the device connect", async () => {
-    const rejected = await until("a rejected certificate", async () => {
-      const res = await app.inject({ url: "/api/v1/opcua/certificates", headers: as(admin) });
-      const body = res.json() as { rejected: { thumbprint: string }[] };
-      return body.rejected?.length ? body.rejected : undefined;
-    });
+    const rejected = await until(
+      "a rejected certificate",
+      async () => {
+        const res = await app.inject({ url: "/api/v1/opcua/certificates", headers: as(admin) });
+        const body = res.json() as { rejected: { thumbprint: string }[] };
+        return body.rejected?.length ? body.rejected : undefined;
+      },
+      20_000,
+    );
     expect(gateway.device("plc")!.state).toBe("disconnected");
     const thumbprint = rejected[0]!.thumbprint;
     expect(
@@ -95,8 +91,10 @@ describe("/api/v1/opcua/certificates", () => {
       headers: as(admin),
     });
     expect(trusted.statusCode, trusted.body).toBe(200);
-    await until("the device connected", async () =>
-      gateway.device("plc")!.state === "connected" ? true : undefined,
+    await until(
+      "the device connected",
+      async () => (gateway.device("plc")!.state === "connected" ? true : undefined),
+      20_000,
     );
     const lists = (await app.inject({ url: "/api/v1/opcua/certificates", headers: as(admin) })).json();
     expect(lists.trusted.map((c: { thumbprint: string }) => c.thumbprint)).toEqual([thumbprint]);

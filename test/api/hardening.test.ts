@@ -14,6 +14,7 @@ import { TokenStore } from "../../src/http/auth/tokens.js";
 import { ERROR_CODES } from "../../src/http/errors.js";
 import { startService } from "../../src/service.js";
 import { type ApiFixture, apiFixture, pressDevice } from "../helpers/service.js";
+import { until } from "../helpers/until.js";
 
 const fixtures: ApiFixture[] = [];
 const cleanups: (() => void)[] = [];
@@ -34,13 +35,6 @@ async function listening(f: ApiFixture): Promise<number> {
 }
 
 /** Waits for `check` to hold, polling; fails after `ms`. */
-async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Asserts the documented error body and returns its code. */
 function coded(status: number, text: string): string {

@@ -3,18 +3,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiFixture, apiFixture, pressDevice } from "../helpers/service.js";
+import { until } from "../helpers/until.js";
 
 let f: ApiFixture;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, get: () => T | undefined, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 beforeAll(async () => {
   // `offline` is in a permanent outage: it never connects.

@@ -6,7 +6,6 @@
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import modbusAdapter from "../../adapters/modbus/index.js";
@@ -19,6 +18,7 @@ import { Gateway } from "../../src/core/gateway.js";
 import { AdapterRegistry } from "../../src/core/registry.js";
 import type { Reading } from "../../src/schema/reading.js";
 import { adapterConformance } from "../../src/sdk/conformance.js";
+import { until } from "../helpers/until.js";
 import { type ModbusPeer, startInProcessModbus } from "../peers/pymodbus.js";
 
 const registry = () => {
@@ -118,14 +118,6 @@ function gateway(devices: DeviceSpec[]) {
   gw.bus.subscribe({ name: "t", handle: (b) => void seen.push(...b) });
   gw.start();
   return { gw, seen };
-}
-
-async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 describe("through the gateway", () => {

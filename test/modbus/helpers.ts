@@ -43,22 +43,4 @@ export function modbus(
   return { ...tc, adapter, point, all, readAll };
 }
 
-/**
- * Waits until `check` holds, polling every 20 ms; throws naming `what` (and `detail()`, to show
- * what was seen instead) once `ms` have passed. A deadline, not a sleep.
- */
-export async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  ms = 5_000,
-  detail?: () => unknown,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) {
-      const seen = detail ? `: ${JSON.stringify(await detail())}` : "";
-      throw new Error(`timed out after ${ms} ms waiting for ${what}${seen}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { until } from "../helpers/until.js";

@@ -1,28 +1,17 @@
 /** Shared bits of the MQTT integration tests: bounded waits, mosquitto_pub, adapter instances. */
 import { execFile } from "node:child_process";
-import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import mqtt from "mqtt";
 import { createMqtt } from "../../adapters/mqtt/adapter.js";
 import mqttAdapter from "../../adapters/mqtt/index.js";
 import { createTestContext } from "../../src/sdk/testing.js";
+import { until as waitUntil } from "../helpers/until.js";
 
 const run = promisify(execFile);
 
 /** Waits until `check` returns a truthy value; bounded by `timeoutMs`. */
-export async function until<T>(
-  check: () => T | undefined | false,
-  what: string,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 1_000 && Date.now() < deadline; i++) {
-    const v = check();
-    if (v) return v;
-    await sleep(20);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
+export const until = <T>(check: () => T | undefined | false, what: string, timeoutMs = 5_000): Promise<T> =>
+  waitUntil(what, check, timeoutMs);
 
 /** Publishes with mosquitto_pub, a client nobody here wrote. */
 export async function mosquittoPub(
