@@ -43,7 +43,7 @@ describe("PUT /api/v1/devices/:device/points/:point/value", () => {
         ? true
         : undefined,
     );
-    const [entry] = f.audit.read(1);
+    const [entry] = await f.audit.read(1);
     expect(entry).toMatchObject({
       token: "olga",
       device: "press-1",
@@ -67,7 +67,12 @@ describe("PUT /api/v1/devices/:device/points/:point/value", () => {
     const res = await put("press-1", "raw", 12.34, f.tokens.operator);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ device: "press-1", point: "raw", value: 12.3, requested: 12.34 });
-    expect(f.audit.read(1)[0]).toMatchObject({ point: "raw", newValue: 12.34, written: 12.3, outcome: "ok" });
+    expect((await f.audit.read(1))[0]).toMatchObject({
+      point: "raw",
+      newValue: 12.34,
+      written: 12.3,
+      outcome: "ok",
+    });
     await until("raw reads 12.3", () =>
       f.gateway.bus.latest({ devices: ["press-1"], points: ["raw"] })[0]?.value === 12.3 ? true : undefined,
     );
@@ -83,7 +88,11 @@ describe("PUT /api/v1/devices/:device/points/:point/value", () => {
         code: "TB_ERR_INVALID_VALUE",
         details: [{ message: "value must not be null" }],
       });
-      expect(f.audit.read(1)[0]).toMatchObject({ point, outcome: "refused", code: "TB_ERR_INVALID_VALUE" });
+      expect((await f.audit.read(1))[0]).toMatchObject({
+        point,
+        outcome: "refused",
+        code: "TB_ERR_INVALID_VALUE",
+      });
     }
   });
 
@@ -117,7 +126,7 @@ describe("PUT /api/v1/devices/:device/points/:point/value", () => {
     });
     const wrongType = await put("press-1", "setpoint", "hot", f.tokens.operator);
     expect(wrongType.statusCode).toBe(422);
-    const entries = f.audit.read(3);
+    const entries = await f.audit.read(3);
     expect(entries.map((e) => [e.point, e.outcome, e.code])).toEqual([
       ["setpoint", "refused", "TB_ERR_INVALID_VALUE"],
       ["setpoint", "refused", "TB_ERR_INVALID_VALUE"],
@@ -131,7 +140,7 @@ describe("PUT /api/v1/devices/:device/points/:point/value", () => {
     expect(res.statusCode).toBe(503);
     expect(res.json().error.code).toBe("TB_ERR_DEVICE_NOT_CONNECTED");
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(f.audit.read(1)[0]).toMatchObject({
+    expect((await f.audit.read(1))[0]).toMatchObject({
       device: "offline",
       outcome: "refused",
       code: "TB_ERR_DEVICE_NOT_CONNECTED",
@@ -139,12 +148,12 @@ describe("PUT /api/v1/devices/:device/points/:point/value", () => {
   });
 
   it("an idempotency key replays the first answer without writing again; reused with another body it is a 409", async () => {
-    const before = f.audit.read(10_000).length;
+    const before = (await f.audit.read(10_000)).length;
     const first = await put("press-1", "setpoint", 99, f.tokens.operator, "k-1");
     const again = await put("press-1", "setpoint", 99, f.tokens.operator, "k-1");
     expect(again.statusCode).toBe(200);
     expect(again.json()).toEqual(first.json());
-    expect(f.audit.read(10_000).length).toBe(before + 1);
+    expect((await f.audit.read(10_000)).length).toBe(before + 1);
     const other = await put("press-1", "setpoint", 98, f.tokens.operator, "k-1");
     expect(other.statusCode).toBe(409);
     expect(other.json().error.code).toBe("TB_ERR_IDEMPOTENCY_CONFLICT");
@@ -153,30 +162,30 @@ describe("PUT /api/v1/devices/:device/points/:point/value", () => {
   // Issue 17, item 7: keys were shared across tokens, stored only after the device answered, and
   // neither a 409 nor a 403 attempt left an entry.
   it("idempotency keys are the token's own: another token's same key is a write of its own", async () => {
-    const before = f.audit.read(10_000).length;
+    const before = (await f.audit.read(10_000)).length;
     const a = await put("press-1", "setpoint", 97, f.tokens.operator, "shared-key");
     const b = await put("press-1", "setpoint", 97, f.tokens.admin, "shared-key");
     expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
-    const entries = f.audit.read(2);
+    const entries = await f.audit.read(2);
     expect(entries.map((e) => e.token).sort()).toEqual(["ada", "olga"]);
-    expect(f.audit.read(10_000).length).toBe(before + 2);
+    expect((await f.audit.read(10_000)).length).toBe(before + 2);
   });
 
   it("concurrent duplicates with one key write once and get the same answer", async () => {
-    const before = f.audit.read(10_000).length;
+    const before = (await f.audit.read(10_000)).length;
     const answers = await Promise.all(
       [1, 2, 3].map(() => put("press-1", "setpoint", 96, f.tokens.operator, "dup")),
     );
     expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200]);
     expect(new Set(answers.map((r) => r.body)).size).toBe(1);
-    expect(f.audit.read(10_000).length).toBe(before + 1);
+    expect((await f.audit.read(10_000)).length).toBe(before + 1);
   });
 
   it("a 409 idempotency conflict and a 403 write attempt are on the audit log", async () => {
     await put("press-1", "setpoint", 95, f.tokens.operator, "k-audit");
     const conflict = await put("press-1", "setpoint", 94, f.tokens.operator, "k-audit");
     expect(conflict.statusCode).toBe(409);
-    expect(f.audit.read(1)[0]).toMatchObject({
+    expect((await f.audit.read(1))[0]).toMatchObject({
       token: "olga",
       newValue: 94,
       outcome: "refused",
@@ -184,7 +193,7 @@ describe("PUT /api/v1/devices/:device/points/:point/value", () => {
     });
     const forbidden = await put("press-1", "setpoint", 93, f.tokens.viewer);
     expect(forbidden.statusCode).toBe(403);
-    expect(f.audit.read(1)[0]).toMatchObject({
+    expect((await f.audit.read(1))[0]).toMatchObject({
       token: "vic",
       device: "press-1",
       point: "setpoint",

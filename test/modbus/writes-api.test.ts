@@ -95,7 +95,7 @@ describe.skipIf(!!missing)(
           details: [{ message: expect.stringMatching(message) }],
         });
       }
-      expect(f.audit.read(refused.length).map((e) => [e.point, e.outcome, e.code])).toEqual(
+      expect((await f.audit.read(refused.length)).map((e) => [e.point, e.outcome, e.code])).toEqual(
         refused.map(([point]) => [point, "refused", "TB_ERR_INVALID_VALUE"]).reverse(),
       );
       // Two more polls (report by exception publishes only changes): the device still holds the
@@ -110,7 +110,7 @@ describe.skipIf(!!missing)(
       const res = await put("scaled", 12.34);
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json()).toMatchObject({ value: 12.3, requested: 12.34 });
-      expect(f.audit.read(1)[0]).toMatchObject({
+      expect((await f.audit.read(1))[0]).toMatchObject({
         point: "scaled",
         newValue: 12.34,
         written: 12.3,
@@ -131,7 +131,7 @@ describe.skipIf(!!missing)(
       const res = await put("bit3", true);
       expect(res.statusCode, res.body).toBe(200);
       await reads("word", 0b1000_0000_0000_1001);
-      expect(f.audit.read(1)[0]).toMatchObject({ point: "bit3", outcome: "ok" });
+      expect((await f.audit.read(1))[0]).toMatchObject({ point: "bit3", outcome: "ok" });
     });
 
     it("a write to a unit that stopped answering is refused at once with 503, and audited", async () => {
@@ -144,7 +144,7 @@ describe.skipIf(!!missing)(
         code: "TB_ERR_DEVICE_NOT_CONNECTED",
         details: [{ message: expect.stringMatching(/unit 9 is not answering .*next probe in \d+ ms/) }],
       });
-      expect(f.audit.read(1)[0]).toMatchObject({
+      expect((await f.audit.read(1))[0]).toMatchObject({
         point: "dead",
         outcome: "refused",
         code: "TB_ERR_DEVICE_NOT_CONNECTED",

@@ -89,7 +89,7 @@ export const writeRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView; audi
         const who = request.principal;
         if (reply.statusCode === 403 && who) {
           const { device, point } = request.params as { device: string; point: string };
-          audit.append({
+          await audit.append({
             at: new Date().toISOString(),
             token: who.name,
             device,
@@ -148,7 +148,7 @@ export const writeRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView; audi
       const seen = claims.get(scoped);
       if (seen) {
         if (seen.fingerprint === fingerprint) return seen.answer;
-        audit.append({
+        await audit.append({
           ...entry,
           at: new Date().toISOString(),
           outcome: "refused",
@@ -175,7 +175,7 @@ export const writeRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView; audi
       const differs = !sameValue(written.value, value);
       if (differs) result.requested = value;
       if (written.status) result.status = written.status;
-      audit.append({
+      await audit.append({
         ...entry,
         at: result.at,
         ...(differs ? { written: written.value } : {}),
@@ -185,11 +185,17 @@ export const writeRoutes: FastifyPluginAsyncTypebox<{ gateway: GatewayView; audi
     } catch (error) {
       const at = new Date().toISOString();
       if (error instanceof RequestRefused) {
-        audit.append({ ...entry, at, outcome: "refused", code: refusalCode(error), message: error.message });
+        await audit.append({
+          ...entry,
+          at,
+          outcome: "refused",
+          code: refusalCode(error),
+          message: error.message,
+        });
         throw error;
       }
       const message = error instanceof Error ? error.message : String(error);
-      audit.append({ ...entry, at, outcome: "failed", code: "TB_ERR_DEVICE_ERROR", message });
+      await audit.append({ ...entry, at, outcome: "failed", code: "TB_ERR_DEVICE_ERROR", message });
       return deviceFailure(error);
     }
   }
