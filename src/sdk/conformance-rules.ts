@@ -11,7 +11,8 @@ import type { Adapter, AdapterDefinition, Capability, Sample } from "./adapter.j
 import { corePointProperties, type PointConfig } from "./point.js";
 import { SDK_VERSION } from "./version.js";
 
-const TYPE_NAME = /^[a-z][a-z0-9-]*$/;
+/** Type names the core accepts, for adapters and sinks alike. */
+export const TYPE_NAME = /^[a-z][a-z0-9-]*$/;
 const CAPABILITIES: readonly Capability[] = ["read", "subscribe", "write", "browse"];
 
 /** The optional adapter methods, each promised by the capability of the same name. */

@@ -249,7 +249,8 @@ export function adapterConformance<C extends TObject, P extends TObject>(
   }
 }
 
-function fail(message: string): never {
+/** Fails a check with `message`. */
+export function fail(message: string): never {
   throw new Error(message);
 }
 
@@ -258,7 +259,8 @@ function capped(lines: readonly string[], n: number): string[] {
   return lines.length <= n ? [...lines] : [...lines.slice(0, n), `… and ${lines.length - n} more`];
 }
 
-function assertNone(problems: readonly string[]): void {
+/** Fails a check listing `problems`, when there are any. */
+export function assertNone(problems: readonly string[]): void {
   if (problems.length > 0) fail(problems.join("\n"));
 }
 
@@ -268,7 +270,7 @@ function assertQuiet(tc: TestContext<unknown, unknown>, when: string): void {
 }
 
 /** Rejects with a clear message when `promise` does not settle within `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   const timer = new AbortController();
   const timeout = sleep(ms, undefined, { signal: timer.signal }).then(() =>
     fail(`${what} did not settle within ${ms} ms`),
@@ -282,7 +284,9 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 }
 
 /** Waits for `promise` either way, reporting how it settled. */
-function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+export function settle<T>(
+  promise: Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   return promise.then(
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),

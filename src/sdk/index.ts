@@ -1,5 +1,6 @@
 /**
- * The tagbridge adapter SDK: the only module an adapter (built-in or third-party) imports from the core.
+ * The tagbridge SDK: the only module an adapter or a sink (built-in or third-party) imports from
+ * the core.
  */
 
 /** TypeBox, re-exported so an adapter package can declare its schemas with `tagbridge` as its only dependency. */
@@ -30,4 +31,15 @@ export type {
 export { defineAdapter, WriteRefused } from "./adapter.js";
 export type { CorePoint, PointConfig } from "./point.js";
 export { CorePointSchema, coreDeviceProperties, corePointProperties } from "./point.js";
+export type {
+  Sink,
+  SinkBatch,
+  SinkBatchPolicy,
+  SinkCapability,
+  SinkContext,
+  SinkDefinition,
+  SinkState,
+  SinkStateStore,
+} from "./sink.js";
+export { defineSink } from "./sink.js";
 export { SDK_VERSION } from "./version.js";
