@@ -3,9 +3,10 @@ import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { Registry } from "prom-client";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { loopbackViewer, reading, type TestGateway, testGateway } from "../../test/helpers/gateway-view.js";
+import { until } from "../../test/helpers/until.js";
 import type { Reading } from "../schema/reading.js";
 import { buildApp } from "./app.js";
 import type { StreamOptions } from "./stream-common.js";
@@ -38,16 +39,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) c();
   await app.close();
 });
-
-/** Real sockets: waits for `check` to hold, with a deadline. */
-async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  await vi.waitFor(
-    () => {
-      if (!check()) throw new Error(`timed out waiting for ${what}`);
-    },
-    { timeout: ms, interval: 5 },
-  );
-}
 
 const ids = (rs: Reading[]) => rs.map((r) => `${r.device}/${r.point}=${r.value}`);
 
