@@ -1,9 +1,12 @@
 /**
  * The in-process reading bus. `publish` is synchronous and only ever appends to bounded queues, so
  * adapters are never blocked by a consumer; each consumer drains its own queue on its own async
- * loop, so a stalled consumer delays nobody else. Overflow is decided per consumer and counted.
+ * loop, so a stalled consumer delays nobody else. Overflow is decided per consumer and counted,
+ * per consumer (its stats) and per device of the dropped reading (`drops`, a device's
+ * `droppedReadings`).
  */
 import type { Reading } from "../schema/reading.js";
+import { DropLedger } from "./drops.js";
 import { readingMatcher } from "./filter.js";
 import { Ring } from "./ring.js";
 import type { Consumer, ConsumerOptions, ConsumerStats, ReadingBus, ReadingFilter } from "./types.js";
@@ -30,6 +33,7 @@ class QueueConsumer implements Consumer {
     private readonly options: ConsumerOptions,
     private readonly onError: ConsumerErrorHook,
     private readonly onClose: (c: QueueConsumer) => void,
+    private readonly drops: DropLedger,
   ) {
     this.queue = new Ring(options.capacity ?? DEFAULT_CAPACITY);
     this.matches = readingMatcher(options.filter);
@@ -39,15 +43,26 @@ class QueueConsumer implements Consumer {
   offer(readings: readonly Reading[]): void {
     if (this.closed) return;
     const dropOldest = this.options.overflow !== "drop-newest";
+    // Drops are counted per device in runs (a batch is usually one device's): one ledger update per run.
+    let runDevice = "";
+    let run = 0;
     for (const r of readings) {
       if (this.matches && !this.matches(r)) continue;
       if (this.queue.push(r)) continue;
       this.dropped++;
+      let lost = r;
       if (dropOldest) {
-        this.queue.shift();
+        lost = this.queue.shift() ?? r;
         this.queue.push(r);
       }
+      if (lost.device !== runDevice) {
+        this.drops.add(runDevice, this.options.name, run);
+        runDevice = lost.device;
+        run = 0;
+      }
+      run++;
     }
+    this.drops.add(runDevice, this.options.name, run);
     const half = this.queue.capacity / 2;
     if (this.queue.length > half) {
       if (!this.behind && this.options.onBehind) {
@@ -146,6 +161,8 @@ class LatestValues {
 export class Bus implements ReadingBus {
   private readonly cache = new LatestValues();
   private readonly subscribers = new Set<QueueConsumer>();
+  /** Readings dropped by consumers, per device and consumer (devices add their held samples). */
+  readonly drops = new DropLedger();
 
   constructor(private readonly onError: ConsumerErrorHook = () => {}) {}
 
@@ -156,7 +173,7 @@ export class Bus implements ReadingBus {
   }
 
   subscribe(options: ConsumerOptions): Consumer {
-    const consumer = new QueueConsumer(options, this.onError, (c) => this.subscribers.delete(c));
+    const consumer = new QueueConsumer(options, this.onError, (c) => this.subscribers.delete(c), this.drops);
     this.subscribers.add(consumer);
     return consumer;
   }
@@ -170,9 +187,10 @@ export class Bus implements ReadingBus {
     return this.cache.get(device, point);
   }
 
-  /** Drops a removed device's cached values. */
+  /** Drops a removed device's cached values and its drop counts. */
   forget(device: string): void {
     this.cache.forget(device);
+    this.drops.forget(device);
   }
 
   consumers(): ConsumerStats[] {

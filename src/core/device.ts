@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { type DeviceCounters, zeroCounters } from "../schema/device-counters.js";
 import type { Reading } from "../schema/reading.js";
 import type {
   Adapter,
@@ -17,11 +18,12 @@ import { WriteRefused } from "../sdk/adapter.js";
 import { corePointProperties, DEFAULT_RECONNECT, type PointConfig } from "../sdk/point.js";
 import { ReadingBuilder } from "./builder.js";
 import { type DeviceDeps, type DeviceSpec, RequestRefused, sharedDirOf } from "./device-spec.js";
+import { HELD_CAUSE } from "./drops.js";
 import { type DeviceScope, inDevice, outsideDevices } from "./guard.js";
 import { HeldSamples } from "./held.js";
 import { OutageLog } from "./outage-log.js";
 import { Poller, type PollGroup, pollGroups } from "./poller.js";
-import type { DeviceCounters, DeviceInfo, PointInfo } from "./types.js";
+import type { DeviceInfo, PointInfo } from "./types.js";
 import { checkWrite, type WriteOutcome } from "./write.js";
 
 export { type DeviceDeps, type DeviceSpec, RequestRefused, sharedDirOf } from "./device-spec.js";
@@ -52,7 +54,8 @@ export class DeviceRunner {
   private readonly log: Logger;
   private readonly polledGroups: PollGroup<Point>[];
   private readonly pushedIds: ReadonlySet<string>;
-  private poller: Poller<Point> | undefined;
+  /** Open from start() to stop(), reading while connected: every tick is counted (see poller.ts). */
+  private readonly poller: Poller<Point> | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private reported: ReportedState | "connecting" | "stopped" | "faulted";
   private reason: string | undefined;
@@ -79,18 +82,7 @@ export class DeviceRunner {
   private readonly reconnect: { minMs: number; maxMs: number };
   /** Next retry delay; doubles on each failure, back to the minimum after a good read. */
   private backoffMs: number;
-  readonly counters: DeviceCounters = {
-    reads: 0,
-    readErrors: 0,
-    overruns: 0,
-    samples: 0,
-    badSamples: 0,
-    readings: 0,
-    reconnects: 0,
-    staleMarks: 0,
-    faults: 0,
-    lastReadMs: null,
-  };
+  readonly counters: DeviceCounters = zeroCounters();
 
   constructor(
     readonly spec: DeviceSpec,
@@ -98,7 +90,7 @@ export class DeviceRunner {
     private readonly deps: DeviceDeps,
   ) {
     this.log = deps.log.child({ adapter: definition.type, device: spec.id });
-    this.held = new HeldSamples(spec.points.length);
+    this.held = new HeldSamples(spec.points.length, (n) => deps.bus.drops.add(spec.id, HELD_CAUSE, n));
     this.outages = new OutageLog(this.log);
     this.since = deps.clock.now();
     this.reported = spec.enabled === false ? "stopped" : "connecting";
@@ -111,6 +103,18 @@ export class DeviceRunner {
     );
     this.polledGroups = pollGroups(polled, spec.pollIntervalMs ?? 1000);
     this.pushedIds = new Set(spec.points.filter((p) => !polled.includes(p)).map((p) => p.id));
+    if (this.polledGroups.length > 0)
+      this.poller = new Poller(
+        this.polledGroups,
+        (g) => this.poll(g),
+        () => this.counters.overruns++,
+        (g, pending) => this.checkStale(g, pending),
+        {
+          onLost: (_g, why, n) => {
+            this.counters[why === "missed" ? "missedPolls" : "skippedPolls"] += n;
+          },
+        },
+      );
     this.scope = { device: spec.id, fault: (error) => this.fault(error) };
     const ctx = {
       gateway: deps.gateway,
@@ -150,6 +154,7 @@ export class DeviceRunner {
   start(): void {
     if (this.started) return;
     this.started = true;
+    this.poller?.open(); // ticks count from now: skipped until connected
     if (!this.adapter) {
       this.setState("faulted", this.buildError);
       this.publishWith((out) => this.builder.markAll("bad", FAULT_STATUS, this.deps.clock.now(), out));
@@ -172,6 +177,7 @@ export class DeviceRunner {
         await this.halt();
         await Promise.race([this.lifecycle, new Promise((r) => setTimeout(r, STOP_WAIT_MS).unref())]);
         await this.stopAdapter(); // a start that completed during the wait
+        await this.poller?.stop();
         this.setState("stopped", undefined);
       })();
     }
@@ -210,7 +216,7 @@ export class DeviceRunner {
       state,
       stateSince: new Date(this.since).toISOString(),
       pointCount: this.spec.points.length,
-      counters: { ...this.counters },
+      counters: { ...this.counters, droppedReadings: this.deps.bus.drops.total(this.spec.id) },
     };
     if (this.spec.description !== undefined) info.description = this.spec.description;
     const reason = this.stateReason(state);
@@ -298,15 +304,7 @@ export class DeviceRunner {
   }
 
   private startPolling(): void {
-    if (this.polledGroups.length > 0) {
-      this.poller = new Poller(
-        this.polledGroups,
-        (g) => this.poll(g),
-        () => this.counters.overruns++,
-        (g, pending) => this.checkStale(g, pending),
-      );
-      this.poller.start();
-    }
+    this.poller?.start();
     const beats = this.spec.points
       .filter((p) => this.pushedIds.has(p.id) && p.heartbeatMs !== undefined)
       .map((p) => p.heartbeatMs!);
@@ -319,20 +317,21 @@ export class DeviceRunner {
     }
   }
 
-  private async poll(group: PollGroup<Point>): Promise<void> {
+  /** Reads a group; false when it did not (not connected, or stopping): the tick is skipped. */
+  private async poll(group: PollGroup<Point>): Promise<boolean> {
     const started = performance.now();
     // While the adapter says it is disconnected, its library is reconnecting: a read would only
     // fail and make the core restart the adapter on top of the library's own reconnect.
-    if (this.restarting || this.reported === "disconnected") return;
+    if (this.restarting || this.reported === "disconnected") return false;
     let samples: Sample[];
     try {
       const adapter = this.adapter!;
       samples = await inDevice(this.scope, () => adapter.read!(group.points));
     } catch (error) {
-      if (this.stopped) return;
+      if (this.stopped) return false;
       this.counters.readErrors++;
       this.reconnectAfter(`read failed: ${message(error)}`);
-      return;
+      return true;
     }
     this.counters.reads++;
     this.lastPollDone.set(group, this.deps.clock.now());
@@ -341,6 +340,7 @@ export class DeviceRunner {
     this.counters.lastReadMs = Math.round(ms * 100) / 100;
     this.deps.metrics.observeRead(this.definition.type, this.spec.id, ms / 1000);
     this.accept(samples);
+    return true;
   }
 
   /** Connection-wide failure while connected: restart the adapter with backoff. */
@@ -365,11 +365,9 @@ export class DeviceRunner {
   }
 
   private async halt(): Promise<void> {
-    const poller = this.poller;
-    this.poller = undefined;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
-    await poller?.stop();
+    await this.poller?.pause();
     await this.stopAdapter();
   }
 

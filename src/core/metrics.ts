@@ -9,11 +9,23 @@ import {
   Histogram as PromHistogram,
   Registry,
 } from "prom-client";
+import { type DeviceCounters, DeviceCountersSchema } from "../schema/device-counters.js";
 import type { Counter, Gauge, Metrics } from "../sdk/adapter.js";
+import type { DropLedger } from "./drops.js";
 import { escapedCounts } from "./guard.js";
 import type { DeviceInfo, ReadingBus } from "./types.js";
 
 const NAME = /^[a-z][a-z0-9_]*$/;
+
+/** The device counters exported as gauges: all but `lastReadMs` (read durations are a histogram). */
+export const EXPORTED_COUNTERS = (
+  Object.keys(DeviceCountersSchema.properties) as (keyof DeviceCounters)[]
+).filter((k) => k !== "lastReadMs");
+
+/** The /metrics name of a device counter: `missedPolls` → `tagbridge_device_missed_polls`. */
+export function deviceCounterMetric(key: keyof DeviceCounters): string {
+  return `tagbridge_device_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+}
 
 /** Owns the registry; one per gateway, so several gateways in one process do not collide. */
 export class GatewayMetrics {
@@ -85,7 +97,7 @@ export class GatewayMetrics {
   }
 
   /** Exposes device counters and bus consumer stats, read when scraped. */
-  observe(devices: () => DeviceInfo[], bus: ReadingBus): void {
+  observe(devices: () => DeviceInfo[], bus: ReadingBus & { readonly drops: DropLedger }): void {
     const perDevice = (name: string, help: string, pick: (d: DeviceInfo) => number) =>
       new PromGauge({
         name,
@@ -100,34 +112,25 @@ export class GatewayMetrics {
     perDevice("tagbridge_device_connected", "1 when the device is connected or degraded", (d) =>
       d.state === "connected" || d.state === "degraded" ? 1 : 0,
     );
-    perDevice("tagbridge_device_readings", "Readings published since start", (d) => d.counters.readings);
-    perDevice("tagbridge_device_reads", "Completed polls since start", (d) => d.counters.reads);
-    perDevice(
-      "tagbridge_device_read_errors",
-      "Polls that failed connection-wide",
-      (d) => d.counters.readErrors,
-    );
-    perDevice(
-      "tagbridge_device_overruns",
-      "Polls skipped because the previous one still ran",
-      (d) => d.counters.overruns,
-    );
-    perDevice("tagbridge_device_bad_samples", "Samples with non-good quality", (d) => d.counters.badSamples);
-    perDevice(
-      "tagbridge_device_reconnects",
-      "Reconnects after the first connect",
-      (d) => d.counters.reconnects,
-    );
-    perDevice(
-      "tagbridge_device_stale_marks",
-      "Points republished uncertain/Stale because their values stopped arriving",
-      (d) => d.counters.staleMarks,
-    );
-    perDevice(
-      "tagbridge_device_faults",
-      "Failures that escaped the adapter's code and faulted the device",
-      (d) => d.counters.faults,
-    );
+    // Every device counter, named and described by its one declaration (DeviceCountersSchema).
+    for (const key of EXPORTED_COUNTERS) {
+      const help = (DeviceCountersSchema.properties[key] as { description?: string }).description ?? key;
+      perDevice(deviceCounterMetric(key), `${help} Since the device started.`, (d) => d.counters[key] ?? 0);
+    }
+    new PromGauge({
+      name: "tagbridge_device_dropped_readings_by_consumer",
+      help: "A device's droppedReadings by cause: the bus consumer whose full queue dropped them (history, north:<id>, ws:<client>…; beyond 16 names per device, other), or held",
+      labelNames: ["device", "adapter", "consumer"],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const adapters = new Map(devices().map((d) => [d.id, d.type]));
+        for (const { device, cause, count } of bus.drops.list()) {
+          const adapter = adapters.get(device);
+          if (adapter !== undefined) this.set({ device, adapter, consumer: cause }, count);
+        }
+      },
+    });
     new PromGauge({
       name: "tagbridge_escaped_errors",
       help: "Uncaught exceptions and unhandled rejections outside every device (logged; the gateway kept running)",

@@ -3,6 +3,12 @@
  * clock's grid of the interval; reads run one at a time per device, and a group whose previous
  * read is still queued or running skips its tick (an overrun) instead of piling up requests. Each
  * device has its own poller, so a slow device only ever delays itself.
+ *
+ * Every grid tick of every group, from `open()` to `stop()`, ends in exactly one outcome, so no
+ * planned sample goes uncounted: its read ran (the device counts it as a read or a read error),
+ * it overran (the previous read still pending), it was missed (its timer never fired because the
+ * event loop was busy past it), or it was skipped (the device was not connected, or declined the
+ * read). A tick queued but not yet finished is the only one not counted yet: at most one per group.
  */
 
 /** A set of points polled together at one interval. */
@@ -10,6 +16,9 @@ export interface PollGroup<P> {
   intervalMs: number;
   points: readonly P[];
 }
+
+/** Why a grid tick was not read: its timer fired too late to run it, or the device could not read. */
+export type LostTick = "missed" | "skipped";
 
 /** Groups points by their effective poll interval, shortest first. */
 export function pollGroups<P extends { pollIntervalMs?: number }>(
@@ -28,79 +37,178 @@ export function pollGroups<P extends { pollIntervalMs?: number }>(
     .map(([intervalMs, pts]) => ({ intervalMs, points: pts }));
 }
 
-/** The first multiple of `ms` since the epoch after `t` (both on the performance.now() clock). */
-function onGrid(t: number, ms: number): number {
-  const origin = performance.timeOrigin;
-  return (Math.floor((origin + t) / ms) + 1) * ms - origin;
+/** A monotonic clock in ms since the epoch. */
+export interface PollClock {
+  now(): number;
+}
+
+/** `performance`'s clock: monotonic (a wall-clock step does not shift the grid), in epoch ms. */
+const monotonic: PollClock = { now: () => performance.timeOrigin + performance.now() };
+
+/** Optional parts of a poller. */
+export interface PollerOptions<P> {
+  /** Called with grid ticks that were not read, and why; `count` may be more than one for missed ticks. */
+  onLost?: (group: PollGroup<P>, why: LostTick, count: number) => void;
+  /**
+   * The clock ticks are placed and numbered by; default `performance`'s. Timers still run on
+   * `setTimeout`: a test that moves this clock ahead of the timers sees every timer fire late, as
+   * after a blocked event loop.
+   */
+  clock?: PollClock;
+}
+
+// Grid ticks are numbered by the multiple of the interval since the epoch: tick `k` of a group is
+// due at `k * intervalMs`.
+const nearestTick = (t: number, ms: number) => Math.round(t / ms);
+
+/** Per group: the last tick accounted for, and the timer of the next. */
+interface GroupSlot {
+  last: number | undefined;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /** Polls groups until stopped. */
 export class Poller<P> {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly slots = new Map<PollGroup<P>, GroupSlot>();
   private readonly pending = new Set<PollGroup<P>>();
   private chain: Promise<void> = Promise.resolve();
-  private running = false;
+  /** Ticking and accounting (from `open()` or `start()` until `stop()`). */
+  private opened = false;
+  /** Reading (from `start()` until `pause()` or `stop()`); while open but not active, ticks are skipped. */
+  private active = false;
+  private readonly onLost: NonNullable<PollerOptions<P>["onLost"]>;
+  private readonly clock: PollClock;
 
   constructor(
     private readonly groups: readonly PollGroup<P>[],
-    private readonly read: (group: PollGroup<P>) => Promise<void>,
-    private readonly onOverrun: () => void,
+    /** Reads a group; resolving to `false` means the device declined it (not connected): a skipped tick. */
+    private readonly read: (group: PollGroup<P>) => Promise<unknown>,
+    private readonly onOverrun: (group: PollGroup<P>) => void,
     /**
-     * Called on every tick of a group, before its read is queued or skipped (e.g. to check
-     * staleness), with whether its previous read is still queued or running.
+     * Called on every tick of a group while reading, before its read is queued or skipped (e.g. to
+     * check staleness), with whether its previous read is still queued or running.
      */
     private readonly onTick: (group: PollGroup<P>, pending: boolean) => void = () => {},
-  ) {}
+    options: PollerOptions<P> = {},
+  ) {
+    this.onLost = options.onLost ?? (() => {});
+    this.clock = options.clock ?? monotonic;
+    for (const g of groups) this.slots.set(g, { last: undefined, timer: undefined });
+  }
+
+  /**
+   * Starts the grid without reading: from now on every tick is accounted for, as skipped until
+   * `start()`. A device opens its poller when it starts connecting, so the ticks a connection
+   * attempt takes are counted too. Idempotent.
+   */
+  open(): void {
+    if (this.opened) return;
+    this.opened = true;
+    for (const g of this.groups) this.tick(g);
+  }
 
   /**
    * Reads every group once now, then on each group's interval, on the clock's grid of that interval
    * (multiples of it since the epoch): devices with the same interval poll in the same instant, so
    * their readings line up in time and their requests go out together, and the period does not
-   * drift by the time a read takes.
+   * drift by the time a read takes. After `pause()` it resumes the same way.
    */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    for (const g of this.groups) this.schedule(g, performance.now());
+    if (this.active) return;
+    this.opened = true;
+    this.active = true;
+    for (const g of this.groups) {
+      const slot = this.slots.get(g)!;
+      if (slot.timer) clearTimeout(slot.timer);
+      slot.timer = undefined;
+      this.tick(g);
+    }
   }
 
-  private schedule(group: PollGroup<P>, due: number): void {
-    this.tick(group);
-    // The grid point after half an interval from now: never two reads closer than that.
-    const next = onGrid(due + group.intervalMs / 2, group.intervalMs);
-    const timer = setTimeout(
+  /**
+   * Stops reading but keeps counting: ticks until the next `start()` are skipped. Resolves once the
+   * read in progress, if any, has finished.
+   */
+  async pause(): Promise<void> {
+    this.active = false;
+    await this.chain.catch(() => {});
+  }
+
+  /**
+   * Stops for good: ticks due half an interval or more ago whose timer has not fired are counted
+   * missed (as a timer that late would have been); a tick due less than that before the stop is
+   * not planned. Resolves once the read in progress, if any, has finished.
+   */
+  async stop(): Promise<void> {
+    const now = this.clock.now();
+    const wasOpen = this.opened;
+    this.active = false;
+    this.opened = false;
+    for (const [g, slot] of this.slots) {
+      if (slot.timer) clearTimeout(slot.timer);
+      slot.timer = undefined;
+      if (wasOpen && slot.last !== undefined) {
+        const overdue = nearestTick(now, g.intervalMs) - 1 - slot.last;
+        if (overdue > 0) this.onLost(g, "missed", overdue);
+      }
+      slot.last = undefined; // a later start() begins a new grid
+    }
+    await this.chain.catch(() => {});
+  }
+
+  /**
+   * Runs the tick of `group` nearest to now, or the next one if that was already taken (a read
+   * right after a restart of polling); ticks skipped over in between are missed. Then sets the timer
+   * for the tick after, so two reads of a group are never closer than half an interval.
+   */
+  private tick(group: PollGroup<P>): void {
+    const slot = this.slots.get(group)!;
+    const ms = group.intervalMs;
+    const now = this.clock.now();
+    const k = slot.last === undefined ? nearestTick(now, ms) : Math.max(nearestTick(now, ms), slot.last + 1);
+    if (slot.last !== undefined && k - slot.last > 1) this.onLost(group, "missed", k - slot.last - 1);
+    slot.last = k;
+    this.take(group);
+    slot.timer = setTimeout(
       () => {
-        this.timers.delete(timer);
-        if (this.running) this.schedule(group, Math.max(next, performance.now() - group.intervalMs));
+        slot.timer = undefined;
+        if (this.opened) this.tick(group);
       },
       // +1: a timer counts whole ms from the event loop's cached time, so it may fire up to 1 ms
       // before the grid point; readings then carry the round time rather than xx.999.
-      Math.max(0, next - performance.now()) + 1,
+      Math.max(0, (k + 1) * ms - now) + 1,
     );
-    this.timers.add(timer);
   }
 
-  private tick(group: PollGroup<P>): void {
-    this.onTick(group, this.pending.has(group));
-    if (this.pending.has(group)) {
-      this.onOverrun();
+  /** The outcome of one tick: queued for reading, an overrun, or skipped. */
+  private take(group: PollGroup<P>): void {
+    if (!this.active) {
+      this.onLost(group, "skipped", 1);
+      return;
+    }
+    const pending = this.pending.has(group);
+    this.onTick(group, pending);
+    if (pending) {
+      this.onOverrun(group);
       return;
     }
     this.pending.add(group);
     this.chain = this.chain.then(async () => {
+      if (!this.active) {
+        this.pending.delete(group);
+        this.onLost(group, "skipped", 1);
+        return;
+      }
+      let declined = false;
       try {
-        if (this.running) await this.read(group);
+        declined = (await this.read(group)) === false;
+      } catch {
+        // `read` counts its own failures (a device's read errors); a rejection that escapes it
+        // still was a read that ran, and must not end the chain, or no group would be read again.
       } finally {
         this.pending.delete(group);
       }
+      if (declined) this.onLost(group, "skipped", 1);
     });
-  }
-
-  /** Stops scheduling and resolves once the read in progress, if any, has finished. */
-  async stop(): Promise<void> {
-    this.running = false;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    await this.chain.catch(() => {});
   }
 }

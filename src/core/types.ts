@@ -1,10 +1,14 @@
 /**
  * Interfaces between the gateway runtime and its consumers (HTTP service, north sinks, CLI).
  */
+import type { DeviceCounters } from "../schema/device-counters.js";
 import type { Reading } from "../schema/reading.js";
 import type { BrowseNode, DeviceState } from "../sdk/adapter.js";
 import type { CorePoint } from "../sdk/point.js";
 import type { WriteOutcome } from "./write.js";
+
+/** Declared once, as a TypeBox schema, in src/schema/device-counters.ts. */
+export type { DeviceCounters } from "../schema/device-counters.js";
 
 /** What to do when a consumer's queue is full. */
 export type OverflowPolicy = "drop-oldest" | "drop-newest";
@@ -63,30 +67,6 @@ export interface ReadingBus {
   latest(filter?: ReadingFilter): Reading[];
   /** Stats of every current consumer. */
   consumers(): ConsumerStats[];
-}
-
-/** Counters of one device since the gateway started it. */
-export interface DeviceCounters {
-  /** read() calls that returned. */
-  reads: number;
-  /** read() calls that threw (connection-wide failures). */
-  readErrors: number;
-  /** Polls skipped because the previous read of the same group was still running. */
-  overruns: number;
-  /** Samples received from the adapter (polled and pushed). */
-  samples: number;
-  /** Samples with a non-good quality, including type mismatches. */
-  badSamples: number;
-  /** Readings published to the bus. */
-  readings: number;
-  /** Successful (re)connects after the first, whoever reconnected (the core or the protocol library). */
-  reconnects: number;
-  /** Failures that escaped the adapter (uncaught in a library callback, unhandled rejection) and faulted the device. */
-  faults: number;
-  /** Times a good point was republished uncertain/Stale because its values stopped arriving. */
-  staleMarks: number;
-  /** Duration of the last read() in ms. */
-  lastReadMs: number | null;
 }
 
 /** A device as the API shows it. */

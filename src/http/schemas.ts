@@ -1,9 +1,11 @@
 /**
  * TypeBox schemas of the HTTP API's own shapes. They mirror interfaces in src/core/types.ts; the
- * compile-time checks at the bottom fail the build when the two drift apart.
+ * compile-time checks at the bottom fail the build when the two drift apart. Device counters are
+ * declared once, in src/schema/device-counters.ts, and used by both.
  */
 import Type, { type Static, type TSchema } from "typebox";
-import type { DeviceCounters, DeviceInfo, PointInfo, ReadingFilter } from "../core/types.js";
+import type { DeviceInfo, PointInfo, ReadingFilter } from "../core/types.js";
+import { DeviceCountersSchema } from "../schema/device-counters.js";
 import { ReadingSchema } from "../schema/reading.js";
 import type { BrowseNode, DeviceState } from "../sdk/adapter.js";
 import { coreDeviceProperties, corePointProperties } from "../sdk/point.js";
@@ -19,43 +21,6 @@ function idPattern(): string {
   if (typeof pattern !== "string") throw new Error("src/sdk/point.ts: device id schema has no pattern");
   return pattern;
 }
-
-export const DeviceCountersSchema = Type.Object(
-  {
-    reads: Type.Integer({ minimum: 0, description: "read() calls that returned." }),
-    readErrors: Type.Integer({
-      minimum: 0,
-      description: "read() calls that threw (connection-wide failures).",
-    }),
-    overruns: Type.Integer({
-      minimum: 0,
-      description: "Polls skipped because the previous read was still running.",
-    }),
-    samples: Type.Integer({
-      minimum: 0,
-      description: "Samples received from the adapter (polled and pushed).",
-    }),
-    badSamples: Type.Integer({ minimum: 0, description: "Samples with a non-good quality." }),
-    readings: Type.Integer({ minimum: 0, description: "Readings published to the bus." }),
-    reconnects: Type.Integer({
-      minimum: 0,
-      description: "Successful reconnects after the first connect, by the core or the protocol library.",
-    }),
-    faults: Type.Integer({
-      minimum: 0,
-      description:
-        "Failures that escaped the adapter (an exception in a library callback, an unhandled rejection) and faulted the device.",
-    }),
-    staleMarks: Type.Integer({
-      minimum: 0,
-      description: "Times a good point was republished uncertain/Stale because its values stopped arriving.",
-    }),
-    lastReadMs: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], {
-      description: "Duration of the last read() in ms.",
-    }),
-  },
-  { additionalProperties: false, description: "Counters of the device since the gateway started it." },
-);
 
 export const DeviceInfoSchema = Type.Object(
   {
@@ -179,10 +144,9 @@ export function filterFromQuery(query: ReadingQuery): ReadingFilter {
 // Compile-time drift checks: each schema's static type and the core interface must be assignable both
 // ways. A field added, removed or retyped on either side breaks `tsc`.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const sameCounters: Same<Static<typeof DeviceCountersSchema>, DeviceCounters> = true;
 const sameDevice: Same<Static<typeof DeviceInfoSchema>, DeviceInfo> = true;
 const samePoint: Same<Static<typeof PointInfoSchema>, PointInfo> = true;
 const sameStates: Same<(typeof DEVICE_STATES)[number], DeviceState> = true;
 /** Always true; exists so the drift checks above are not dead code to the linter. */
 const sameBrowse: Same<Static<typeof BrowseNodeSchema>, BrowseNode> = true;
-export const SCHEMAS_MATCH_CORE_TYPES = sameCounters && sameDevice && samePoint && sameStates && sameBrowse;
+export const SCHEMAS_MATCH_CORE_TYPES = sameDevice && samePoint && sameStates && sameBrowse;
