@@ -7,7 +7,9 @@ import { join } from "node:path";
 import Type, { type TSchema } from "typebox";
 import { GatewayTopSchema, gatewaySchemaFor } from "../src/config/schema.js";
 import { BUILTIN_ADAPTERS } from "../src/core/builtin-adapters.js";
+import { deviceCounterMetric, EXPORTED_COUNTERS } from "../src/core/metrics.js";
 import { errorCodeTable } from "../src/http/errors.js";
+import { DeviceCountersSchema } from "../src/schema/device-counters.js";
 import { ReadingSchema } from "../src/schema/reading.js";
 import { CompactBatchSchema } from "../src/schema/reading-batch.js";
 import { CorePointSchema, coreDeviceProperties } from "../src/sdk/point.js";
@@ -22,6 +24,19 @@ function readingTable(): string {
     "| field | type | required | default | description |",
     "| --- | --- | --- | --- | --- |",
     ...fieldRows(ReadingSchema),
+  ].join("\n");
+}
+
+function countersTable(): string {
+  const props = DeviceCountersSchema.properties as Record<string, { description?: string }>;
+  const exported = new Set<string>(EXPORTED_COUNTERS);
+  return [
+    "| counter | /metrics | meaning |",
+    "| --- | --- | --- |",
+    ...Object.entries(props).map(
+      ([key, p]) =>
+        `| \`${key}\` | ${exported.has(key) ? `\`${deviceCounterMetric(key as keyof typeof DeviceCountersSchema.properties)}\`` : ""} | ${(p.description ?? "").replaceAll("|", "\\|")} |`,
+    ),
   ].join("\n");
 }
 
@@ -62,6 +77,7 @@ export async function generatedFiles(): Promise<Map<string, string>> {
       "config-device": fieldTable(Type.Object(coreDeviceProperties)),
       "config-point": fieldTable(CorePointSchema),
       reading: readingTable(),
+      "device-counters": countersTable(),
       "error-codes": errorTable(),
       routes: await routesTable(),
     }),
