@@ -98,6 +98,16 @@ describe("HistoryClient", () => {
     expect(lines().some((l) => l.msg === "history worker running again")).toBe(true);
   });
 
+  it("a retention map set while the worker is down reaches the restarted worker", async () => {
+    client = await openHistoryClient(dir.file(), { restartMs: 100 });
+    await client.append([r("d", "p", Date.now() - HOUR, 1), r("d", "q", Date.now() - HOUR, 2)]);
+    await client.kill();
+    client.setRetention(new Map([["d\u0000p", 0]]));
+    await vi.waitFor(() => expect(client!.running).toBe(true), { timeout: 10_000 });
+    expect(await client.sweep()).toEqual({ byAge: 1, bySize: 0 });
+    expect(values(await client.query("d", "q"))).toEqual([2]);
+  });
+
   it("restartMs 0 leaves it down; close still works", async () => {
     client = await openHistoryClient(dir.file(), { restartMs: 0 });
     await client.kill();

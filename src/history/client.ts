@@ -201,6 +201,8 @@ export class HistoryClient implements HistoryReader {
     opening = false;
     this.startedAt = Date.now();
     this.live = !this.closed;
+    // A reload while this worker was starting: it got the map of before.
+    if (this.live && this.retention !== data.retention) this.setRetention(this.retention);
     if (this.live) this.log.debug({ file: this.file, rows }, "history worker running");
   }
 
