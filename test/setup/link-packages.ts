@@ -18,6 +18,7 @@ const ROOT = join(import.meta.dirname, "..", "..");
 /** Package links in the root node_modules: name → directory. */
 export const TEST_PACKAGES = {
   "tagbridge-adapter-http-json": join(ROOT, "examples", "http-json-adapter"),
+  "tagbridge-sink-http-webhook": join(ROOT, "examples", "http-webhook-sink"),
   "tagbridge-adapter-sdk-mismatch": join(ROOT, "test", "fixtures", "sdk-mismatch-adapter"),
   "tagbridge-adapter-misbehaving": join(ROOT, "test", "fixtures", "misbehaving-adapter"),
 };
@@ -45,5 +46,6 @@ function link(link: string, target: string): void {
 
 export function setup(): void {
   link(join(ROOT, "examples", "http-json-adapter", "node_modules", "tagbridge"), ROOT);
+  link(join(ROOT, "examples", "http-webhook-sink", "node_modules", "tagbridge"), ROOT);
   for (const [name, dir] of Object.entries(TEST_PACKAGES)) link(join(ROOT, "node_modules", name), dir);
 }
