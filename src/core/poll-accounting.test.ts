@@ -114,6 +114,26 @@ describe("poll accounting", () => {
     expect(sum(tally(0))).toBe(planned(100, t0, t1));
   });
 
+  it("a connect within half an interval of opening reads the nearest tick: nothing skipped", async () => {
+    const { poller, tally } = harness([100]);
+    poller.open(); // phase 17
+    await advance(20); // connected at phase 37
+    poller.start();
+    await advance(200);
+    expect(tally(0)).toEqual({ read: 3, overrun: 0, missed: 0, skipped: 0 });
+    await stop(poller);
+  });
+
+  it("ticks a blocked loop jumps over while not reading are skipped, not missed", async () => {
+    const { poller, tally } = harness([100]);
+    poller.open();
+    await advance(50);
+    block(1000);
+    await advance(100);
+    expect(tally(0)).toEqual({ read: 0, overrun: 0, missed: 0, skipped: 12 });
+    await stop(poller);
+  });
+
   it("while paused every tick is skipped (not an overrun), and pause waits for the read in flight", async () => {
     const { poller, tally, knobs, groups } = harness([100]);
     knobs.readMs.set(groups[0]!, 250);

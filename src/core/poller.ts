@@ -7,8 +7,8 @@
  * Every grid tick of every group, from `open()` to `stop()`, ends in exactly one outcome, so no
  * planned sample goes uncounted: its read ran (the device counts it as a read or a read error),
  * it overran (the previous read still pending), it was missed (its timer never fired because the
- * event loop was busy past it), or it was skipped (the device was not connected, or declined the
- * read). A tick queued but not yet finished is the only one not counted yet: at most one per group.
+ * event loop was busy past it), or it was skipped (not reading: the device was not connected, or
+ * declined the read). A tick queued but not yet finished is the only one not counted yet: at most one per group.
  */
 
 /** A set of points polled together at one interval. */
@@ -97,14 +97,21 @@ export class Poller<P> {
   }
 
   /**
-   * Starts the grid without reading: from now on every tick is accounted for, as skipped until
-   * `start()`. A device opens its poller when it starts connecting, so the ticks a connection
-   * attempt takes are counted too. Idempotent.
+   * Starts the grid without reading: from the tick nearest to now on, every tick is accounted for,
+   * as skipped until `start()`. A device opens its poller when it starts connecting, so the ticks a
+   * connection attempt takes are counted too; a connect done before the nearest tick's time is up
+   * (half an interval past it) reads that tick. Idempotent.
    */
   open(): void {
     if (this.opened) return;
     this.opened = true;
-    for (const g of this.groups) this.tick(g);
+    const now = this.clock.now();
+    for (const g of this.groups) {
+      const slot = this.slots.get(g)!;
+      const nearest = nearestTick(now, g.intervalMs);
+      slot.last = nearest - 1; // the nearest is planned, not yet taken
+      this.arm(g, nearest, now);
+    }
   }
 
   /**
@@ -121,7 +128,7 @@ export class Poller<P> {
       const slot = this.slots.get(g)!;
       if (slot.timer) clearTimeout(slot.timer);
       slot.timer = undefined;
-      this.tick(g);
+      this.tick(g, true);
     }
   }
 
@@ -136,12 +143,13 @@ export class Poller<P> {
 
   /**
    * Stops for good: ticks due half an interval or more ago whose timer has not fired are counted
-   * missed (as a timer that late would have been); a tick due less than that before the stop is
-   * not planned. Resolves once the read in progress, if any, has finished.
+   * (missed, or skipped when paused, as a timer that late would have counted them); a tick due less
+   * than that before the stop is not planned. Resolves once the read in progress, if any, has finished.
    */
   async stop(): Promise<void> {
     const now = this.clock.now();
     const wasOpen = this.opened;
+    const wasActive = this.active;
     this.active = false;
     this.opened = false;
     for (const [g, slot] of this.slots) {
@@ -149,7 +157,7 @@ export class Poller<P> {
       slot.timer = undefined;
       if (wasOpen && slot.last !== undefined) {
         const overdue = nearestTick(now, g.intervalMs) - 1 - slot.last;
-        if (overdue > 0) this.onLost(g, "missed", overdue);
+        if (overdue > 0) this.onLost(g, wasActive ? "missed" : "skipped", overdue);
       }
       slot.last = undefined; // a later start() begins a new grid
     }
@@ -158,17 +166,24 @@ export class Poller<P> {
 
   /**
    * Runs the tick of `group` nearest to now, or the next one if that was already taken (a read
-   * right after a restart of polling); ticks skipped over in between are missed. Then sets the timer
-   * for the tick after, so two reads of a group are never closer than half an interval.
+   * right after a restart of polling). Ticks jumped over in between are missed (the timer came
+   * late), or skipped when they passed while not reading (`resumed`: the first tick of `start()`).
    */
-  private tick(group: PollGroup<P>): void {
+  private tick(group: PollGroup<P>, resumed = false): void {
     const slot = this.slots.get(group)!;
     const ms = group.intervalMs;
     const now = this.clock.now();
     const k = slot.last === undefined ? nearestTick(now, ms) : Math.max(nearestTick(now, ms), slot.last + 1);
-    if (slot.last !== undefined && k - slot.last > 1) this.onLost(group, "missed", k - slot.last - 1);
+    const gap = slot.last === undefined ? 0 : k - slot.last - 1;
+    if (gap > 0) this.onLost(group, this.active && !resumed ? "missed" : "skipped", gap);
     slot.last = k;
     this.take(group);
+    this.arm(group, k, now);
+  }
+
+  /** Sets the timer for the tick after `k`, so two reads of a group are never closer than half an interval. */
+  private arm(group: PollGroup<P>, k: number, now: number): void {
+    const slot = this.slots.get(group)!;
     slot.timer = setTimeout(
       () => {
         slot.timer = undefined;
@@ -176,7 +191,7 @@ export class Poller<P> {
       },
       // +1: a timer counts whole ms from the event loop's cached time, so it may fire up to 1 ms
       // before the grid point; readings then carry the round time rather than xx.999.
-      Math.max(0, (k + 1) * ms - now) + 1,
+      Math.max(0, (k + 1) * group.intervalMs - now) + 1,
     );
   }
 
