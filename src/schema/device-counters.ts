@@ -21,10 +21,10 @@ export const DeviceCountersSchema = Type.Object(
       "Poll ticks not read because the previous read of the same group was still queued or running.",
     ),
     missedPolls: count(
-      "Poll ticks that never ran because their timer fired late, past them (the gateway's event loop was busy); one per group and tick.",
+      "Poll ticks that never ran because their timer fired late, past them (the gateway's event loop was busy) while the device was connected; one per group and tick.",
     ),
     skippedPolls: count(
-      "Poll ticks not read because the device was not connected: connecting, disconnected, restarting after a failure or fault, or stopping.",
+      "Poll ticks not read because the device was not connected: connecting, disconnected, restarting after a failure or fault, or stopping (late or not).",
     ),
     samples: count("Samples received from the adapter (polled and pushed)."),
     badSamples: count("Samples with a non-good quality, including type mismatches."),
