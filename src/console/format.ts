@@ -40,3 +40,22 @@ export function numeric(value: unknown): number | null {
   if (typeof value === "string" && value.trim() !== "" && !Number.isNaN(Number(value))) return Number(value);
   return null;
 }
+
+/** What a device did not take or lost: poll ticks not read, and readings dropped (see the README's Device counters). */
+export interface Losses {
+  /** Poll ticks not read: overruns + missedPolls + skippedPolls. */
+  notTaken: number;
+  droppedReadings: number;
+  /** The breakdown, for a tooltip. */
+  detail: string;
+}
+
+export function losses(counters: Record<string, number | null>): Losses {
+  const n = (key: string) => counters[key] ?? 0;
+  const notTaken = n("overruns") + n("missedPolls") + n("skippedPolls");
+  const droppedReadings = n("droppedReadings");
+  const detail =
+    `${notTaken} poll ticks not taken (${n("overruns")} overruns, ${n("missedPolls")} missed, ` +
+    `${n("skippedPolls")} skipped while not connected) / ${droppedReadings} readings dropped`;
+  return { notTaken, droppedReadings, detail };
+}

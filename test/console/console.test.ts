@@ -197,6 +197,23 @@ describe.skipIf(!HAVE_CHROMIUM)("web console in headless Chromium", () => {
     await expect.poll(() => row.getAttribute("data-quality"), { timeout: 15_000 }).toBe("bad");
     expect(await row.locator(".status").textContent()).toBe("Disconnected");
     expect(await page.locator('nav a[data-device="press-1"]').getAttribute("data-state")).toBe("connected");
+    // Its poll ticks are not taken while it is down: the list's "not taken / dropped" figure is marked,
+    // and the device view counts them as skipped polls.
+    const losses = page.locator('nav a[data-device="oven-2"] [data-testid=losses]');
+    await expect
+      .poll(async () => Number(await losses.getAttribute("data-not-taken")), { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    expect(await losses.getAttribute("class")).toContain("losses-some");
+    expect(await losses.textContent()).toMatch(/^⚠ [1-9]\d* not taken \/ \d+ dropped$/);
+    expect(await losses.getAttribute("title")).toMatch(/skipped while not connected/);
+    const skipped = page.locator('.counters dd[data-counter="skippedPolls"]');
+    await expect
+      .poll(async () => Number(await skipped.textContent()), { timeout: 10_000 })
+      .toBeGreaterThan(0);
+    expect(await skipped.getAttribute("class")).toBe("loss");
+    expect(await page.locator('nav a[data-device="press-1"] [data-testid=losses]').textContent()).toMatch(
+      /^(⚠ )?\d+ not taken \/ \d+ dropped$/,
+    );
     await screenshot("oven-2-disconnected");
   });
 

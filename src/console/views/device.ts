@@ -15,15 +15,29 @@ import { PointsView } from "./points.js";
 const COUNTERS: [key: string, label: string][] = [
   ["reads", "reads"],
   ["readErrors", "read errors"],
+  ["overruns", "overruns"],
+  ["missedPolls", "missed polls"],
+  ["skippedPolls", "skipped polls"],
   ["samples", "samples"],
   ["badSamples", "bad samples"],
   ["readings", "readings"],
+  ["droppedReadings", "dropped readings"],
   ["reconnects", "reconnects"],
-  ["overruns", "overruns"],
   ["staleMarks", "stale marks"],
   ["faults", "faults"],
   ["lastReadMs", "last read ms"],
 ];
+
+/** Counters of samples not taken or readings lost: marked when not zero (see the README's Device counters). */
+const LOSSES: ReadonlySet<string> = new Set(["overruns", "missedPolls", "skippedPolls", "droppedReadings"]);
+
+const TITLES: Record<string, string> = {
+  overruns: "poll ticks not read: the previous read of the group was still running",
+  missedPolls: "poll ticks that never ran: the gateway's event loop was blocked past them",
+  skippedPolls: "poll ticks not read: the device was not connected",
+  droppedReadings:
+    "readings lost: a consumer's full queue (history, north, a stream) or held while connecting",
+};
 
 export class DeviceView {
   private readonly header = h("div", { class: "device-head" });
@@ -125,10 +139,18 @@ export class DeviceView {
       h(
         "dl",
         { class: "counters" },
-        ...COUNTERS.flatMap(([key, label]) => [
-          h("dt", {}, label),
-          h("dd", {}, d.counters[key] === null ? "—" : String(d.counters[key] ?? "—")),
-        ]),
+        ...COUNTERS.flatMap(([key, label]) => {
+          const value = d.counters[key];
+          const lost = LOSSES.has(key) && typeof value === "number" && value > 0;
+          return [
+            h("dt", { title: TITLES[key] }, label),
+            h(
+              "dd",
+              { "data-counter": key, class: lost ? "loss" : undefined },
+              value === null ? "—" : String(value ?? "—"),
+            ),
+          ];
+        }),
       ),
     );
     this.points.setDeviceState(d.state);
