@@ -13,6 +13,7 @@ import { AdapterRegistry } from "../core/registry.js";
 import { createLogger } from "../log.js";
 import { packageRoot, packageVersion } from "../paths.js";
 import { InvalidConfig, loadGatewayConfig, type Overrides, type Service, startService } from "../service.js";
+import { registerSinkCommand } from "./scaffold/sink-command.js";
 import { registerAdapterCommand } from "./scaffold.js";
 import { type StartedSimulator, startDemoSimulators, startSimulator } from "./simulators.js";
 
@@ -221,5 +222,6 @@ program
   });
 
 registerAdapterCommand(program);
+registerSinkCommand(program);
 
 await program.parseAsync(process.argv);

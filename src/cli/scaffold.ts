@@ -31,10 +31,7 @@ export interface ScaffoldResult {
 /** Writes a new adapter package; throws when the name is invalid or the directory is not empty. */
 export function scaffoldAdapter(options: ScaffoldOptions): ScaffoldResult {
   const n = scaffoldNames(options.name, options.packageName);
-  const dir = resolve(options.dir ?? n.packageName);
-  if (existsSync(dir) && readdirSync(dir).length > 0)
-    throw new Error(`${dir} exists and is not empty; choose another --dir`);
-  const files: Record<string, string> = {
+  return writePackage(options.dir ?? n.packageName, {
     "package.json": packageJson(n),
     "tsconfig.json": tsconfig(),
     "tsconfig.build.json": tsconfigBuild(),
@@ -47,13 +44,23 @@ export function scaffoldAdapter(options: ScaffoldOptions): ScaffoldResult {
     "src/adapter.ts": adapterTs(n),
     "test/adapter.test.ts": adapterTestTs(n),
     "test/fake-client.ts": fakeClientTs(n),
-  };
+  });
+}
+
+/**
+ * Writes `files` (path relative to the package → text) into `dir`, resolved against the working
+ * directory; throws when `dir` exists and is not empty, before writing anything.
+ */
+export function writePackage(dir: string, files: Record<string, string>): ScaffoldResult {
+  const root = resolve(dir);
+  if (existsSync(root) && readdirSync(root).length > 0)
+    throw new Error(`${root} exists and is not empty; choose another --dir`);
   for (const [path, text] of Object.entries(files)) {
-    const file = join(dir, path);
+    const file = join(root, path);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, text);
   }
-  return { dir, files: Object.keys(files) };
+  return { dir: root, files: Object.keys(files) };
 }
 
 /** Adds `tagbridge adapter new NAME [--dir DIR] [--package NAME]` to the program. */
