@@ -9,6 +9,7 @@ import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log.js";
 import { type Service, startService } from "../../src/service.js";
+import { until } from "../helpers/until.js";
 
 const MQTT_CANARY = "mqtt-canary-6b1d2e";
 const OPCUA_CANARY = "opcua-canary-9c4f7a";
@@ -55,7 +56,14 @@ devices:
   });
   service = await startService(file, {}, createLogger("trace", false, sink));
   token = readFileSync(join(dir, "data", "admin-token"), "utf8").trim();
-  await new Promise((r) => setTimeout(r, 1500)); // let the failing devices retry and log
+  // The failing devices must have retried (and logged each attempt) before the logs are checked.
+  const attempts = (device: string) =>
+    logs.split("\n").filter((l) => l.includes(`"device":"${device}"`)).length;
+  await until(
+    "both failing devices retried and logged",
+    () => attempts("broker") >= 3 && attempts("plc") >= 3,
+    15_000,
+  );
 });
 afterAll(async () => {
   await service?.close();

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { resolveNodeId } from "node-opcua-nodeid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpcuaInstance } from "../../adapters/opcua/adapter.js";
@@ -124,7 +123,8 @@ describe("subscriptions", () => {
     peer.set("temp", 21.5);
     for (let n = 2; n <= 4; n++) {
       peer.set("count", n);
-      await sleep(120);
+      // Each value must be sampled before the next replaces it on the server.
+      await waitFor(() => tc.emitted.some((s) => s.point === "count" && s.value === n), 8000, `count ${n}`);
     }
     const changed = await waitFor(
       () => tc.emitted.find((s) => s.point === "temp" && s.value === 21.5),
