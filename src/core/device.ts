@@ -82,6 +82,7 @@ export class DeviceRunner {
   private readonly reconnect: { minMs: number; maxMs: number };
   /** Next retry delay; doubles on each failure, back to the minimum after a good read. */
   private backoffMs: number;
+  /** `droppedReadings` is the bus's drop ledger's, filled in by `info()`. */
   readonly counters: DeviceCounters = zeroCounters();
 
   constructor(
