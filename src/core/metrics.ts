@@ -11,7 +11,6 @@ import {
 } from "prom-client";
 import { type DeviceCounters, DeviceCountersSchema } from "../schema/device-counters.js";
 import type { Counter, Gauge, Metrics } from "../sdk/adapter.js";
-import type { DropLedger } from "./drops.js";
 import { escapedCounts } from "./guard.js";
 import type { DeviceInfo, ReadingBus } from "./types.js";
 
@@ -97,7 +96,7 @@ export class GatewayMetrics {
   }
 
   /** Exposes device counters and bus consumer stats, read when scraped. */
-  observe(devices: () => DeviceInfo[], bus: ReadingBus & { readonly drops: DropLedger }): void {
+  observe(devices: () => DeviceInfo[], bus: ReadingBus): void {
     const perDevice = (name: string, help: string, pick: (d: DeviceInfo) => number) =>
       new PromGauge({
         name,

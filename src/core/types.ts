@@ -5,6 +5,7 @@ import type { DeviceCounters } from "../schema/device-counters.js";
 import type { Reading } from "../schema/reading.js";
 import type { BrowseNode, DeviceState } from "../sdk/adapter.js";
 import type { CorePoint } from "../sdk/point.js";
+import type { DropLedger } from "./drops.js";
 import type { WriteOutcome } from "./write.js";
 
 /** Declared once, as a TypeBox schema, in src/schema/device-counters.ts. */
@@ -67,6 +68,12 @@ export interface ReadingBus {
   latest(filter?: ReadingFilter): Reading[];
   /** Stats of every current consumer. */
   consumers(): ConsumerStats[];
+  /**
+   * Readings lost per device and cause, shown as each device's `droppedReadings`. The bus counts its
+   * consumers' queue drops here; a consumer that drops readings further on (a store's own queue, a
+   * buffer's bound, a slow client's socket) adds them under its consumer name, so they show there too.
+   */
+  readonly drops: DropLedger;
 }
 
 /** A device as the API shows it. */
