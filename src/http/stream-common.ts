@@ -130,7 +130,10 @@ export function openReadingStream(
         sink.dropped(lost);
         announced += lost;
       }
-      if (!sink.readings(batch)) unsent += batch.length;
+      if (sink.readings(batch)) return;
+      unsent += batch.length;
+      // Lost on the way to this client like a queue drop: counted on each reading's device too.
+      for (const r of batch) bus.drops.add(r.device, client.name);
     },
   });
   if (client.snapshot) sink.readings(bus.latest(client.filter));

@@ -135,6 +135,8 @@ describe("WebSocket slow client", () => {
     }
     const dropped = await droppedSoFar();
     expect(dropped).toBeGreaterThan(0);
+    // The same loss is on the device's own counter (droppedReadings), not only the transport's.
+    expect(gateway.bus.drops.total("press-1")).toBe(dropped);
     // The server side never holds much more than the bound plus one batch for this client.
     const [serverSide] = app.websocketServer.clients;
     expect(serverSide?.bufferedAmount).toBeLessThan(256 * 1024 + 2 * big.length);
