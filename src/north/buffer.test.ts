@@ -124,6 +124,42 @@ describe("SinkBuffer", async () => {
     await b.close();
   });
 
+  it("reads the page after one still being published; acks in order count each read's dropped rows back", async () => {
+    const b = await SinkBuffer.open(file(), opts({ maxBytes: 6 * size }));
+    b.append(readings(1, 6));
+    const first = await b.read(3);
+    expect(b.sizeAfter(first.through)).toBe(3);
+    const second = await b.read(3, first.through); // out while the first one is acknowledged
+    expect(seqs(second.readings)).toEqual([4, 5, 6]);
+    expect(b.sizeAfter(second.through)).toBe(0);
+    b.append(readings(7, 4)); // drops 1..4: two of the first read, one of the second
+    expect(b.stats()).toMatchObject({ buffered: 6, droppedForSize: 4 });
+    b.ack(first);
+    expect(b.stats()).toMatchObject({ buffered: 6, droppedForSize: 1 });
+    b.ack(second);
+    expect(b.stats()).toMatchObject({ buffered: 4, droppedForSize: 0 });
+    expect(seqs((await b.read(10)).readings)).toEqual([7, 8, 9, 10]);
+    await b.close();
+  });
+
+  it("a read delivered after an earlier one failed stays buffered, and what of it is dropped did arrive", async () => {
+    const b = await SinkBuffer.open(file(), opts({ maxBytes: 6 * size }));
+    b.append(readings(1, 6));
+    const first = await b.read(3);
+    const second = await b.read(3, first.through);
+    b.append(readings(7, 4)); // drops 1..4
+    // The first publish failed, the second was acknowledged: it cannot be acked before the first.
+    b.deliveredOutOfTurn(second);
+    expect(b.stats()).toMatchObject({ buffered: 6, droppedForSize: 3, deliveredLate: 1 });
+    b.append(readings(11, 1)); // drops 5, which arrived
+    expect(b.stats()).toMatchObject({ buffered: 6, droppedForSize: 3, deliveredLate: 2 });
+    const again = await b.read(10); // a fresh read from the oldest: 6 goes again, after the failed ones
+    expect(seqs(again.readings)).toEqual([6, 7, 8, 9, 10, 11]);
+    b.ack(again);
+    expect(b.stats()).toMatchObject({ buffered: 0, droppedForSize: 3, deliveredLate: 2 });
+    await b.close();
+  });
+
   it("a read that was never acked (publish failed) leaves its dropped rows counted", async () => {
     const b = await SinkBuffer.open(file(), opts({ maxBytes: 5 * size }));
     b.append(readings(1, 5));

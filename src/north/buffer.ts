@@ -23,12 +23,14 @@
  * overhead); beyond it drop-oldest advances the cursor past the oldest rows, drop-newest refuses
  * the incoming readings. Readings older than `maxAgeMs` (by the time they were buffered) are
  * dropped at each sync. Every dropped reading is counted, exactly: a row dropped while a `read()`
- * holding it is being published is counted back when that read is acknowledged (it did arrive).
+ * holding it is being published (a replay has up to a few reads out) is counted back when that read
+ * is acknowledged, or reported delivered out of turn (it did arrive).
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "pino";
 import type { Reading } from "../schema/reading.js";
+import { Rows } from "./buffer-rows.js";
 import { BufferWorker, type OpenReply, type PageReply } from "./buffer-worker.js";
 
 /** Options of {@link SinkBuffer.open}. */
@@ -68,7 +70,16 @@ export interface BufferStats {
 /** A read batch and what to pass to `ack` once it has been delivered. */
 export interface BufferRead {
   readings: Reading[];
+  /** Id of its last row: `ack` removes through it; a following `read` may start after it. */
   through: number;
+}
+
+/** A read being published: its rows (from, through], and those of them dropped meanwhile, by cause. */
+interface ReadInFlight {
+  from: number;
+  through: number;
+  size: number;
+  age: number;
 }
 
 interface PendingRow {
@@ -79,50 +90,6 @@ interface PendingRow {
 }
 
 const PENDING_SYNC_BYTES = 4 * 1024 * 1024;
-
-/** Ids, buffering times and sizes of the buffered rows, oldest first (a deque over arrays). */
-class Rows {
-  private ids: number[] = [];
-  private ats: number[] = [];
-  private ns: number[] = [];
-  private seqs: number[] = [];
-  private head = 0;
-  bytes = 0;
-
-  get length(): number {
-    return this.ids.length - this.head;
-  }
-  push(id: number, at: number, n: number, seq = Number.NaN): void {
-    this.seqs.push(seq);
-    this.ids.push(id);
-    this.ats.push(at);
-    this.ns.push(n);
-    this.bytes += n;
-  }
-  firstId(): number | undefined {
-    return this.ids[this.head];
-  }
-  firstAt(): number | undefined {
-    return this.ats[this.head];
-  }
-  firstSeq(): number {
-    return this.seqs[this.head] ?? Number.NaN;
-  }
-  firstN(): number {
-    return this.ns[this.head] ?? 0;
-  }
-  shift(): void {
-    this.bytes -= this.ns[this.head] ?? 0;
-    this.head++;
-    if (this.head > 4096 && this.head * 2 > this.ids.length) {
-      this.ids = this.ids.slice(this.head);
-      this.ats = this.ats.slice(this.head);
-      this.ns = this.ns.slice(this.head);
-      this.seqs = this.seqs.slice(this.head);
-      this.head = 0;
-    }
-  }
-}
 
 /** Durable FIFO of Readings with size and age bounds; its file lives in a worker thread. */
 export class SinkBuffer {
@@ -144,11 +111,11 @@ export class SinkBuffer {
   private syncAgain = false;
   /** Rows of the commit in flight. */
   private inCommit = 0;
-  /** The rows of the read being published: (readFrom, readThrough]. */
-  private readFrom = 0;
-  private readThrough = 0;
-  /** Rows of that read dropped while it was published, by cause: counted back if it is acked. */
-  private inFlightDropped = { size: 0, age: 0 };
+  /**
+   * The reads being published, oldest first (a replay may have a few pages out at once): rows of
+   * them dropped meanwhile are counted back if the read is acked, since they did arrive.
+   */
+  private reads: ReadInFlight[] = [];
   /** Seqs of buffered readings that a given-up publish delivered after all: not lost if dropped. */
   private readonly lateDelivered = new Set<number>();
   /** Seqs of a given-up publish still unsettled (the client may deliver it yet). */
@@ -197,6 +164,11 @@ export class SinkBuffer {
     return this.rows.length;
   }
 
+  /** Readings buffered after the row `through` of a read (all of them without it). */
+  sizeAfter(through?: number): number {
+    return through === undefined ? this.rows.length : this.rows.countAfter(through);
+  }
+
   /** Buffers readings (in memory until the next sync), applying the size bound. */
   append(readings: readonly Reading[]): void {
     if (this.closed) return;
@@ -221,46 +193,78 @@ export class SinkBuffer {
     if (this.pendingBytes > PENDING_SYNC_BYTES) this.sync();
   }
 
-  /** Up to `limit` of the oldest readings, in arrival order; nothing is removed until `ack`. */
-  async read(limit: number): Promise<BufferRead> {
-    // A read not acknowledged was not delivered: its dropped rows stay dropped.
-    this.inFlightDropped = { size: 0, age: 0 };
-    this.readFrom = this.readThrough = 0;
+  /**
+   * Up to `limit` of the oldest readings, in arrival order; nothing is removed until `ack`. With
+   * `after` (the `through` of a read still being published), the page that follows it instead:
+   * a replay reads its next page while the current one is out, and acks them in order.
+   */
+  async read(limit: number, after?: number): Promise<BufferRead> {
+    // A read from the oldest row starts over: reads not acknowledged were not delivered, their
+    // dropped rows stay dropped.
+    if (after === undefined) this.reads = [];
+    const from = Math.max(after ?? 0, this.ackedThrough);
     // Rows already in the file (not pending, not in the commit in flight) may fill the page alone;
     // otherwise commit what is pending now. The worker answers in order, so a page posted after a
     // commit sees it: no need to wait for that commit, nor for what arrives after this call.
-    if (this.rows.length - this.pending.length - this.inCommit < limit) {
+    if (this.rows.countAfter(from) - this.pending.length - this.inCommit < limit) {
       if (this.committing) await this.committing;
       this.sync();
     }
-    if (this.closed) return { readings: [], through: this.ackedThrough };
-    const page = await this.worker.request<PageReply>({ op: "page", after: this.ackedThrough, limit });
+    if (this.closed) return { readings: [], through: from };
+    const page = await this.worker.request<PageReply>({ op: "page", after: from, limit });
     // Rows dropped while the page was read are counted as dropped already: not sent.
+    const floor = Math.max(from, this.ackedThrough);
     const readings: Reading[] = [];
-    let through = this.ackedThrough;
+    let through = floor;
     for (let i = 0; i < page.ids.length; i++) {
       const id = page.ids[i]!;
-      if (id <= this.ackedThrough) continue;
+      if (id <= floor) continue;
       readings.push(JSON.parse(page.bodies[i]!) as Reading);
       through = id;
     }
-    this.readFrom = this.ackedThrough;
-    this.readThrough = through;
+    if (readings.length > 0) this.reads.push({ from: floor, through, size: 0, age: 0 });
     return { readings, through };
   }
 
-  /** Removes what a `read` returned (the DELETE is committed by the next sync). */
+  /** Removes what a `read` returned, and what came before it (the DELETE is committed by the next sync). */
   ack(read: BufferRead): void {
     if (this.closed) return;
-    if (read.through === this.readThrough) {
-      // Dropped while being published, but delivered: not lost after all.
-      this.droppedForSize -= this.inFlightDropped.size;
-      this.droppedForAge -= this.inFlightDropped.age;
-      this.inFlightDropped = { size: 0, age: 0 };
-      this.readFrom = this.readThrough = 0;
+    // Dropped while being published, but delivered: not lost after all.
+    const done = this.untrack(read);
+    if (done) {
+      this.droppedForSize -= done.size;
+      this.droppedForAge -= done.age;
     }
     while (this.rows.length > 0 && this.rows.firstId()! <= read.through) this.shiftRow();
     this.ackedThrough = Math.max(this.ackedThrough, read.through);
+  }
+
+  /**
+   * A read that was delivered although one before it was not, so it cannot be acked (the buffer is
+   * one FIFO): its rows stay and are sent again after the earlier ones, but those of them dropped
+   * meanwhile, or dropped before they are sent again, did arrive and are not counted as dropped.
+   */
+  deliveredOutOfTurn(read: BufferRead): void {
+    if (this.closed) return;
+    const done = this.untrack(read);
+    if (done) {
+      this.droppedForSize -= done.size;
+      this.droppedForAge -= done.age;
+      this.deliveredLate += done.size + done.age;
+    }
+    // Its rows still buffered are its newest ones (rows are only ever dropped from the head).
+    const kept = Math.min(read.readings.length, this.rows.length - this.rows.countAfter(read.through));
+    for (let i = read.readings.length - kept; i < read.readings.length; i++)
+      this.lateDelivered.add(read.readings[i]!.seq);
+  }
+
+  /** Stops tracking a read (and any before it, which can no longer be acked); returns it. */
+  private untrack(read: BufferRead): ReadInFlight | undefined {
+    const i = this.reads.findIndex((r) => r.through === read.through);
+    if (i < 0) return undefined;
+    const done = this.reads[i];
+    this.reads.splice(0, i + 1);
+    return done;
   }
 
   /** Readings of a publish given up but still unsettled: the client may deliver them yet. */
@@ -410,7 +414,11 @@ export class SinkBuffer {
       this.deliveredLate++;
       return;
     }
-    if (id > this.readFrom && id <= this.readThrough) this.inFlightDropped[why]++;
+    for (const r of this.reads)
+      if (id > r.from && id <= r.through) {
+        r[why]++;
+        break;
+      }
     if (why === "size") this.droppedForSize++;
     else this.droppedForAge++;
   }

@@ -7,14 +7,46 @@
  */
 import type { MqttClient } from "mqtt";
 import type { Logger } from "pino";
+import type { Reading } from "../schema/reading.js";
 import { readingJsonWriter } from "../schema/reading-json.js";
 import { type Batch, type BatchPolicy, splitBatches } from "./batcher.js";
-import { MQTT_BATCH_DEFAULTS, type MqttSinkConfig } from "./config.js";
+import { MQTT_BATCH_DEFAULTS, type MqttSinkConfig, NORTH_DEFAULTS } from "./config.js";
 import { connectMqtt, fillTemplate, mqttLevel, mqttOptions } from "./mqtt-connect.js";
 import type { Transport } from "./sink.js";
+import { pointNames } from "./topic-cache.js";
 
-/** Most one-reading messages in flight at once (payload: reading). */
+/**
+ * Most one-reading messages handed to the client and not yet acknowledged (payload: reading), over
+ * all publish calls together. A window, not slices: each ack lets the next message out, so the
+ * connection is never idle waiting for the last acks of a slice. (Mosquitto's socket has Nagle on
+ * by default, `set_tcp_nodelay false`: its last PUBACKs wait for our TCP ACK, which Linux delays up
+ * to 40 ms when we have nothing to send. Slices of 256 paid that once per slice: a replay drained
+ * about 5,000 readings/s with the process 80 % idle.)
+ */
 const PER_READING_IN_FLIGHT = 256;
+/** Most publish calls queued behind the one being sent (a stalled broker, retried): bounded memory. */
+const MAX_QUEUED_CALLS = 8;
+
+/**
+ * One publish call of payload: reading, its messages sent in call order after earlier calls'.
+ * Once its first message is handed to the client, all of them are (after a reconnect if need be):
+ * mqtt.js resends unacknowledged QoS 1 messages on reconnect, so the call resolves exactly when
+ * every reading in it was delivered, which the runner's accounting of given-up publishes relies on.
+ */
+interface Call {
+  readings: readonly Reading[];
+  /** Index of the next reading to hand to the client. */
+  next: number;
+  /** Messages not yet acknowledged. */
+  left: number;
+  /** Until then (epoch ms) it may wait to start; later the runner has given it up. */
+  deadline: number;
+  done: boolean;
+  resolve(): void;
+  reject(error: Error): void;
+  /** The client's callback for each of its messages. */
+  acked(error?: Error | null): void;
+}
 
 /** The batch policy and topic template of a sink with payload: batch. */
 export function mqttBatching(config: MqttSinkConfig): { policy: BatchPolicy; topic: string } {
@@ -36,7 +68,11 @@ export function mqttBatching(config: MqttSinkConfig): { policy: BatchPolicy; top
 export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logger): Transport {
   const qos = config.qos === "0" ? 0 : 1;
   const retain = config.retain ?? false;
-  const topicOf = config.topic ?? "tagbridge/{gateway}/{device}/{point}";
+  const template = config.topic ?? "tagbridge/{gateway}/{device}/{point}";
+  const topicOf = pointNames((device, point) =>
+    fillTemplate(template, { gateway, device, point }, mqttLevel),
+  );
+  const timeoutMs = config.publishTimeoutMs ?? NORTH_DEFAULTS.publishTimeoutMs;
   const perReading = config.payload === "reading";
   const { policy, topic: batchTopicOf } = mqttBatching(config);
   const gatewayTopic = fillTemplate(batchTopicOf, { gateway }, mqttLevel);
@@ -66,6 +102,76 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
   const send = (topic: string, payload: string | Buffer, retainIt = retain) =>
     client!.publishAsync(topic, payload, { qos, retain: retainIt });
 
+  // payload: reading. One FIFO of calls, a window of messages in flight over all of them.
+  const publishOptions = { qos, retain } as const;
+  const queue: Call[] = [];
+  let inFlight = 0;
+  let pumping = false;
+  const settle = (call: Call, error?: Error) => {
+    if (call.done) return;
+    call.done = true;
+    if (error) call.reject(error);
+    else call.resolve();
+  };
+  /** Hands queued messages to the client while the window has room and the connection is up. */
+  const pump = () => {
+    pumping = false;
+    const now = Date.now();
+    while (inFlight < PER_READING_IN_FLIGHT && queue.length > 0 && client?.connected && up) {
+      const call = queue[0]!;
+      if (call.done) queue.shift();
+      else if (call.next === 0 && now > call.deadline) {
+        queue.shift();
+        settle(call, new Error(`publish not started within ${timeoutMs} ms`));
+      } else {
+        const r = call.readings[call.next++]!;
+        if (call.next === call.readings.length) queue.shift();
+        inFlight++;
+        client.publish(topicOf(r.device, r.point), json.toBuffer(r), publishOptions, call.acked);
+      }
+    }
+  };
+  /** Pumps once after the acks the client is processing now (it handles each packet on a tick). */
+  const schedulePump = () => {
+    if (pumping || queue.length === 0) return;
+    pumping = true;
+    queueMicrotask(pump);
+  };
+  /** Fails the queued calls not started (the runner buffers them); one being sent goes on. */
+  const failUnstarted = (reason: string) => {
+    for (let i = queue.length - 1; i >= 0; i--) {
+      const call = queue[i]!;
+      if (call.next > 0) continue;
+      queue.splice(i, 1);
+      settle(call, new Error(reason));
+    }
+  };
+  const publishReadings = (readings: readonly Reading[]): Promise<void> => {
+    if (!client || !up || !client.connected) return Promise.reject(new Error("MQTT sink not connected"));
+    if (readings.length === 0) return Promise.resolve();
+    if (queue.length > MAX_QUEUED_CALLS)
+      return Promise.reject(new Error("MQTT sink not keeping up: earlier publishes still unsent"));
+    return new Promise<void>((resolve, reject) => {
+      const call: Call = {
+        readings,
+        next: 0,
+        left: readings.length,
+        deadline: Date.now() + timeoutMs,
+        done: false,
+        resolve,
+        reject,
+        acked: (error) => {
+          inFlight--;
+          if (error) settle(call, error);
+          else if (--call.left === 0) settle(call);
+          schedulePump();
+        },
+      };
+      queue.push(call);
+      pump();
+    });
+  };
+
   /** One message per batch, all in flight at once (one connection keeps them in order). */
   const publishBatches = async (batches: readonly Batch[]): Promise<void> => {
     if (!client || !up || !client.connected) throw new Error("MQTT sink not connected");
@@ -88,6 +194,8 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
             released: () => client?.stream !== undefined && client.stream.writableLength === 0,
           },
         }),
+    // Calls go out in call order (one FIFO, one connection), however many are unacknowledged.
+    pipelined: true,
     get up() {
       return up;
     },
@@ -101,6 +209,9 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
     async start() {
       const will = { topic: statusTopic, payload: Buffer.from("offline"), qos: 1 as const, retain: true };
       const options = await mqttOptions(config, `tagbridge-${gateway}-${config.id}`, will, log);
+      // mqtt.js calls its debug logger a dozen times per message, formatting arguments even when
+      // disabled: 5 % of a replay's CPU. Kept when DEBUG asks for it.
+      if (!/mqttjs/.test(process.env.DEBUG ?? "")) options.log = () => {};
       client = connectMqtt(config.url, options, log, {
         onUp: () => {
           client!
@@ -110,42 +221,28 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
           up = true;
           log.info({ sink: config.id, url: config.url }, "north MQTT sink connected");
           onChange();
+          schedulePump();
         },
         onDown: (reason) => {
           if (up) log.warn({ sink: config.id, reason }, "north MQTT sink disconnected");
           lastError = reason;
           up = false;
+          failUnstarted(reason);
           onChange();
         },
       });
     },
 
     async publish(readings) {
-      if (perReading) {
-        if (!client || !up || !client.connected) throw new Error("MQTT sink not connected");
-        // A slice at a time: a publish waiting for the socket to drain holds a listener on it, and
-        // thousands at once (a backlog, an overload) would trip Node's listener-leak warning.
-        for (let i = 0; i < readings.length; i += PER_READING_IN_FLIGHT) {
-          const sends: Promise<unknown>[] = [];
-          const end = Math.min(readings.length, i + PER_READING_IN_FLIGHT);
-          for (let k = i; k < end; k++) {
-            const r = readings[k]!;
-            sends.push(
-              send(
-                fillTemplate(topicOf, { gateway, device: r.device, point: r.point }, mqttLevel),
-                json.toBuffer(r),
-              ),
-            );
-          }
-          await Promise.all(sends);
-        }
-      } else await publishBatches(splitBatches(readings, policy));
+      if (perReading) await publishReadings(readings);
+      else await publishBatches(splitBatches(readings, policy));
     },
 
     async close() {
       if (closed) return;
       closed = true;
       up = false;
+      failUnstarted("MQTT sink closed");
       const c = client;
       if (!c) return;
       if (c.connected) {

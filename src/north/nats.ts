@@ -1,19 +1,19 @@
 /**
  * The NATS JetStream sink: each Reading as JSON on a subject from a template, with the message id
  * `{gateway}:{seq}` so the stream drops duplicates (within its duplicate window) that
- * at-least-once delivery may produce. Each publish awaits the stream's acknowledgement. The stream
- * is created when missing unless `stream.create: never`.
+ * at-least-once delivery may produce. Each publish awaits the stream's acknowledgement of every
+ * message (jetstream-publish.ts: one FIFO and a window of unacknowledged messages). The stream is
+ * created when missing unless `stream.create: never`.
  */
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection, type NodeConnectionOptions, nanos } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { readingJsonWriter } from "../schema/reading-json.js";
-import type { NatsSinkConfig } from "./config.js";
+import { type NatsSinkConfig, NORTH_DEFAULTS } from "./config.js";
+import { JetStreamPublisher } from "./jetstream-publish.js";
 import { fillTemplate } from "./mqtt-connect.js";
 import type { Transport } from "./sink.js";
-
-/** Most JetStream publishes awaited at once. */
-const PUBLISH_CHUNK = 250;
+import { pointNames } from "./topic-cache.js";
 
 /** NATS subject tokens: '.', '*', '>' and whitespace become '_'. */
 export const natsToken = (s: string) => s.replace(/[.*>\s]/g, "_");
@@ -31,9 +31,18 @@ export function natsTransport(config: NatsSinkConfig, gateway: string, log: Logg
   const template = config.subject ?? "tagbridge.{gateway}.{device}.{point}";
   const streamName = config.stream?.name ?? "TAGBRIDGE";
   let nc: NatsConnection | undefined;
-  let js: ReturnType<typeof jetstream> | undefined;
+  let publisher: JetStreamPublisher | undefined;
   /** Writes each Reading's JSON (one message per reading). */
   const json = readingJsonWriter();
+  const subjectOf = pointNames((device, point) =>
+    fillTemplate(template, { gateway, device, point }, natsToken),
+  );
+  const messages = {
+    subject: (r: { device: string; point: string }) => subjectOf(r.device, r.point),
+    msgId: (r: { seq: number }) => `${gateway}:${r.seq}`,
+    payload: json.toBuffer.bind(json),
+  };
+  const timeoutMs = config.publishTimeoutMs ?? NORTH_DEFAULTS.publishTimeoutMs;
   let up = false;
   let closed = false;
   let lastError: string | undefined;
@@ -86,7 +95,7 @@ export function natsTransport(config: NatsSinkConfig, gateway: string, log: Logg
       return;
     }
     nc = c;
-    js = jetstream(c);
+    publisher = new JetStreamPublisher(c, messages, timeoutMs);
     // The stream must exist before data goes out; retried on every (re)connect until it does.
     const ready = async () => {
       for (let i = 0; !closed && !c.isClosed(); i++) {
@@ -104,13 +113,17 @@ export function natsTransport(config: NatsSinkConfig, gateway: string, log: Logg
     };
     void ready();
     for await (const s of c.status()) {
-      if (s.type === "disconnect") setUp(false, `disconnected from ${s.server}`);
-      else if (s.type === "reconnect") void ready();
+      if (s.type === "disconnect") {
+        setUp(false, `disconnected from ${s.server}`);
+        publisher?.failAll(`disconnected from ${s.server}`);
+      } else if (s.type === "reconnect") void ready();
       else if (s.type === "error") lastError = s.error.message;
     }
   };
 
   return {
+    // Calls go out in call order (one FIFO, one connection), however many are unacknowledged.
+    pipelined: true,
     get up() {
       return up;
     },
@@ -128,29 +141,14 @@ export function natsTransport(config: NatsSinkConfig, gateway: string, log: Logg
       });
     },
     async publish(readings) {
-      if (!js || !up) throw new Error("NATS sink not connected");
-      const client = js;
-      // Bounded in flight, in chunks: each chunk is one short synchronous burst, and between
-      // chunks timers and I/O (polls, the API) get their turn.
-      for (let i = 0; i < readings.length; i += PUBLISH_CHUNK) {
-        if (i > 0) await new Promise<void>((r) => setImmediate(r));
-        await Promise.all(
-          readings
-            .slice(i, i + PUBLISH_CHUNK)
-            .map((r) =>
-              client.publish(
-                fillTemplate(template, { gateway, device: r.device, point: r.point }, natsToken),
-                json.toBuffer(r),
-                { msgID: `${gateway}:${r.seq}` },
-              ),
-            ),
-        );
-      }
+      if (!publisher || !up) throw new Error("NATS sink not connected");
+      await publisher.publish(readings);
     },
     async close() {
       if (closed) return;
       closed = true;
       up = false;
+      publisher?.close();
       if (nc && !nc.isClosed()) await nc.drain().catch(() => nc?.close());
     },
   };

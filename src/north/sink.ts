@@ -9,7 +9,9 @@
  *   per point (and overall) is the bus order, i.e. seq order.
  * - A separate drain loop publishes the backlog oldest-first while the transport is up, and
  *   removes each batch only after it was acknowledged: at-least-once. A publish that failed after
- *   reaching the server may be sent again; `seq` (and NATS msg ids) tell duplicates apart.
+ *   reaching the server may be sent again; `seq` (and NATS msg ids) tell duplicates apart. It keeps
+ *   a bounded window of pages out (replay.ts: the next one read, and on a `pipelined` transport
+ *   sent, while the one before is acknowledged); acks are applied in page order.
  * - A transport that batches by size and time (`batching`, the MQTT sink's payload: batch) gets
  *   live readings through a {@link Batcher}: the consumer hands readings over without waiting,
  *   and one flush at a time publishes the batches that are full or have lingered; what arrives
@@ -31,6 +33,7 @@ import type { Reading } from "../schema/reading.js";
 import { type Batch, Batcher, type BatchPolicy, countOf, readingsOf } from "./batcher.js";
 import type { SinkBuffer } from "./buffer.js";
 import { globMatcher, NORTH_DEFAULTS, type SinkConfig } from "./config.js";
+import { replay } from "./replay.js";
 
 /** What the runner needs of a transport. */
 export interface Transport {
@@ -40,6 +43,13 @@ export interface Transport {
   readonly up: boolean;
   /** Publishes and resolves once acknowledged; `historical` marks readings replayed from the buffer. */
   publish(readings: readonly Reading[], historical: boolean): Promise<void>;
+  /**
+   * True when a publish called while earlier ones are still unacknowledged goes out after them all
+   * the same (one connection, messages handed to it in call order). The replay then keeps a page
+   * out while the one before it is acknowledged, instead of leaving the connection idle between
+   * pages; without it, only the next page's read overlaps the publish.
+   */
+  readonly pipelined?: boolean;
   /** Called whenever `up` may have changed. */
   onChange(handler: () => void): void;
   /** Last connection or publish error, for the status. */
@@ -104,7 +114,6 @@ export interface RunnerDeps {
 const DRAIN_BATCH = 2_000;
 /** Most readings read from the buffer at once by a batching transport (a few full batches). */
 const DRAIN_BATCH_MAX = 20_000;
-const RETRY_MS = 500;
 const CLOSE_WAIT_MS = 3_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -232,11 +241,11 @@ export class SinkRunner {
     this.handling = true;
     try {
       await this.publish(
-        selected.length,
         () => transport.publish(selected, false),
         true,
         () => selected,
       );
+      this.published += selected.length;
     } catch (error) {
       this.failed(error);
       buffer.append(selected);
@@ -262,24 +271,22 @@ export class SinkRunner {
     // A live publish may still be in flight: wait so the backlog goes out after it, in order.
     for (let i = 0; i < 1000 && this.handling; i++) await sleep(5);
     if (this.batcher) await this.spill();
-    while (!this.closing && buffer.size > 0 && transport.up) {
-      const read = await buffer.read(this.drainBatch);
-      if (read.readings.length === 0) break;
-      try {
-        await this.publish(
-          read.readings.length,
+    await replay({
+      buffer,
+      transport,
+      pageSize: this.drainBatch,
+      replaying: () => !this.closing && transport.up,
+      send: (read) =>
+        this.publish(
           () => transport.publish(read.readings, true),
           false,
           () => read.readings,
-        );
-        buffer.ack(read);
-      } catch (error) {
-        this.failed(error);
-        await sleep(RETRY_MS);
-      }
-      // Paced: the replay yields to timers and I/O (polls, the API) after every batch.
-      await new Promise<void>((r) => setImmediate(r));
-    }
+        ),
+      acked: (read) => {
+        this.published += read.readings.length;
+      },
+      failed: (error) => this.failed(error),
+    });
   }
 
   /**
@@ -317,11 +324,11 @@ export class SinkRunner {
       const { batching } = transport;
       try {
         await this.publish(
-          countOf(batches),
           () => batching.publish(batches, false),
           true,
           () => readingsOf(batches),
         );
+        this.published += countOf(batches);
         if (batching.released()) this.batcher?.recycle(batches);
         return;
       } catch (error) {
@@ -365,10 +372,9 @@ export class SinkRunner {
 
   /**
    * Runs `send` with the publish timeout, failing at once if the connection drops meanwhile (or,
-   * for a `live` publish, if the transport stalls).
+   * for a `live` publish, if the transport stalls). The caller counts what was published.
    */
   private async publish(
-    count: number,
     send: () => Promise<void>,
     live = true,
     readings?: () => readonly Reading[],
@@ -405,7 +411,6 @@ export class SinkRunner {
       clearTimeout(timer);
       this.inFlight.delete(abort);
     }
-    this.published += count;
   }
 
   private failed(error: unknown): void {
