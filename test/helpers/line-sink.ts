@@ -136,6 +136,7 @@ export async function startLinePeer(): Promise<LinePeer> {
     for (const reading of readings) peer.received.push({ reading, historical: msg.historical });
   };
   async function start(): Promise<void> {
+    if (server) return;
     const next = createServer((s) => {
       peer.contacts++;
       sockets.add(s);

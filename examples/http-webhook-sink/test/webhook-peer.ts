@@ -45,7 +45,7 @@ export interface WebhookPeer {
   mode: Mode;
   /** Stops listening and drops every connection. */
   stop(): Promise<void>;
-  /** Listens again on the same port. */
+  /** Listens again on the same port; does nothing while it listens. */
   start(): Promise<void>;
 }
 
@@ -98,6 +98,7 @@ export async function startWebhookPeer(tls?: { key: string; cert: string }): Pro
   };
 
   async function start(): Promise<void> {
+    if (server) return;
     const next = tls ? createHttps(tls, handler) : createHttp(handler);
     next.on(tls ? "secureConnection" : "connection", (s: Socket) => {
       peer.connections++;
