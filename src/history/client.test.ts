@@ -1,5 +1,6 @@
 /** The store in its worker thread, through the client the service uses: round trips, retention, failures. */
-import { writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { getPriority } from "node:os";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -107,6 +108,22 @@ describe("HistoryClient", () => {
     expect(await client.sweep()).toEqual({ byAge: 1, bySize: 0 });
     expect(values(await client.query("d", "q"))).toEqual([2]);
   });
+
+  it.skipIf(process.platform !== "linux")(
+    "the worker thread runs at nice 10; the thread that started it keeps its priority",
+    async () => {
+      const niceOfThreads = () =>
+        readdirSync("/proc/self/task").map((tid) => {
+          const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+          return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]); // field 19: nice
+        });
+      const before = getPriority();
+      expect(niceOfThreads().filter((n) => n === 10)).toHaveLength(0);
+      client = await openHistoryClient(dir.file());
+      expect(niceOfThreads().filter((n) => n === 10)).toHaveLength(1);
+      expect(getPriority()).toBe(before);
+    },
+  );
 
   it("restartMs 0 leaves it down; close still works", async () => {
     client = await openHistoryClient(dir.file(), { restartMs: 0 });

@@ -44,6 +44,12 @@ export interface HistoryClientOptions {
 }
 
 const MAX_RESTART_MS = 60_000;
+/**
+ * Nice value of the worker thread (Linux). Measured on 2 cores with two CPU-bound processes beside
+ * it, sweeping 1 M rows: loop lag p99 39 → 25 ms, acquisition 97 → 99.7 %; the sweep took 3.5×
+ * longer. History falling behind shows as counted drops, acquisition falling behind would not.
+ */
+const WORKER_NICE = 10;
 /** A worker that ran this long resets the back-off. */
 const STABLE_MS = 60_000;
 
@@ -180,6 +186,7 @@ export class HistoryClient implements HistoryReader {
       options: this.options.store,
       retention: this.retention,
       level: this.log.level,
+      nice: WORKER_NICE,
     };
     // Until its store is open, a worker's exit is the failure `start()` rejects with, not a crash.
     let opening = true;

@@ -6,6 +6,7 @@
  * queries posted meanwhile are answered before it ends). The store's own timer runs the periodic
  * sweep here. Log lines go to the main thread's logger as events.
  */
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import pino from "pino";
 import type { Reading } from "../schema/reading.js";
@@ -21,6 +22,8 @@ export interface StoreWorkerData {
   retention: Map<string, number>;
   /** Level of the main thread's logger: lines below it are not even posted. */
   level: string;
+  /** Nice value of this thread (Linux only, see below); absent: unchanged. */
+  nice?: number;
 }
 
 /** Requests of the main thread (each with an `id` added by the RPC client). */
@@ -41,6 +44,16 @@ export interface LogEvent {
 const port = parentPort;
 if (!port) throw new Error("store-worker.ts runs as a worker thread only");
 const data = workerData as StoreWorkerData;
+// Acquisition owns the CPU too: on a loaded machine this thread yields it to the main thread.
+// On Linux a nice value belongs to one thread (setpriority(2), BUGS), so this renices this thread
+// only; elsewhere it would renice the whole process, acquisition included, so it is not done.
+if (data.nice !== undefined && process.platform === "linux") {
+  try {
+    setPriority(data.nice);
+  } catch {
+    // Not permitted here (a seccomp profile, say): the thread runs at the process's priority.
+  }
+}
 let retention = data.retention;
 const log = pino(
   { level: data.level, base: undefined, timestamp: false },
