@@ -38,8 +38,11 @@ interface Call {
   reject(error: Error): void;
 }
 
-/** Most messages awaiting their ack at once. */
-export const JETSTREAM_WINDOW = 256;
+/**
+ * Most messages awaiting their ack at once. The acks of a socket read let their successors out in
+ * one synchronous burst: 128 drained about as fast as 256 or 512 with half the loop lag.
+ */
+export const JETSTREAM_WINDOW = 128;
 
 /** JetStream publishing over one connection; `close()` when the connection goes. */
 export class JetStreamPublisher {

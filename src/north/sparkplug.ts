@@ -177,6 +177,9 @@ export function sparkplugTransport(config: SparkplugSinkConfig, deps: SparkplugD
   };
 
   return {
+    // publish() hands every message to the client before its first await: calls go out in call
+    // order on one connection, however many are unacknowledged (seq is assigned in that order).
+    pipelined: true,
     get up() {
       return connected && hostOnline && born && !closed;
     },
