@@ -16,7 +16,8 @@
  * - for the replay: its duration and drain rate (backlog at reconnect plus what was produced
  *   meanwhile, over the duration) as a multiple of the production rate.
  * Cases (BENCH_CASES): `nats`, `mqtt` (QoS 1, payload: reading), and `drop-oldest` (the MQTT sink
- * with a 1 MiB buffer, so it overflows during the outage).
+ * with a 1 MiB buffer, so it overflows during the outage); `mqtt-batch` (QoS 1, payload: batch with
+ * the default batch policy) is not in the default set, for contrast with one message per reading.
  *
  * `npm run bench:starvation [-- --write]`; BENCH_ROUNDS (3) rounds, medians reported.
  */
@@ -41,7 +42,7 @@ const STEADY_S = Number(process.env.BENCH_STEADY_S ?? 5);
 const POLL_MS = 100;
 const WRITE = process.argv.includes("--write");
 
-type Case = "nats" | "mqtt" | "drop-oldest";
+type Case = "nats" | "mqtt" | "drop-oldest" | "mqtt-batch";
 
 interface Phase {
   name: string;
@@ -119,7 +120,8 @@ function sinkYaml(kind: Case, url: string): string {
   if (kind === "nats")
     return `  - { type: nats, id: js, servers: ["${url}"], stream: { name: BENCH_${process.pid}_${Date.now()} } }`;
   const buffer = kind === "drop-oldest" ? ", buffer: { maxSizeMb: 1, overflow: drop-oldest }" : "";
-  return `  - { type: mqtt, id: uns, url: "${url}", payload: reading, qos: "1"${buffer} }`;
+  const payload = kind === "mqtt-batch" ? "batch" : "reading";
+  return `  - { type: mqtt, id: uns, url: "${url}", payload: ${payload}, qos: "1"${buffer} }`;
 }
 
 const p99 = (xs: number[]) => {
