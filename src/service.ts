@@ -85,6 +85,7 @@ export async function startService(file: string, overrides: Overrides = {}, log?
     log: logger,
     registry: running.metrics.registry,
     deviceState: (d) => running.device(d)?.state,
+    sinks: registry.sinks,
   });
   gateway.start();
   let listening: Listening;

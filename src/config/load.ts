@@ -6,12 +6,13 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { isSeq, LineCounter, parseDocument } from "yaml";
-import { sinkIdErrors as duplicateSinks, type SinkConfig } from "../north/config.js";
+import { BUILTIN_SINKS } from "../north/builtin-sinks.js";
+import { type SinkLookup, sinkIdErrors } from "../north/sink-schema.js";
 import { type ConfigError, formatPath, locateErrors, type RawError } from "./errors.js";
 import type { GatewayConfig } from "./schema.js";
 import { semanticErrors } from "./semantic.js";
 import { substitute } from "./substitute.js";
-import { type AdapterLookup, checkDevice, checkTop } from "./validate.js";
+import { type AdapterLookup, checkDevice, checkSink, checkTop } from "./validate.js";
 
 export type { AdapterLookup } from "./validate.js";
 
@@ -33,6 +34,10 @@ export interface ParseOptions {
   lookup: AdapterLookup;
   /** Known adapter types, listed in the message about an unknown one (a function is called when needed). */
   knownTypes?: readonly string[] | (() => readonly string[]);
+  /** Finds the sink definition of a `north:` entry's `type`; the built-in sinks by default. */
+  sinkLookup?: SinkLookup;
+  /** Known sink types, listed in the message about an unknown one; the built-ins by default. */
+  knownSinkTypes?: () => readonly string[];
   /** Environment for `${env:…}`; `process.env` by default. */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -44,7 +49,14 @@ export interface LoadOptions extends Omit<ParseOptions, "file" | "lookup"> {
    * before devices are checked, so that `lookup` finds their types. A throw is reported at `adapters`.
    */
   loadAdapters?: (packages: readonly string[]) => Promise<void>;
+  /**
+   * Loads the third-party sink packages the file names in `sinks` (e.g. `sinkRegistry.load`),
+   * before `north:` is checked, so that `sinkLookup` finds their types. A throw is reported at `sinks`.
+   */
+  loadSinks?: (packages: readonly string[]) => Promise<void>;
 }
+
+const builtinSink: SinkLookup = (type) => BUILTIN_SINKS.find((d) => d.type === type);
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === "object" && !Array.isArray(v);
@@ -106,8 +118,20 @@ export function parseConfig(text: string, options: ParseOptions): LoadResult {
     devices[i] = checked.value;
   });
   add(semanticErrors(devices));
-  if (top.errors.length === 0 && isObject(config) && Array.isArray(config.north))
-    add(duplicateSinks(config.north as SinkConfig[]));
+  const sinkLookup = options.sinkLookup ?? builtinSink;
+  const north = isObject(config) && Array.isArray(config.north) ? config.north : [];
+  let northValid = true;
+  north.forEach((sink, i) => {
+    const checked = checkSink(sink, i, {
+      lookup: sinkLookup,
+      knownTypes: options.knownSinkTypes ?? (() => BUILTIN_SINKS.map((d) => d.type)),
+      coerced: sub.coerced,
+    });
+    if (checked.errors.length > 0) northValid = false;
+    add(checked.errors);
+    north[i] = checked.value;
+  });
+  if (top.errors.length === 0 && northValid) add(sinkIdErrors(north as never, sinkLookup));
 
   if (raw.length > 0) return { ok: false, errors: locateErrors(raw, doc, lines) };
   const valid = config as GatewayConfig;
@@ -131,23 +155,34 @@ export async function loadConfig(
       errors: [{ path: "(root)", message: `cannot read config file '${file}' (${code})` }],
     };
   }
-  const { loadAdapters, ...parseOptions } = options;
-  const adapterError = loadAdapters ? await loadAdapterPackages(text, loadAdapters) : undefined;
+  const { loadAdapters, loadSinks, ...parseOptions } = options;
+  const packageErrors: ConfigError[] = [];
+  for (const [key, load] of [
+    ["adapters", loadAdapters],
+    ["sinks", loadSinks],
+  ] as const) {
+    const error = load ? await loadPackages(text, key, load) : undefined;
+    if (error) packageErrors.push(error);
+  }
   const result = parseConfig(text, { ...parseOptions, file, lookup });
-  if (!adapterError) return result;
-  return { ok: false, errors: [adapterError, ...(result.ok ? [] : result.errors)] };
+  if (packageErrors.length === 0) return result;
+  return { ok: false, errors: [...packageErrors, ...(result.ok ? [] : result.errors)] };
 }
 
-/** Loads the packages in `adapters`; an error when that fails. Mistakes in the list itself are left to parseConfig. */
-async function loadAdapterPackages(
+/**
+ * Loads the packages listed under `key` (`adapters` or `sinks`); an error when that fails.
+ * Mistakes in the list itself are left to parseConfig.
+ */
+async function loadPackages(
   text: string,
+  key: "adapters" | "sinks",
   load: (packages: readonly string[]) => Promise<void>,
 ): Promise<ConfigError | undefined> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) return undefined;
-  const adapters = doc.get("adapters");
-  const list: unknown = isSeq(adapters) ? adapters.toJSON() : undefined;
+  const packages = doc.get(key);
+  const list: unknown = isSeq(packages) ? packages.toJSON() : undefined;
   if (!Array.isArray(list) || list.length === 0 || !list.every((p) => typeof p === "string"))
     return undefined;
   try {
@@ -155,6 +190,6 @@ async function loadAdapterPackages(
     return undefined;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    return locateErrors([{ path: ["adapters"], message }], doc, lines)[0];
+    return locateErrors([{ path: [key], message }], doc, lines)[0];
   }
 }

@@ -41,6 +41,8 @@ function lookup(registry: AdapterRegistry) {
   return {
     lookup: (type: string) => registry.get(type),
     knownTypes: () => registry.list().map((d) => d.type),
+    sinkLookup: (type: string) => registry.sinks.get(type),
+    knownSinkTypes: () => registry.sinks.list().map((d) => d.type),
   };
 }
 
@@ -64,8 +66,12 @@ export async function loadGatewayConfig(
 }
 
 async function load(file: string, registry: AdapterRegistry, overrides: Overrides): Promise<Loaded> {
-  const { lookup: find, knownTypes } = lookup(registry);
-  const result = await loadConfig(file, find, { knownTypes, loadAdapters: (p) => registry.load(p) });
+  const { lookup: find, ...known } = lookup(registry);
+  const result = await loadConfig(file, find, {
+    ...known,
+    loadAdapters: (p) => registry.load(p),
+    loadSinks: (p) => registry.sinks.load(p),
+  });
   return accepted(file, result, overrides);
 }
 
@@ -78,6 +84,7 @@ const RESTART_KEYS = [
   "history",
   "north",
   "adapters",
+  "sinks",
   "shutdownTimeoutMs",
 ] as const;
 
@@ -178,8 +185,8 @@ export class ConfigManager {
       const doc = parseDocument(await readFile(this.file, "utf8"));
       change(doc);
       const text = doc.toString();
-      const { lookup: find, knownTypes } = lookup(this.registry);
-      const result = parseConfig(text, { file: this.file, lookup: find, knownTypes });
+      const { lookup: find, ...known } = lookup(this.registry);
+      const result = parseConfig(text, { file: this.file, lookup: find, ...known });
       if (!result.ok) return { ok: false, errors: result.errors };
       const tmp = `${this.file}.tagbridge-tmp`;
       return this.transaction(accepted(this.file, result, this.overrides), {

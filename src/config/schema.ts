@@ -7,7 +7,9 @@
 import Type, { type Static, type TObject, type TSchema } from "typebox";
 import { type HistoryConfig, HistoryConfigSchema } from "../history/config.js";
 import { type AuthConfig, AuthConfigSchema, type HttpConfig, HttpConfigSchema } from "../http/config.js";
-import { type NorthConfig, NorthConfigSchema } from "../north/config.js";
+import { BUILTIN_SINKS } from "../north/builtin-sinks.js";
+import type { NorthConfig } from "../north/config.js";
+import { northSchemaFor } from "../north/sink-schema.js";
 import type { AdapterDefinition } from "../sdk/adapter.js";
 import {
   type CorePoint,
@@ -17,6 +19,7 @@ import {
   type PointConfig,
   type ReconnectSchema,
 } from "../sdk/point.js";
+import type { SinkDefinition } from "../sdk/sink.js";
 
 /** pino levels accepted in `log.level`. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -41,8 +44,11 @@ const LogSchema = Type.Object(
   { additionalProperties: false, default: {}, description: "Logging." },
 );
 
-/** Top-level fields; `devices` items are given by the caller (per-adapter union, or anything). */
-function gatewayProperties(deviceItems: TSchema) {
+/**
+ * Top-level fields; `devices` items and the `north` array are given by the caller (per-adapter and
+ * per-sink unions, or anything).
+ */
+function gatewayProperties(deviceItems: TSchema, north: TSchema) {
   return {
     version: Type.Literal(1, { description: "Version of this file's format. Always 1." }),
     gateway: Type.String({
@@ -68,7 +74,7 @@ function gatewayProperties(deviceItems: TSchema) {
     http: Type.Optional(HttpConfigSchema),
     auth: Type.Optional(AuthConfigSchema),
     history: Type.Optional(HistoryConfigSchema),
-    north: Type.Optional(NorthConfigSchema),
+    north: Type.Optional(north),
     log: Type.Optional(LogSchema),
     shutdownTimeoutMs: Type.Optional(
       Type.Integer({
@@ -93,6 +99,20 @@ function gatewayProperties(deviceItems: TSchema) {
         },
       ),
     ),
+    sinks: Type.Optional(
+      Type.Array(
+        Type.String({
+          pattern: PACKAGE_PATTERN,
+          maxLength: 214,
+          description: "npm package name of a sink.",
+        }),
+        {
+          uniqueItems: true,
+          description:
+            "Third-party sink packages to load, by npm package name, for `north:` entries of their type; built-in sinks (mqtt, sparkplug, nats) need no entry.",
+        },
+      ),
+    ),
     devices: Type.Optional(
       Type.Array(deviceItems, {
         default: [],
@@ -103,12 +123,21 @@ function gatewayProperties(deviceItems: TSchema) {
 }
 
 /**
- * The top level as load.ts validates it: devices are only required to be an array here, since
- * each device is then validated against its own adapter's schema, so that errors name that adapter.
+ * The top level as load.ts validates it: devices and north sinks are only required to be arrays
+ * here, since each device is then validated against its own adapter's schema, and each sink against
+ * the core sink fields plus its type's settings, so that errors name that adapter or sink.
  */
-export const GatewayTopSchema = Type.Object(gatewayProperties(Type.Unknown()), {
-  additionalProperties: false,
-});
+export const GatewayTopSchema = Type.Object(
+  gatewayProperties(
+    Type.Unknown(),
+    Type.Array(Type.Unknown(), {
+      description: "North sinks: where readings are published, each with a durable store-and-forward buffer.",
+    }),
+  ),
+  {
+    additionalProperties: false,
+  },
+);
 
 /**
  * A device of a type no adapter is known for (or with no type): the core fields are checked, the
@@ -151,9 +180,13 @@ export const GATEWAY_SCHEMA_ID = "https://tagbridge.dev/schema/gateway.v1.json";
 
 /**
  * The whole configuration file's schema, for editors (`config/gateway.v1.schema.json`): `devices`
- * items are a union of the device schema of each adapter given, discriminated by `type`.
+ * items are a union of the device schema of each adapter given, discriminated by `type`, and `north`
+ * items a union of the entry schema of each sink type given (the built-in sinks by default).
  */
-export function gatewaySchemaFor(definitions: readonly AdapterDefinition[]): TObject {
+export function gatewaySchemaFor(
+  definitions: readonly AdapterDefinition[],
+  sinks: readonly SinkDefinition[] = BUILTIN_SINKS,
+): TObject {
   const sorted = [...definitions].sort((a, b) => a.type.localeCompare(b.type));
   const items =
     sorted.length === 0
@@ -164,7 +197,7 @@ export function gatewaySchemaFor(definitions: readonly AdapterDefinition[]): TOb
             description: "A device; `type` selects the adapter, which defines `connection` and point fields.",
           },
         );
-  return Type.Object(gatewayProperties(items), {
+  return Type.Object(gatewayProperties(items, northSchemaFor(sinks)), {
     $id: GATEWAY_SCHEMA_ID,
     title: "tagbridge gateway configuration v1",
     description: "One tagbridge gateway: its id, services, and the devices and points it reads.",
@@ -206,5 +239,6 @@ export interface GatewayConfig {
   secretsDir?: string;
   shutdownTimeoutMs: number;
   adapters: string[];
+  sinks?: string[];
   devices: DeviceConfig[];
 }

@@ -2,13 +2,17 @@
  * Schema validation of the top level and of each device, defaults applied, every error collected.
  */
 import type { TObject, TSchema } from "typebox";
+import Type from "typebox";
 import { Compile, type Validator } from "typebox/compile";
 import type { TLocalizedValidationError } from "typebox/error";
 import { Settings } from "typebox/system";
 import Value from "typebox/value";
+import { CORE_SINK_PROPERTIES } from "../north/config.js";
+import { type SinkLookup, sinkSchemaFor } from "../north/sink-schema.js";
 import type { AdapterDefinition } from "../sdk/adapter.js";
 import { deviceSchemaFor } from "../sdk/point.js";
 import { buildProblems, type ProbedDevice } from "../sdk/probe.js";
+import type { SinkDefinition } from "../sdk/sink.js";
 import { fromSchemaErrors, type Path, pointerToPath, type RawError } from "./errors.js";
 import { GatewayTopSchema, GenericDeviceSchema } from "./schema.js";
 import { toPointer } from "./substitute.js";
@@ -28,6 +32,11 @@ const compile = (schema: TObject): Checker => ({ schema, validator: Compile(sche
 const topChecker = compile(GatewayTopSchema);
 const genericChecker = compile(GenericDeviceSchema);
 const deviceCheckers = new WeakMap<AdapterDefinition, Checker>();
+const sinkCheckers = new WeakMap<SinkDefinition, Checker>();
+/** A sink of a type no definition is known for: its core fields are checked, its settings cannot be. */
+const genericSinkChecker = compile(
+  Type.Object({ type: Type.String(), ...CORE_SINK_PROPERTIES }, { additionalProperties: true }),
+);
 
 function deviceChecker(definition: AdapterDefinition): Checker {
   let checker = deviceCheckers.get(definition);
@@ -129,6 +138,40 @@ export function checkDevice(input: unknown, index: number, options: DeviceCheckO
     const types = options.knownTypes() ?? [];
     const known = types.length > 0 ? ` (known: ${[...types].sort().join(", ")})` : "";
     checked.errors.unshift({ path: [...prefix, "type"], message: `unknown adapter type '${type}'${known}` });
+  }
+  return checked;
+}
+
+/** What the north sink checks need to know about sink types. */
+export interface SinkCheckOptions {
+  lookup: SinkLookup;
+  /** Known sink types, listed in the message about an unknown one. */
+  knownTypes: () => readonly string[];
+  coerced: ReadonlyMap<string, string>;
+}
+
+/**
+ * Validates `north[index]` against the core sink fields plus its type's settings schema, so that
+ * errors are at their paths (`north[2].qos`) and about that sink; a sink of unknown type is checked
+ * for its core fields only. A definition's own `check()` runs later (sinkIdErrors), on valid entries.
+ */
+export function checkSink(input: unknown, index: number, options: SinkCheckOptions): Checked {
+  const prefix = ["north", index];
+  const type = isObject(input) ? input.type : undefined;
+  const definition = typeof type === "string" ? options.lookup(type) : undefined;
+  if (definition) {
+    let checker = sinkCheckers.get(definition);
+    if (!checker) {
+      checker = compile(sinkSchemaFor(definition));
+      sinkCheckers.set(definition, checker);
+    }
+    return check(checker, input, prefix, options.coerced);
+  }
+  const checked = check(genericSinkChecker, input, prefix, options.coerced);
+  if (isObject(input) && input.type !== undefined) {
+    const message = `must be one of: ${options.knownTypes().join(", ")}`;
+    checked.errors = checked.errors.filter((e) => String(e.path[2]) !== "type");
+    checked.errors.unshift({ path: [...prefix, "type"], message });
   }
   return checked;
 }

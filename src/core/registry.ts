@@ -2,6 +2,8 @@
  * Adapter types known to a gateway: the built-ins, listed in one explicit file, plus third-party
  * packages named in config, loaded with `import()` and checked against the SDK version.
  */
+
+import { SinkRegistry } from "../north/registry.js";
 import type { AdapterDefinition } from "../sdk/adapter.js";
 import { definitionProblems } from "../sdk/conformance-rules.js";
 import { BUILTIN_ADAPTERS } from "./builtin-adapters.js";
@@ -9,8 +11,14 @@ import { BUILTIN_ADAPTERS } from "./builtin-adapters.js";
 /** Looks adapter definitions up by type. */
 export class AdapterRegistry {
   private readonly byType = new Map<string, AdapterDefinition>();
+  /**
+   * The sink types of the same gateway (built-ins and the packages in `sinks:`), carried here so
+   * that everything loading a config (the service, `validate`, reloads) finds both kinds of plugin.
+   */
+  readonly sinks: SinkRegistry;
 
-  constructor(definitions: readonly AdapterDefinition[] = BUILTIN_ADAPTERS) {
+  constructor(definitions: readonly AdapterDefinition[] = BUILTIN_ADAPTERS, sinks = new SinkRegistry()) {
+    this.sinks = sinks;
     for (const d of definitions) this.add(d, "built-in");
   }
 

@@ -1,6 +1,7 @@
 import { Compile } from "typebox/compile";
 import { describe, expect, it } from "vitest";
-import { duplicateSinkIds, globMatcher, NorthConfigSchema, sinkIdErrors } from "./config.js";
+import { duplicateSinkIds, globMatcher } from "./config.js";
+import { NorthConfigSchema, sinkIdErrors } from "./sink-schema.js";
 
 const check = Compile(NorthConfigSchema);
 

@@ -1,11 +1,12 @@
 /**
- * Configuration of north sinks: the top-level `north:` array. Each sink has an `id`, a `type`
- * (mqtt, sparkplug, nats), a point selection, its transport options and its store-and-forward
- * buffer. Durations are integer milliseconds like the rest of the config.
+ * The core of north sink configuration: the fields every `north:` entry has whatever its type
+ * (`id`, `description`, `enabled`, a point selection, its store-and-forward buffer, queue and
+ * publish timeout), declared once. Each sink type adds its own settings (its definition's
+ * `settingsSchema`: mqtt-config.ts, sparkplug-config.ts, nats-config.ts, or a package's).
+ * Durations are integer milliseconds like the rest of the config.
  */
-import Type, { type Static } from "typebox";
-import { MqttLinkFields } from "../../protocols/mqtt/options.js";
-import { BATCH_ENCODINGS, BATCH_GROUPINGS } from "./batcher.js";
+import Type, { type Static, type TObject } from "typebox";
+import { CORE_SINK_FIELDS } from "../sdk/sink.js";
 
 /** Defaults applied by the sink code when a field is absent. */
 export const NORTH_DEFAULTS = {
@@ -16,15 +17,6 @@ export const NORTH_DEFAULTS = {
   queueCapacity: 50_000,
   maxBatch: 1_000,
   publishTimeoutMs: 10_000,
-} as const;
-
-/** Defaults of the MQTT sink's `batch` fields. */
-export const MQTT_BATCH_DEFAULTS = {
-  by: "device",
-  maxReadings: 500,
-  maxBytes: 131_072,
-  lingerMs: 100,
-  encoding: "readings",
 } as const;
 
 const Id = Type.String({
@@ -113,228 +105,33 @@ const common = {
   ),
 };
 
-/** MQTT connection fields shared by the mqtt and sparkplug sinks. */
-const mqttConnection = {
-  ...MqttLinkFields,
-  clientId: Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 128,
-      description: "MQTT client id; default tagbridge-{gateway}-{id}.",
-    }),
-  ),
-};
+/**
+ * The core fields of a sink's config object, declared once: the same for every sink type, next
+ * to the sink's own settings (its definition's `settingsSchema`). `type` is added per sink type
+ * (a literal) by sink-schema.ts.
+ */
+export const CORE_SINK_PROPERTIES = common;
 
-const MqttFieldsSchema = Type.Object(mqttConnection);
-/** The MQTT connection fields of the mqtt and sparkplug sinks. */
-export type MqttFields = Static<typeof MqttFieldsSchema>;
+/** {@link CORE_SINK_FIELDS} (the SDK's list, which the kit checks definitions against) as a set. */
+export const CORE_SINK_FIELDS_SET: ReadonlySet<string> = new Set(CORE_SINK_FIELDS);
 
-/** How the MQTT sink batches (payload: batch). */
-export const MqttBatchSchema = Type.Object(
-  {
-    by: Type.Optional(
-      Type.Enum(BATCH_GROUPINGS, {
-        default: MQTT_BATCH_DEFAULTS.by,
-        description:
-          "device (default): a batch holds Readings of one device, on a per-device topic. gateway: a batch holds Readings of any devices of the gateway, on one topic; fewest and largest messages at high rates.",
-      }),
-    ),
-    topic: Type.Optional(
-      Type.String({
-        minLength: 1,
-        description:
-          "Topic of a batch; {gateway} is filled in, and {device} when by: device. Default tagbridge/{gateway}/{device} (by: device) or tagbridge/{gateway}/batch (by: gateway).",
-      }),
-    ),
-    maxReadings: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        maximum: 100_000,
-        default: MQTT_BATCH_DEFAULTS.maxReadings,
-        description: "A batch is sent once it holds this many Readings. Default 500.",
-      }),
-    ),
-    maxBytes: Type.Optional(
-      Type.Integer({
-        minimum: 1_024,
-        maximum: 268_435_455,
-        default: MQTT_BATCH_DEFAULTS.maxBytes,
-        description:
-          "Most bytes of a batch's JSON array; a batch is sent before a Reading would take it past this (a single larger Reading goes alone). Keep it under the broker's message size limit. Default 131072 (128 KiB).",
-      }),
-    ),
-    lingerMs: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        maximum: 60_000,
-        default: MQTT_BATCH_DEFAULTS.lingerMs,
-        description:
-          "Longest a Reading waits for its batch to fill, in ms: at low rates every Reading is published within this time, at high rates batches fill up to maxReadings/maxBytes first. 0: a batch is whatever arrived since the previous publish. Default 100.",
-      }),
-    ),
-    encoding: Type.Optional(
-      Type.Enum(BATCH_ENCODINGS, {
-        default: MQTT_BATCH_DEFAULTS.encoding,
-        description:
-          "readings (default): a batch is a JSON array of Readings. compact: a compact Reading batch v1 (config/reading-batch.v1.schema.json), {v, gateway, columns, rows}: the gateway once and each Reading as an array of values in column order; about half the bytes and less CPU per reading. maxBytes applies to the encoded message.",
-      }),
-    ),
-  },
-  {
-    additionalProperties: false,
-    description:
-      "Batching of payload: batch, by size and time. Backlog replayed from the buffer is batched the same way (without waiting).",
-  },
-);
+/** The core fields of a north sink entry as loaded (defaults applied where the schema has them). */
+export type CoreSinkConfig = Static<TObject<typeof common>> & { type: string };
 
-/** MQTT unified-namespace JSON sink. */
-export const MqttSinkSchema = Type.Object(
-  {
-    type: Type.Literal("mqtt", { description: "MQTT unified namespace, JSON payloads." }),
-    ...common,
-    ...mqttConnection,
-    topic: Type.Optional(
-      Type.String({
-        minLength: 1,
-        default: "tagbridge/{gateway}/{device}/{point}",
-        description:
-          "Topic of one reading (payload: reading); {gateway}, {device} and {point} are filled in ('/', '+', '#' in ids become '_').",
-      }),
-    ),
-    payload: Type.Optional(
-      Type.Enum(["batch", "reading"], {
-        default: "batch",
-        description:
-          "batch (default): one message holds a JSON array of Readings, grouped and sized by `batch`. reading: one message per Reading on `topic`; cannot keep up with tens of thousands of readings/s.",
-      }),
-    ),
-    batch: Type.Optional(MqttBatchSchema),
-    qos: Type.Optional(
-      Type.Enum(["0", "1"], {
-        default: "1",
-        description:
-          "1 (default): at-least-once, each message acknowledged by the broker. 0: fire and forget; a message in the socket when the broker goes away is lost.",
-      }),
-    ),
-    retain: Type.Optional(
-      Type.Boolean({ default: false, description: "Publish data messages with the retain flag." }),
-    ),
-    statusTopic: Type.Optional(
-      Type.String({
-        minLength: 1,
-        default: "tagbridge/{gateway}/status",
-        description:
-          "Retained gateway status topic: 'online' on connect, 'offline' on close and as the last will.",
-      }),
-    ),
-  },
-  { additionalProperties: false, description: "MQTT unified-namespace JSON sink." },
-);
+/** A north sink entry of any type: the core fields and the sink's own settings. */
+export type AnySinkConfig = CoreSinkConfig & Record<string, unknown>;
 
-/** Sparkplug B 3.0 edge node sink. */
-export const SparkplugSinkSchema = Type.Object(
-  {
-    type: Type.Literal("sparkplug", { description: "Sparkplug B 3.0 edge node." }),
-    ...common,
-    ...mqttConnection,
-    groupId: Type.String({ pattern: "^[^/+#]+$", description: "Sparkplug group id." }),
-    edgeNodeId: Type.Optional(
-      Type.String({ pattern: "^[^/+#]+$", description: "Sparkplug edge node id; default the gateway id." }),
-    ),
-    primaryHostId: Type.Optional(
-      Type.String({
-        pattern: "^[^/+#]+$",
-        description:
-          "Primary host application id: when set, the edge node publishes only while spBv1.0/STATE/{id} says online (data is buffered meanwhile) and births again when it comes back.",
-      }),
-    ),
-    qos: Type.Optional(
-      Type.Enum(["0", "1"], {
-        default: "0",
-        description:
-          "QoS of births and data: 0 (default, as Sparkplug specifies) or 1 (at-least-once to the broker). NDEATH is always QoS 1.",
-      }),
-    ),
-  },
-  { additionalProperties: false, description: "Sparkplug B 3.0 edge node sink." },
-);
-
-/** NATS JetStream sink. */
-export const NatsSinkSchema = Type.Object(
-  {
-    type: Type.Literal("nats", { description: "NATS JetStream, JSON Readings." }),
-    ...common,
-    servers: Type.Array(Type.String({ pattern: "^(nats|tls)://" }), {
-      minItems: 1,
-      description: "NATS server URLs, e.g. [nats://nats-1:4222, nats://nats-2:4222].",
-    }),
-    username: Type.Optional(Type.String({ description: "User name." })),
-    password: Type.Optional(Type.String({ description: "Password; use an env or file placeholder." })),
-    token: Type.Optional(
-      Type.String({ description: "Authentication token; use an env or file placeholder." }),
-    ),
-    subject: Type.Optional(
-      Type.String({
-        minLength: 1,
-        default: "tagbridge.{gateway}.{device}.{point}",
-        description:
-          "Subject of a reading; {gateway}, {device}, {point} are filled in ('.', '*', '>' and spaces in ids become '_').",
-      }),
-    ),
-    stream: Type.Optional(
-      Type.Object(
-        {
-          name: Type.Optional(
-            Type.String({
-              pattern: "^[A-Za-z0-9_-]+$",
-              default: "TAGBRIDGE",
-              description: "JetStream stream the subjects belong to. Default TAGBRIDGE.",
-            }),
-          ),
-          create: Type.Optional(
-            Type.Enum(["if-missing", "never"], {
-              default: "if-missing",
-              description:
-                "if-missing (default): create the stream (file storage, subjects tagbridge.{gateway}.>) when it does not exist. never: it must exist.",
-            }),
-          ),
-          subjects: Type.Optional(
-            Type.Array(Type.String({ minLength: 1 }), {
-              description: "Subjects of a created stream; default the subject template's prefix plus '>'.",
-            }),
-          ),
-          duplicateWindowMs: Type.Optional(
-            Type.Integer({
-              minimum: 1_000,
-              default: 120_000,
-              description: "De-duplication window of a created stream, in ms. Default 2 min.",
-            }),
-          ),
-        },
-        { additionalProperties: false, description: "JetStream stream." },
-      ),
-    ),
-  },
-  { additionalProperties: false, description: "NATS JetStream sink." },
-);
-
-/** One north sink. */
-export const SinkConfigSchema = Type.Union([MqttSinkSchema, SparkplugSinkSchema, NatsSinkSchema], {
-  description: "A north sink, by type: mqtt, sparkplug or nats.",
-});
-
-/** The top-level `north:` array. */
-export const NorthConfigSchema = Type.Array(SinkConfigSchema, {
-  description: "North sinks: where readings are published, each with a durable store-and-forward buffer.",
-});
-
-export type MqttSinkConfig = Static<typeof MqttSinkSchema>;
-export type SparkplugSinkConfig = Static<typeof SparkplugSinkSchema>;
-export type NatsSinkConfig = Static<typeof NatsSinkSchema>;
-export type SinkConfig = Static<typeof SinkConfigSchema>;
-export type NorthConfig = Static<typeof NorthConfigSchema>;
 export type BufferConfig = Static<typeof BufferSchema>;
-export type MqttBatchConfig = Static<typeof MqttBatchSchema>;
+export { MQTT_BATCH_DEFAULTS } from "./mqtt-config.js";
+export type {
+  MqttBatchConfig,
+  MqttFields,
+  MqttSinkConfig,
+  NatsSinkConfig,
+  NorthConfig,
+  SinkConfig,
+  SparkplugSinkConfig,
+} from "./sink-types.js";
 
 /** Compiles `*`/`?` globs into one predicate; an empty list matches everything. */
 export function globMatcher(globs: readonly string[] | undefined): (s: string) => boolean {
@@ -353,19 +150,17 @@ export function globMatcher(globs: readonly string[] | undefined): (s: string) =
 }
 
 /** Duplicate sink ids, which the config must refuse (ids name buffer files). */
-export function duplicateSinkIds(sinks: readonly SinkConfig[]): string[] {
+export function duplicateSinkIds(sinks: readonly { id: string }[]): string[] {
   const seen = new Set<string>();
   const dup = new Set<string>();
   for (const s of sinks) (seen.has(s.id) ? dup : seen).add(s.id);
   return [...dup];
 }
 
-/**
- * Config errors of the `north:` array that its schema cannot express: each repeated sink id (the
- * second and later occurrences), and a `{device}` or `{point}` in the topic of an MQTT sink
- * batching `by: gateway` (a batch then holds many devices).
- */
-export function sinkIdErrors(sinks: readonly SinkConfig[]): { path: (string | number)[]; message: string }[] {
+/** Each repeated sink id (the second and later occurrences), as config errors. */
+export function duplicateSinkErrors(
+  sinks: readonly { id: string }[],
+): { path: (string | number)[]; message: string }[] {
   const first = new Map<string, number>();
   const errors: { path: (string | number)[]; message: string }[] = [];
   sinks.forEach((s, i) => {
@@ -375,11 +170,6 @@ export function sinkIdErrors(sinks: readonly SinkConfig[]): { path: (string | nu
       errors.push({
         path: ["north", i, "id"],
         message: `duplicate sink id '${s.id}' (first at north[${at}])`,
-      });
-    if (s?.type === "mqtt" && s.batch?.by === "gateway" && /\{(device|point)\}/.test(s.batch.topic ?? ""))
-      errors.push({
-        path: ["north", i, "batch", "topic"],
-        message: "a batch by: gateway holds readings of many devices: its topic can use {gateway} only",
       });
   });
   return errors;

@@ -1,21 +1,22 @@
 /**
- * North sinks: starts each configured sink (bus consumer + transport + durable buffer in
- * `<dataDir>/north/<id>.sqlite`) and exposes their status and Prometheus gauges.
+ * North sinks: starts each configured sink (its definition's `create(ctx)`, a bus consumer and the
+ * durable buffer in `<dataDir>/north/<id>.sqlite`, driven by a {@link SinkRunner}) and exposes
+ * their status and Prometheus gauges.
  */
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { Gauge, type Registry } from "prom-client";
 import type { ReadingBus } from "../core/types.js";
-import type { Reading } from "../schema/reading.js";
 import { SinkBuffer } from "./buffer.js";
-import { duplicateSinkIds, globMatcher, NORTH_DEFAULTS, type SinkConfig } from "./config.js";
-import { mqttTransport } from "./mqtt.js";
-import { natsTransport } from "./nats.js";
-import { SinkRunner, type SinkStatus, type Transport } from "./sink.js";
-import { sparkplugTransport } from "./sparkplug.js";
+import { type AnySinkConfig, duplicateSinkIds, NORTH_DEFAULTS } from "./config.js";
+import { sinkContext } from "./context.js";
+import { SinkRegistry } from "./registry.js";
+import { SinkRunner, type SinkStatus } from "./sink.js";
 
-export { type NorthConfig, NorthConfigSchema, type SinkConfig, SinkConfigSchema } from "./config.js";
+export type { AnySinkConfig, NorthConfig, SinkConfig } from "./config.js";
+export { SinkRegistry } from "./registry.js";
 export { type SinkStatus, SinkStatusSchema } from "./sink.js";
+export { NorthConfigSchema, SinkConfigSchema } from "./sink-schema.js";
 
 /** What the gateway passes to {@link startNorth}. */
 export interface NorthOptions {
@@ -33,6 +34,8 @@ export interface NorthOptions {
    * `status: "Disconnected"`.
    */
   deviceState?: (device: string) => string | undefined;
+  /** The sink types (built-ins and loaded packages); the built-ins when absent. */
+  sinks?: Pick<SinkRegistry, "get" | "list">;
 }
 
 /** Running north sinks. */
@@ -42,38 +45,26 @@ export interface North {
   close(): Promise<void>;
 }
 
-function selection(config: SinkConfig): (r: Reading) => boolean {
-  const devices = globMatcher(config.select?.devices);
-  const points = globMatcher(config.select?.points);
-  return (r) => devices(r.device) && points(r.point);
-}
-
-function transportOf(config: SinkConfig, options: NorthOptions, buffer: SinkBuffer, log: Logger): Transport {
-  switch (config.type) {
-    case "mqtt":
-      return mqttTransport(config, options.gateway, log);
-    case "nats":
-      return natsTransport(config, options.gateway, log);
-    case "sparkplug":
-      return sparkplugTransport(config, {
-        gateway: options.gateway,
-        log,
-        bus: options.bus,
-        store: buffer,
-        select: selection(config),
-        ...(options.deviceState ? { deviceState: options.deviceState } : {}),
-      });
-  }
-}
-
-/** Starts the enabled sinks. Throws on duplicate ids or an unusable buffer file. */
-export async function startNorth(sinks: readonly SinkConfig[], options: NorthOptions): Promise<North> {
+/**
+ * Starts the enabled sinks. Throws on duplicate ids, a sink type no definition is known for, or an
+ * unusable buffer file.
+ */
+export async function startNorth(sinks: readonly AnySinkConfig[], options: NorthOptions): Promise<North> {
   const dup = duplicateSinkIds(sinks);
   if (dup.length > 0) throw new Error(`duplicate north sink id(s): ${dup.join(", ")}`);
+  const types = options.sinks ?? new SinkRegistry();
   const runners: SinkRunner[] = [];
   try {
     for (const config of sinks) {
       if (config.enabled === false) continue;
+      const definition = types.get(config.type);
+      if (!definition)
+        throw new Error(
+          `north sink '${config.id}': unknown sink type '${config.type}' (known: ${types
+            .list()
+            .map((d) => d.type)
+            .join(", ")})`,
+        );
       const log = options.log.child({ sink: config.id, sinkType: config.type });
       const b = config.buffer ?? {};
       const buffer = await SinkBuffer.open(join(options.dataDir, "north", `${config.id}.sqlite`), {
@@ -86,8 +77,21 @@ export async function startNorth(sinks: readonly SinkConfig[], options: NorthOpt
       const runner = new SinkRunner(config, {
         bus: options.bus,
         buffer,
-        transport: transportOf(config, options, buffer, log),
         log,
+        create: (setState) =>
+          definition.create(
+            sinkContext({
+              gateway: options.gateway,
+              config,
+              dataDir: options.dataDir,
+              bus: options.bus,
+              log,
+              store: buffer,
+              setState,
+              ...(options.deviceState ? { deviceState: options.deviceState } : {}),
+              ...(options.registry ? { registry: options.registry } : {}),
+            }),
+          ),
       });
       runners.push(runner);
       await runner.start();

@@ -6,13 +6,18 @@
  * clean close and as the last will).
  */
 import type { MqttClient } from "mqtt";
-import type { Logger } from "pino";
 import type { Reading } from "../schema/reading.js";
 import { readingJsonWriter } from "../schema/reading-json.js";
+import type { Sink, SinkContext } from "../sdk/sink.js";
+import { defineSink } from "../sdk/sink.js";
 import { type Batch, type BatchPolicy, splitBatches } from "./batcher.js";
-import { MQTT_BATCH_DEFAULTS, type MqttSinkConfig, NORTH_DEFAULTS } from "./config.js";
+import {
+  MQTT_BATCH_DEFAULTS,
+  type MqttSettings,
+  MqttSettingsSchema,
+  mqttSettingsProblems,
+} from "./mqtt-config.js";
 import { connectMqtt, fillTemplate, mqttLevel, mqttOptions } from "./mqtt-connect.js";
-import type { Transport } from "./sink.js";
 import { pointNames } from "./topic-cache.js";
 
 /**
@@ -51,7 +56,7 @@ interface Call {
 }
 
 /** The batch policy and topic template of a sink with payload: batch. */
-export function mqttBatching(config: MqttSinkConfig): { policy: BatchPolicy; topic: string } {
+export function mqttBatching(config: MqttSettings): { policy: BatchPolicy; topic: string } {
   const b = config.batch ?? {};
   const by = b.by ?? MQTT_BATCH_DEFAULTS.by;
   return {
@@ -66,15 +71,29 @@ export function mqttBatching(config: MqttSinkConfig): { policy: BatchPolicy; top
   };
 }
 
-/** Creates the transport; nothing connects before `start()`. */
-export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logger): Transport {
+/** The mqtt sink type: Readings as JSON on the unified namespace. */
+export const mqttSink = defineSink({
+  type: "mqtt",
+  description: "MQTT unified namespace, JSON payloads.",
+  sdk: "^1.0.0",
+  settingsSchema: MqttSettingsSchema,
+  // ack: with qos 1 (the default). batch: with payload: batch (the default); `batching` is
+  // present exactly then (payload: reading sends one message per Reading).
+  capabilities: ["ack", "batch"],
+  check: mqttSettingsProblems,
+  create: createMqttSink,
+});
+
+/** Creates an mqtt sink; nothing connects before `start()`. */
+export function createMqttSink(ctx: SinkContext<MqttSettings>): Sink {
+  const { settings: config, gateway, log } = ctx;
   const qos = config.qos === "0" ? 0 : 1;
   const retain = config.retain ?? false;
   const template = config.topic ?? "tagbridge/{gateway}/{device}/{point}";
   const topicOf = pointNames((device, point) =>
     fillTemplate(template, { gateway, device, point }, mqttLevel),
   );
-  const timeoutMs = config.publishTimeoutMs ?? NORTH_DEFAULTS.publishTimeoutMs;
+  const timeoutMs = ctx.publishTimeoutMs;
   const perReading = config.payload === "reading";
   const { policy, topic: batchTopicOf } = mqttBatching(config);
   const gatewayTopic = fillTemplate(batchTopicOf, { gateway }, mqttLevel);
@@ -99,7 +118,7 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
   let up = false;
   let closed = false;
   let lastError: string | undefined;
-  let onChange = () => {};
+  const report = () => ctx.setState(up ? "connected" : "disconnected", lastError);
 
   const send = (topic: string, payload: string | Buffer, retainIt = retain) =>
     client!.publishAsync(topic, payload, { qos, retain: retainIt });
@@ -190,7 +209,7 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
       : {
           batching: {
             policy,
-            publish: publishBatches,
+            publish: (batches: readonly Batch[]) => publishBatches(batches),
             // The socket's queue empty: every payload written so far reached the kernel. (QoS 0
             // publishes resolve once queued; acknowledged QoS 1 ones have left the client's store.)
             released: () => client?.stream !== undefined && client.stream.writableLength === 0,
@@ -198,19 +217,10 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
         }),
     // Calls go out in call order (one FIFO, one connection), however many are unacknowledged.
     pipelined: true,
-    get up() {
-      return up;
-    },
-    get lastError() {
-      return lastError;
-    },
-    onChange(handler) {
-      onChange = handler;
-    },
 
     async start() {
       const will = { topic: statusTopic, payload: Buffer.from("offline"), qos: 1 as const, retain: true };
-      const options = await mqttOptions(config, `tagbridge-${gateway}-${config.id}`, will, log);
+      const options = await mqttOptions(config, `tagbridge-${gateway}-${ctx.sink}`, will, log);
       // mqtt.js calls its debug logger a dozen times per message, formatting arguments even when
       // disabled: 5 % of a replay's CPU. Kept when DEBUG asks for it.
       if (!/mqttjs/.test(process.env.DEBUG ?? "")) options.log = () => {};
@@ -221,16 +231,16 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
             .catch((e: Error) => log.warn({ err: e.message }, "north MQTT status publish failed"));
           lastError = undefined;
           up = true;
-          log.info({ sink: config.id, url: config.url }, "north MQTT sink connected");
-          onChange();
+          log.info({ sink: ctx.sink, url: config.url }, "north MQTT sink connected");
+          report();
           schedulePump();
         },
         onDown: (reason) => {
-          if (up) log.warn({ sink: config.id, reason }, "north MQTT sink disconnected");
+          if (up) log.warn({ sink: ctx.sink, reason }, "north MQTT sink disconnected");
           lastError = reason;
           up = false;
           failUnstarted(reason);
-          onChange();
+          report();
         },
       });
     },
@@ -240,7 +250,7 @@ export function mqttTransport(config: MqttSinkConfig, gateway: string, log: Logg
       else await publishBatches(splitBatches(readings, policy));
     },
 
-    async close() {
+    async stop() {
       if (closed) return;
       closed = true;
       up = false;

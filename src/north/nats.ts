@@ -7,12 +7,11 @@
  */
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection, type NodeConnectionOptions, nanos } from "@nats-io/transport-node";
-import type { Logger } from "pino";
 import { readingJsonWriter } from "../schema/reading-json.js";
-import { type NatsSinkConfig, NORTH_DEFAULTS } from "./config.js";
+import { defineSink, type Sink, type SinkContext } from "../sdk/sink.js";
 import { JetStreamPublisher } from "./jetstream-publish.js";
 import { fillTemplate } from "./mqtt-connect.js";
-import type { Transport } from "./sink.js";
+import { type NatsSettings, NatsSettingsSchema } from "./nats-config.js";
 import { pointNames } from "./topic-cache.js";
 
 /** NATS subject tokens: '.', '*', '>' and whitespace become '_'. */
@@ -26,8 +25,19 @@ export function defaultSubjects(template: string, gateway: string): string[] {
   return [[...prefix, ">"].join(".")];
 }
 
-/** Creates the transport; nothing connects before `start()`. */
-export function natsTransport(config: NatsSinkConfig, gateway: string, log: Logger): Transport {
+/** The nats sink type: each Reading as JSON on a JetStream subject, acknowledged by the stream. */
+export const natsSink = defineSink({
+  type: "nats",
+  description: "NATS JetStream, JSON Readings.",
+  sdk: "^1.0.0",
+  settingsSchema: NatsSettingsSchema,
+  capabilities: ["ack"],
+  create: createNatsSink,
+});
+
+/** Creates a nats sink; nothing connects before `start()`. */
+export function createNatsSink(ctx: SinkContext<NatsSettings>): Sink {
+  const { settings: config, gateway, log } = ctx;
   const template = config.subject ?? "tagbridge.{gateway}.{device}.{point}";
   const streamName = config.stream?.name ?? "TAGBRIDGE";
   let nc: NatsConnection | undefined;
@@ -42,20 +52,23 @@ export function natsTransport(config: NatsSinkConfig, gateway: string, log: Logg
     msgId: (r: { seq: number }) => `${gateway}:${r.seq}`,
     payload: json.toBuffer.bind(json),
   };
-  const timeoutMs = config.publishTimeoutMs ?? NORTH_DEFAULTS.publishTimeoutMs;
+  const timeoutMs = ctx.publishTimeoutMs;
   let up = false;
   let closed = false;
   let lastError: string | undefined;
-  let onChange = () => {};
+  const report = () => ctx.setState(up ? "connected" : "disconnected", lastError);
   const setUp = (v: boolean, reason?: string) => {
     if (reason !== undefined) lastError = reason;
-    if (up === v) return;
+    if (up === v) {
+      if (reason !== undefined) report();
+      return;
+    }
     up = v;
     log.info(
-      { sink: config.id, up: v, reason },
+      { sink: ctx.sink, up: v, reason },
       v ? "north NATS sink connected" : "north NATS sink disconnected",
     );
-    onChange();
+    report();
   };
 
   const ensureStream = async (c: NatsConnection) => {
@@ -72,13 +85,13 @@ export function natsTransport(config: NatsSinkConfig, gateway: string, log: Logg
       subjects: config.stream?.subjects ?? defaultSubjects(template, gateway),
       duplicate_window: nanos(config.stream?.duplicateWindowMs ?? 120_000),
     });
-    log.info({ sink: config.id, stream: streamName }, "created JetStream stream");
+    log.info({ sink: ctx.sink, stream: streamName }, "created JetStream stream");
   };
 
   const run = async () => {
     const opts: NodeConnectionOptions = {
       servers: config.servers,
-      name: `tagbridge-${gateway}-${config.id}`,
+      name: `tagbridge-${gateway}-${ctx.sink}`,
       waitOnFirstConnect: true,
       // An Error (with its stack) per request for async traces cost more than the rest of a
       // JetStream publish together; a replay of thousands per second starved acquisition.
@@ -105,7 +118,8 @@ export function natsTransport(config: NatsSinkConfig, gateway: string, log: Logg
           return;
         } catch (error) {
           lastError = error instanceof Error ? error.message : String(error);
-          if (i === 0) log.warn({ sink: config.id, err: lastError }, "JetStream stream not usable; retrying");
+          report();
+          if (i === 0) log.warn({ sink: ctx.sink, err: lastError }, "JetStream stream not usable; retrying");
           await new Promise((r) => setTimeout(r, 2_000).unref());
           if (c.isClosed() || c.isDraining()) return;
         }
@@ -117,26 +131,21 @@ export function natsTransport(config: NatsSinkConfig, gateway: string, log: Logg
         setUp(false, `disconnected from ${s.server}`);
         publisher?.failAll(`disconnected from ${s.server}`);
       } else if (s.type === "reconnect") void ready();
-      else if (s.type === "error") lastError = s.error.message;
+      else if (s.type === "error") {
+        lastError = s.error.message;
+        report();
+      }
     }
   };
 
   return {
     // Calls go out in call order (one FIFO, one connection), however many are unacknowledged.
     pipelined: true,
-    get up() {
-      return up;
-    },
-    get lastError() {
-      return lastError;
-    },
-    onChange(handler) {
-      onChange = handler;
-    },
     async start() {
       run().catch((error: Error) => {
         lastError = error.message;
-        if (!closed) log.error({ sink: config.id, err: error.message }, "north NATS sink stopped");
+        report();
+        if (!closed) log.error({ sink: ctx.sink, err: error.message }, "north NATS sink stopped");
         setUp(false);
       });
     },
@@ -144,7 +153,7 @@ export function natsTransport(config: NatsSinkConfig, gateway: string, log: Logg
       if (!publisher || !up) throw new Error("NATS sink not connected");
       await publisher.publish(readings);
     },
-    async close() {
+    async stop() {
       if (closed) return;
       closed = true;
       up = false;

@@ -2,7 +2,7 @@
  * The replay of a sink's store-and-forward buffer, oldest first, for {@link SinkRunner}.
  *
  * Up to {@link REPLAY_WINDOW} pages are out at once: the next page is read while the one before
- * it is published, and on a `pipelined` transport sent too, so the connection never waits for a
+ * it is published, and on a `pipelined` sink sent too, so the connection never waits for a
  * page read, nor for the last acks of a page with nothing behind them. (Mosquitto keeps Nagle on
  * by default: its last PUBACKs then wait for our TCP ACK, which Linux delays up to 40 ms while we
  * send nothing; once per page, or per slice, that held a QoS 1 replay near 5,000 readings/s with
@@ -14,9 +14,8 @@
  * (polls, the API) after every page.
  */
 import type { BufferRead, SinkBuffer } from "./buffer.js";
-import type { Transport } from "./sink.js";
 
-/** Pages of a replay out at once (read, or sent on a pipelined transport). */
+/** Pages of a replay out at once (read, or sent on a pipelined sink). */
 export const REPLAY_WINDOW = 2;
 const RETRY_MS = 500;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -24,10 +23,11 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
 /** What a replay needs of its runner. */
 export interface ReplayDeps {
   buffer: SinkBuffer;
-  transport: Transport;
+  /** The sink is `pipelined`: pages may be sent while the one before is unacknowledged. */
+  pipelined: boolean;
   /** Readings per page. */
   pageSize: number;
-  /** False once the runner closes or the transport goes down: nothing new is sent. */
+  /** False once the runner closes or the sink goes down: nothing new is sent. */
   replaying(): boolean;
   /** Publishes a page (historical) with the runner's timeout and accounting. */
   send(read: BufferRead): Promise<void>;
@@ -36,10 +36,10 @@ export interface ReplayDeps {
   failed(error: unknown): void;
 }
 
-/** Replays until the buffer is empty, the transport goes down or the runner closes. */
+/** Replays until the buffer is empty, the sink goes down or the runner closes. */
 export async function replay(d: ReplayDeps): Promise<void> {
   const { buffer } = d;
-  const pipelined = d.transport.pipelined === true;
+  const { pipelined } = d;
   const send = (read: BufferRead) => {
     const sent = d.send(read);
     sent.catch(() => undefined); // awaited in order below

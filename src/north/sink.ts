@@ -1,24 +1,25 @@
 /**
- * The common sink runner: a bus consumer feeding one transport (MQTT, Sparkplug, NATS), with the
- * store-and-forward buffer between them.
+ * The common sink runner: a bus consumer feeding one sink (a {@link Sink} of the SDK contract:
+ * mqtt, sparkplug, nats or a package's), with the store-and-forward buffer between them. The sink
+ * connects and publishes; everything else below is the runner's, the same for every sink.
  *
- * - While the transport is up, the buffer is empty and the bus queue is less than half full,
- *   each bus batch is published directly and awaited (acknowledged per the transport's QoS).
+ * - While the sink is up (it reported `connected` through `ctx.setState`), the buffer is empty and the bus queue is less than half full,
+ *   each bus batch is published directly and awaited (acknowledged per the sink's QoS).
  * - Otherwise (down, failed or timed-out publish, or not keeping up) the batch goes to the buffer,
  *   and as long as the buffer holds anything, live readings go to its tail: one FIFO, so the order
  *   per point (and overall) is the bus order, i.e. seq order.
- * - A separate drain loop publishes the backlog oldest-first while the transport is up, and
+ * - A separate drain loop publishes the backlog oldest-first while the sink is up, and
  *   removes each batch only after it was acknowledged: at-least-once. A publish that failed after
  *   reaching the server may be sent again; `seq` (and NATS msg ids) tell duplicates apart. It keeps
- *   a bounded window of pages out (replay.ts: the next one read, and on a `pipelined` transport
+ *   a bounded window of pages out (replay.ts: the next one read, and on a `pipelined` sink
  *   sent, while the one before is acknowledged); acks are applied in page order.
- * - A transport that batches by size and time (`batching`, the MQTT sink's payload: batch) gets
+ * - A sink that batches by size and time (`batching`, the MQTT sink's payload: batch) gets
  *   live readings through a {@link Batcher}: the consumer hands readings over without waiting,
  *   and one flush at a time publishes the batches that are full or have lingered; what arrives
  *   meanwhile keeps filling the next ones. Before anything is put in the buffer, the flush in
  *   flight settles (a failed one is buffered first) and the held readings follow it, so the buffer
  *   stays one FIFO in bus order per point. More than half a queue held waits for the flush, so a
- *   slow transport backs the bus queue up and diverts to the buffer as above.
+ *   slow sink backs the bus queue up and diverts to the buffer as above.
  * - A stalled server (connected, but not taking or acknowledging anything) would hold a live
  *   publish until its timeout while the bus queue overflows. So a live publish still unsettled
  *   when the bus queue passes half its capacity (the bus says so at once, `onBehind`) is given
@@ -30,53 +31,17 @@ import type { Logger } from "pino";
 import Type, { type Static } from "typebox";
 import type { Consumer, ReadingBus } from "../core/types.js";
 import type { Reading } from "../schema/reading.js";
-import { type Batch, Batcher, type BatchPolicy, countOf, readingsOf } from "./batcher.js";
+import type { Sink, SinkState } from "../sdk/sink.js";
+import { type Batch, Batcher, countOf, readingsOf } from "./batcher.js";
 import type { SinkBuffer } from "./buffer.js";
-import { globMatcher, NORTH_DEFAULTS, type SinkConfig } from "./config.js";
+import { type CoreSinkConfig, globMatcher, NORTH_DEFAULTS } from "./config.js";
 import { replay } from "./replay.js";
-
-/** What the runner needs of a transport. */
-export interface Transport {
-  /** Starts connecting in the background; never rejects because the server is down. */
-  start(): Promise<void>;
-  /** True while publishing can succeed (connected, and for Sparkplug born and allowed by STATE). */
-  readonly up: boolean;
-  /** Publishes and resolves once acknowledged; `historical` marks readings replayed from the buffer. */
-  publish(readings: readonly Reading[], historical: boolean): Promise<void>;
-  /**
-   * True when a publish called while earlier ones are still unacknowledged goes out after them all
-   * the same (one connection, messages handed to it in call order). The replay then keeps a page
-   * out while the one before it is acknowledged, instead of leaving the connection idle between
-   * pages; without it, only the next page's read overlaps the publish.
-   */
-  readonly pipelined?: boolean;
-  /** Called whenever `up` may have changed. */
-  onChange(handler: () => void): void;
-  /** Last connection or publish error, for the status. */
-  readonly lastError: string | undefined;
-  /** Closes (a clean disconnect: status offline, NDEATH, …); idempotent. */
-  close(): Promise<void>;
-  /**
-   * Present when the transport sends batches by size and time: live readings are then held in a
-   * {@link Batcher} with this policy and published as whole batches, one message each.
-   */
-  readonly batching?: {
-    readonly policy: BatchPolicy;
-    /** Publishes the batches and resolves once all are acknowledged. */
-    publish(batches: readonly Batch[], historical: boolean): Promise<void>;
-    /**
-     * True when the transport refers to none of the payloads it was given and acknowledged
-     * (nothing left in a socket's queue): their memory may then be reused.
-     */
-    released(): boolean;
-  };
-}
 
 /** Status and counters of one sink, as `GET /api/v1/north` shows them. */
 export const SinkStatusSchema = Type.Object(
   {
     id: Type.String({ description: "Sink id from config." }),
-    type: Type.Enum(["mqtt", "sparkplug", "nats"], { description: "Sink type." }),
+    type: Type.String({ description: "Sink type: mqtt, sparkplug, nats, or a sink package's type." }),
     connected: Type.Boolean({
       description: "True while the sink can publish (for Sparkplug: connected, born and allowed by STATE).",
     }),
@@ -106,13 +71,17 @@ export type SinkStatus = Static<typeof SinkStatusSchema>;
 export interface RunnerDeps {
   bus: ReadingBus;
   buffer: SinkBuffer;
-  transport: Transport;
+  /**
+   * Creates the sink (`definition.create(ctx)`, see context.ts), given the `setState` of its
+   * context, which reports to this runner. Called once, in the constructor.
+   */
+  create(setState: (state: SinkState, reason?: string) => void): Sink;
   log: Logger;
   now?: () => number;
 }
 
 const DRAIN_BATCH = 2_000;
-/** Most readings read from the buffer at once by a batching transport (a few full batches). */
+/** Most readings read from the buffer at once by a batching sink (a few full batches). */
 const DRAIN_BATCH_MAX = 20_000;
 const CLOSE_WAIT_MS = 3_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -131,12 +100,17 @@ export class SinkRunner {
   private published = 0;
   private publishErrors = 0;
   private lastError: string | undefined;
+  private readonly sink: Sink;
+  /** What the sink last reported through `ctx.setState`. */
+  private state: SinkState = "disconnected";
+  private stateReason: string | undefined;
+  private started = false;
   /**
-   * Fails publishes in flight (the value: a live one, not the drain's) when the transport goes
+   * Fails publishes in flight (the value: a live one, not the drain's) when the sink goes
    * down or stalls, so that their readings are buffered at once.
    */
   private readonly inFlight = new Map<(reason: Error) => void, boolean>();
-  /** Live readings waiting for their batch (batching transports only). */
+  /** Live readings waiting for their batch (batching sinks only). */
   private readonly batcher: Batcher | undefined;
   /** The publish of ready batches in flight, if any. */
   private flushing: Promise<void> | undefined;
@@ -145,7 +119,7 @@ export class SinkRunner {
   private readonly drainBatch: number;
 
   constructor(
-    private readonly config: SinkConfig,
+    private readonly config: CoreSinkConfig,
     private readonly deps: RunnerDeps,
   ) {
     const devices = globMatcher(config.select?.devices);
@@ -155,20 +129,17 @@ export class SinkRunner {
     this.capacity = config.queueCapacity ?? NORTH_DEFAULTS.queueCapacity;
     this.timeoutMs = config.publishTimeoutMs ?? NORTH_DEFAULTS.publishTimeoutMs;
     this.now = deps.now ?? Date.now;
-    const batching = deps.transport.batching;
+    this.sink = deps.create((state, reason) => this.setState(state, reason));
+    const batching = this.sink.batching;
     this.batcher = batching ? new Batcher(batching.policy) : undefined;
     this.drainBatch = batching
       ? Math.min(DRAIN_BATCH_MAX, Math.max(DRAIN_BATCH, batching.policy.maxReadings * 4))
       : DRAIN_BATCH;
   }
 
-  /** Subscribes to the bus and starts the transport; a backlog from a previous run drains once up. */
+  /** Subscribes to the bus and starts the sink; a backlog from a previous run drains once up. */
   async start(): Promise<void> {
-    this.deps.transport.onChange(() => {
-      if (!this.deps.transport.up)
-        for (const abort of this.inFlight.keys()) abort(new Error("connection lost while publishing"));
-      this.kick();
-    });
+    this.started = true;
     this.consumer = this.deps.bus.subscribe({
       name: `north:${this.config.id}`,
       capacity: this.capacity,
@@ -177,7 +148,22 @@ export class SinkRunner {
       handle: (batch) => this.handle(batch),
       onBehind: () => this.giveUpLive(),
     });
-    await this.deps.transport.start();
+    await this.sink.start();
+    this.kick();
+  }
+
+  /** True while the sink reports `connected` (and has not been stopped). */
+  private get up(): boolean {
+    return this.state === "connected";
+  }
+
+  /** The sink's `ctx.setState`: never throws. Going down fails the publishes in flight at once. */
+  private setState(state: SinkState, reason?: string): void {
+    this.state = state === "connected" ? "connected" : "disconnected";
+    this.stateReason = reason;
+    if (!this.started) return;
+    if (this.state !== "connected")
+      for (const abort of this.inFlight.keys()) abort(new Error("connection lost while publishing"));
     this.kick();
   }
 
@@ -187,7 +173,7 @@ export class SinkRunner {
     const s: SinkStatus = {
       id: this.config.id,
       type: this.config.type,
-      connected: this.deps.transport.up,
+      connected: this.up,
       published: this.published + b.deliveredLate,
       buffered: b.buffered,
       dropped: b.droppedForSize + b.droppedForAge + droppedInQueue,
@@ -197,14 +183,14 @@ export class SinkRunner {
       oldestBufferedAgeMs: b.oldestAt === null ? null : Math.max(0, this.now() - b.oldestAt),
       publishErrors: this.publishErrors,
     };
-    const err = this.lastError ?? this.deps.transport.lastError;
+    const err = this.lastError ?? this.stateReason;
     if (err !== undefined) s.lastError = err;
     return s;
   }
 
   /**
    * Stops: lets the bus queue empty into the buffer (bounded wait), stops draining, closes the
-   * transport, syncs and closes the buffer. What is buffered is sent after the next start.
+   * sink (`stop()`), syncs and closes the buffer. What is buffered is sent after the next start.
    */
   async close(): Promise<void> {
     if (this.closing) return;
@@ -217,16 +203,19 @@ export class SinkRunner {
     this.consumer?.close();
     await this.settleBatches();
     await Promise.race([this.draining, sleep(CLOSE_WAIT_MS)]);
-    await this.deps.transport.close();
+    await this.sink.stop();
+    this.started = false;
+    this.state = "disconnected";
     await this.deps.buffer.close();
   }
 
   private async handle(batch: Reading[]): Promise<void> {
     const selected = this.selectsAll ? batch : batch.filter(this.matches);
     if (selected.length === 0) return;
-    const { buffer, transport } = this.deps;
+    const { buffer } = this.deps;
+    const { sink } = this;
     const behind = (this.consumer?.stats().queued ?? 0) > this.capacity / 2;
-    if (this.closing || buffer.size > 0 || this.draining || !transport.up || behind) {
+    if (this.closing || buffer.size > 0 || this.draining || !this.up || behind) {
       if (this.batcher) await this.spill();
       buffer.append(selected);
       this.kick();
@@ -241,7 +230,7 @@ export class SinkRunner {
     this.handling = true;
     try {
       await this.publish(
-        () => transport.publish(selected, false),
+        () => sink.publish(selected, { historical: false }),
         true,
         () => selected,
       );
@@ -257,7 +246,7 @@ export class SinkRunner {
 
   /** Starts the drain loop unless it runs. */
   private kick(): void {
-    if (this.draining || this.closing || this.deps.buffer.size === 0 || !this.deps.transport.up) return;
+    if (this.draining || this.closing || this.deps.buffer.size === 0 || !this.up) return;
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
       // Readings may have been buffered between the loop's last check and here.
@@ -266,19 +255,20 @@ export class SinkRunner {
   }
 
   private async drain(): Promise<void> {
-    const { buffer, transport, log } = this.deps;
+    const { buffer, log } = this.deps;
+    const { sink } = this;
     log.debug({ sink: this.config.id, buffered: buffer.size }, "north sink draining its buffer");
     // A live publish may still be in flight: wait so the backlog goes out after it, in order.
     for (let i = 0; i < 1000 && this.handling; i++) await sleep(5);
     if (this.batcher) await this.spill();
     await replay({
       buffer,
-      transport,
+      pipelined: sink.pipelined === true,
       pageSize: this.drainBatch,
-      replaying: () => !this.closing && transport.up,
+      replaying: () => !this.closing && this.up,
       send: (read) =>
         this.publish(
-          () => transport.publish(read.readings, true),
+          () => sink.publish(read.readings, { historical: true }),
           false,
           () => read.readings,
         ),
@@ -319,17 +309,18 @@ export class SinkRunner {
   }
 
   private async flush(batches: Batch[]): Promise<void> {
-    const { buffer, transport } = this.deps;
-    if (buffer.size === 0 && !this.draining && transport.up && transport.batching) {
-      const { batching } = transport;
+    const { buffer } = this.deps;
+    const { sink } = this;
+    if (buffer.size === 0 && !this.draining && this.up && sink.batching) {
+      const { batching } = sink;
       try {
         await this.publish(
-          () => batching.publish(batches, false),
+          () => batching.publish(batches, { historical: false }),
           true,
           () => readingsOf(batches),
         );
         this.published += countOf(batches);
-        if (batching.released()) this.batcher?.recycle(batches);
+        if (batching.released?.() === true) this.batcher?.recycle(batches);
         return;
       } catch (error) {
         this.failed(error);
@@ -354,7 +345,7 @@ export class SinkRunner {
     this.deps.buffer.append(readingsOf(this.batcher.take(this.now(), true)));
   }
 
-  /** On close: publishes what is held if the transport is up and has no backlog, else buffers it. */
+  /** On close: publishes what is held if the sink is up and has no backlog, else buffers it. */
   private async settleBatches(): Promise<void> {
     if (!this.batcher) return;
     while (this.flushing) await this.flushing;
@@ -372,7 +363,7 @@ export class SinkRunner {
 
   /**
    * Runs `send` with the publish timeout, failing at once if the connection drops meanwhile (or,
-   * for a `live` publish, if the transport stalls). The caller counts what was published.
+   * for a `live` publish, if the sink stalls). The caller counts what was published.
    */
   private async publish(
     send: () => Promise<void>,

@@ -16,27 +16,13 @@
  * - close(): publishes NDEATH, then sends DISCONNECT (so the broker drops the will: one NDEATH).
  */
 import type { MqttClient } from "mqtt";
-import type { Logger } from "pino";
 import { decodePayload, REBIRTH_METRIC } from "../../protocols/sparkplug/payload.js";
 import { buildTopic, type MessageType } from "../../protocols/sparkplug/topic.js";
-import type { ReadingBus } from "../core/types.js";
 import type { Reading } from "../schema/reading.js";
-import type { SparkplugSinkConfig } from "./config.js";
+import { defineSink, type Sink, type SinkContext } from "../sdk/sink.js";
 import { connectMqtt, mqttOptions } from "./mqtt-connect.js";
-import type { Transport } from "./sink.js";
+import { type SparkplugSettings, SparkplugSettingsSchema } from "./sparkplug-config.js";
 import { encode, type MetricOut, metricTypeOf } from "./sparkplug-metrics.js";
-
-/** What the edge node needs besides its config. */
-export interface SparkplugDeps {
-  gateway: string;
-  log: Logger;
-  bus: ReadingBus;
-  /** Persists bdSeq across restarts. */
-  store: { meta(key: string): string | undefined; setMeta(key: string, value: string): void };
-  deviceState?: (device: string) => string | undefined;
-  /** The sink's selection, to take a device's other points from the bus's latest values for DBIRTH. */
-  select?: (r: Reading) => boolean;
-}
 
 interface Known {
   type: ReturnType<typeof metricTypeOf>;
@@ -56,11 +42,22 @@ const MAX_METRICS = 500;
 /** How long close() waits for the NDEATH's PUBACK and the DISCONNECT before dropping the socket. */
 const CLOSE_TIMEOUT_MS = 2_000;
 
+/** The sparkplug sink type: a Sparkplug B 3.0 edge node; replayed data is marked is_historical. */
+export const sparkplugSink = defineSink({
+  type: "sparkplug",
+  description: "Sparkplug B 3.0 edge node.",
+  sdk: "^1.0.0",
+  settingsSchema: SparkplugSettingsSchema,
+  // ack only with qos: 1 (births and data QoS 0 by default, as Sparkplug specifies).
+  capabilities: ["replay"],
+  create: createSparkplugSink,
+});
+
 /** Creates the edge node; nothing connects before `start()`. */
-export function sparkplugTransport(config: SparkplugSinkConfig, deps: SparkplugDeps): Transport {
-  const { log } = deps;
+export function createSparkplugSink(ctx: SinkContext<SparkplugSettings>): Sink {
+  const { settings: config, log } = ctx;
   const group = config.groupId;
-  const node = config.edgeNodeId ?? deps.gateway;
+  const node = config.edgeNodeId ?? ctx.gateway;
   const qos = config.qos === "1" ? 1 : 0;
   const topic = (type: MessageType, device?: string) =>
     buildTopic(
@@ -75,13 +72,15 @@ export function sparkplugTransport(config: SparkplugSinkConfig, deps: SparkplugD
   let born = false;
   let birthing: Promise<void> | undefined;
   let seq = 0;
-  let bdSeq = (Number(deps.store.meta("bdSeq") ?? -1) + 1) % 256;
+  let bdSeq = (Number(ctx.state.get("bdSeq") ?? -1) + 1) % 256;
   let closed = false;
   let lastError: string | undefined;
-  let onChange = () => {};
+  /** Publishing can succeed: connected, allowed by STATE and born. */
+  const report = () =>
+    ctx.setState(connected && hostOnline && born && !closed ? "connected" : "disconnected", lastError);
   let timer: NodeJS.Timeout | undefined;
 
-  deps.store.setMeta("bdSeq", String(bdSeq));
+  ctx.state.set("bdSeq", String(bdSeq));
   const ndeath = () =>
     Buffer.from(encode(Date.now(), undefined, [{ name: "bdSeq", type: "Int64", value: bdSeq }]));
   const nextSeq = () => {
@@ -109,8 +108,7 @@ export function sparkplugTransport(config: SparkplugSinkConfig, deps: SparkplugD
     return true;
   };
   const dbirth = (id: string, d: DeviceNode) => {
-    for (const r of deps.bus.latest({ devices: [id] }))
-      if (!d.metrics.has(r.point) && (deps.select?.(r) ?? true)) learn(d, r);
+    for (const r of ctx.latest([id])) if (!d.metrics.has(r.point)) learn(d, r);
     const metrics = [...d.metrics].map(([name, k]) => {
       k.sent = key(k.last);
       return { name, alias: k.alias, type: k.type, reading: k.last };
@@ -130,23 +128,24 @@ export function sparkplugTransport(config: SparkplugSinkConfig, deps: SparkplugD
       if (d.born || d.metrics.size > 0) if (!isDead(id, [])) sends.push(dbirth(id, d));
     await Promise.all(sends);
     born = true;
-    log.info({ sink: config.id, bdSeq, devices: devices.size }, "Sparkplug edge node born");
-    onChange();
+    log.info({ sink: ctx.sink, bdSeq, devices: devices.size }, "Sparkplug edge node born");
+    report();
   };
   const rebirth = () => {
     born = false;
-    onChange();
+    report();
     if (!connected || !hostOnline || closed) return;
     birthing = birth()
       .catch((e: Error) => {
         lastError = `birth failed: ${e.message}`;
+        report();
       })
       .finally(() => {
         birthing = undefined;
       });
   };
   const isDead = (id: string, batch: readonly Reading[]) => {
-    const state = deps.deviceState?.(id);
+    const state = ctx.deviceState(id);
     if (state !== undefined) return DEAD_STATES.has(state);
     return batch.length > 0 && batch.every((r) => r.status === "Disconnected");
   };
@@ -165,13 +164,13 @@ export function sparkplugTransport(config: SparkplugSinkConfig, deps: SparkplugD
       }
       if (online === hostOnline) return;
       hostOnline = online;
-      log.info({ sink: config.id, host: config.primaryHostId, online }, "Sparkplug primary host state");
+      log.info({ sink: ctx.sink, host: config.primaryHostId, online }, "Sparkplug primary host state");
       rebirth();
       return;
     }
     const d = decodePayload(payload);
     if (d.ok && d.payload.metrics.some((m) => m.name === REBIRTH_METRIC && m.value === true)) {
-      log.info({ sink: config.id }, "Sparkplug rebirth requested");
+      log.info({ sink: ctx.sink }, "Sparkplug rebirth requested");
       rebirth();
     }
   };
@@ -180,19 +179,10 @@ export function sparkplugTransport(config: SparkplugSinkConfig, deps: SparkplugD
     // publish() hands every message to the client before its first await: calls go out in call
     // order on one connection, however many are unacknowledged (seq is assigned in that order).
     pipelined: true,
-    get up() {
-      return connected && hostOnline && born && !closed;
-    },
-    get lastError() {
-      return lastError;
-    },
-    onChange(handler) {
-      onChange = handler;
-    },
 
     async start() {
       const will = { topic: topic("NDEATH"), payload: ndeath(), qos: 1 as const, retain: false };
-      const options = await mqttOptions(config, `tagbridge-${deps.gateway}-${config.id}`, will, log);
+      const options = await mqttOptions(config, `tagbridge-${ctx.gateway}-${ctx.sink}`, will, log);
       client = connectMqtt(config.url, options, log, {
         onUp: () => {
           connected = true;
@@ -201,6 +191,7 @@ export function sparkplugTransport(config: SparkplugSinkConfig, deps: SparkplugD
           const filters = [topic("NCMD"), ...(stateTopic ? [stateTopic] : [])];
           client!.subscribeAsync(filters, { qos: 1 }).catch((e: Error) => {
             lastError = `subscribe failed: ${e.message}`;
+            report();
           });
           rebirth();
         },
@@ -213,23 +204,22 @@ export function sparkplugTransport(config: SparkplugSinkConfig, deps: SparkplugD
           if (wasConnected) {
             // A new session comes with a new bdSeq, in the will and the next NBIRTH alike.
             bdSeq = (bdSeq + 1) % 256;
-            deps.store.setMeta("bdSeq", String(bdSeq));
+            ctx.state.set("bdSeq", String(bdSeq));
             if (client?.options.will) client.options.will.payload = ndeath();
           }
-          onChange();
+          report();
         },
       });
       client.on("message", onMessage);
-      if (deps.deviceState) {
-        timer = setInterval(() => {
-          if (!born || !connected || !hostOnline) return;
-          for (const [id, d] of devices) if (d.born && isDead(id, [])) ddeath(id, d).catch(() => undefined);
-        }, 1_000);
-        timer.unref();
-      }
+      // Devices the gateway knows to be dead get their DDEATH within a second, without data.
+      timer = setInterval(() => {
+        if (!born || !connected || !hostOnline) return;
+        for (const [id, d] of devices) if (d.born && isDead(id, [])) ddeath(id, d).catch(() => undefined);
+      }, 1_000);
+      timer.unref();
     },
 
-    async publish(readings, historical) {
+    async publish(readings, { historical }) {
       if (!client || !born || !connected || !hostOnline) throw new Error("Sparkplug edge node not online");
       const byDevice = new Map<string, Reading[]>();
       for (const r of readings) {
@@ -265,7 +255,7 @@ export function sparkplugTransport(config: SparkplugSinkConfig, deps: SparkplugD
       await Promise.all(sends);
     },
 
-    async close() {
+    async stop() {
       if (closed) return;
       closed = true;
       if (timer) clearInterval(timer);
@@ -294,7 +284,7 @@ export function sparkplugTransport(config: SparkplugSinkConfig, deps: SparkplugD
       clearTimeout(bound);
       if (!done) {
         // A broker that does not answer: drop the socket; it publishes the will when it notices.
-        log.warn({ sink: config.id }, "Sparkplug NDEATH/DISCONNECT not acknowledged; connection dropped");
+        log.warn({ sink: ctx.sink }, "Sparkplug NDEATH/DISCONNECT not acknowledged; connection dropped");
         c.stream?.destroy();
         await c.endAsync(true).catch(() => undefined);
       }

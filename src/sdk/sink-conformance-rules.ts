@@ -9,23 +9,17 @@ import type { TObject } from "typebox";
 import { Batcher, readingsOf } from "../north/batcher.js";
 import type { Reading } from "../schema/reading.js";
 import { TYPE_NAME } from "./conformance-rules.js";
-import type { Sink, SinkBatch, SinkBatchPolicy, SinkCapability, SinkDefinition } from "./sink.js";
+import {
+  CORE_SINK_FIELDS,
+  type Sink,
+  type SinkBatch,
+  type SinkBatchPolicy,
+  type SinkCapability,
+  type SinkDefinition,
+} from "./sink.js";
 import { SDK_VERSION } from "./version.js";
 
-/**
- * The core fields of every sink's config object (`north:` entry), next to which the sink's own
- * settings sit: a settings field may not be named like one.
- */
-export const CORE_SINK_FIELDS: readonly string[] = [
-  "id",
-  "type",
-  "description",
-  "enabled",
-  "select",
-  "buffer",
-  "queueCapacity",
-  "publishTimeoutMs",
-];
+export { CORE_SINK_FIELDS } from "./sink.js";
 
 const CAPABILITIES: readonly SinkCapability[] = ["ack", "replay", "batch"];
 

@@ -110,6 +110,7 @@ export function createSinkTestContext<S extends TObject>(
       get: (key) => stored.get(key),
       set: (key, value) => void stored.set(key, value),
     },
+    publishTimeoutMs: 10_000,
     clock,
     metrics,
     dataDir: options.dataDir ?? join(tmpdir(), `tagbridge-test-${randomUUID()}`, gateway, "sinks", sink),

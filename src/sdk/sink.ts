@@ -27,6 +27,22 @@ import type { Clock, ConfigProblem, Metrics } from "./adapter.js";
  */
 export type SinkCapability = "ack" | "replay" | "batch";
 
+/**
+ * The core fields of every sink's config object (`north:` entry), next to which the sink's own
+ * settings sit: a settings field may not be named like one. The core's north config declares
+ * exactly these (src/north/config.ts), and the kit checks definitions against this list.
+ */
+export const CORE_SINK_FIELDS: readonly string[] = [
+  "id",
+  "type",
+  "description",
+  "enabled",
+  "select",
+  "buffer",
+  "queueCapacity",
+  "publishTimeoutMs",
+];
+
 /** The connection state a sink reports. */
 export type SinkState = "connected" | "disconnected";
 
@@ -65,7 +81,11 @@ export interface SinkContext<S = unknown> {
   readonly sink: string;
   /** pino logger bound to `{sink, sinkType}`. */
   readonly log: Logger;
-  /** The sink's own settings, validated against its `settingsSchema`, defaults not applied. */
+  /**
+   * The sink's own settings (its config entry without the core fields), validated against its
+   * `settingsSchema`. Loaded from a config file they have the schema's defaults applied; a sink
+   * still handles absent optional fields (the test context does not apply defaults).
+   */
   readonly settings: S;
   /**
    * Reports whether publishing can succeed now. The core publishes only while `connected`, and
@@ -81,6 +101,12 @@ export interface SinkContext<S = unknown> {
   deviceState(device: string): string | undefined;
   /** Durable key-value state of this sink. */
   readonly state: SinkStateStore;
+  /**
+   * The sink's `publishTimeoutMs` (core config, default 10 s): a publish not settled by then is
+   * given up by the core and its readings buffered. A sink that queues calls internally drops the
+   * ones still unsent by then, instead of sending them after the core has buffered them.
+   */
+  readonly publishTimeoutMs: number;
   /** Injected clock. */
   readonly clock: Clock;
   /** Metrics of this sink; exported with the `{sink}` label. */
@@ -107,7 +133,10 @@ export interface SinkBatch {
  * `disconnected` and keeps reconnecting on its own (paced; a library's reconnect loop is fine when
  * it waits between attempts). `stop()` is idempotent, disconnects cleanly (a status or death
  * message where the protocol has one) within a few seconds even when the peer does not answer,
- * and nothing is published after it resolves.
+ * and nothing is published after it resolves. Publishes still pending when `stop()` is called
+ * settle before it resolves: delivered ones resolve, the rest reject (the core keeps their
+ * readings in the buffer, so rejecting what is in doubt is always safe). The core calls `stop()`
+ * after its own publishes have settled or been given up, and never publishes after calling it.
  *
  * Publishing: `publish()` is called only while the sink reports `connected`, with readings in
  * seq order (per point, and overall for one sink). Readings never repeat within one call, but
@@ -122,6 +151,13 @@ export interface Sink {
   stop(): Promise<void>;
   /** Publishes readings; `historical` is true for readings replayed from the buffer. */
   publish(readings: readonly Reading[], options: { historical: boolean }): Promise<void>;
+  /**
+   * Optional: true when a publish called while earlier ones are still unacknowledged goes out
+   * after them all the same (one connection, messages handed to it in call order). The core's
+   * replay then keeps the next page out while the one before is acknowledged, instead of leaving
+   * the connection idle between pages. Absent: one replayed page is published at a time.
+   */
+  readonly pipelined?: boolean;
   /** Present exactly when the definition has the `batch` capability. */
   readonly batching?: {
     readonly policy: SinkBatchPolicy;

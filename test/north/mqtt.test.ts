@@ -7,8 +7,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createBus } from "../../src/core/bus.js";
 import type { MqttSinkConfig } from "../../src/north/config.js";
 import { type North, startNorth } from "../../src/north/index.js";
-import { mqttTransport } from "../../src/north/mqtt.js";
+import { createMqttSink, mqttSink } from "../../src/north/mqtt.js";
 import type { Reading } from "../../src/schema/reading.js";
+import { createSinkTestContext } from "../../src/sdk/sink-testing.js";
 import { type Broker, MOSQUITTO, startBroker } from "../peers/mqtt-broker.js";
 import {
   Collector,
@@ -245,21 +246,22 @@ describe("MQTT UNS sink", () => {
       // Against a frozen broker the kernel's buffers fill, then QoS 0 publishes of small payloads
       // (under the socket's 16 KiB high-water mark) resolve while still queued in the socket. A
       // payload overwritten whenever `released()` says so must still arrive as it was sent.
-      const transport = mqttTransport(
-        { type: "mqtt", id: "mem", url: broker.url, qos: "0", batch: { topic: "raw/{gateway}/{device}" } },
-        "gw1",
-        quiet,
+      const { ctx, waitForState } = createSinkTestContext(
+        mqttSink,
+        { url: broker.url, qos: "0", batch: { topic: "raw/{gateway}/{device}" } },
+        { gateway: "gw1", sink: "mem" },
       );
+      const transport = createMqttSink(ctx);
       const sub = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
       const got: string[] = [];
       sub.on("message", (_, payload) => got.push(payload.toString("latin1")));
       await sub.subscribeAsync("raw/#", { qos: 0 });
       cleanups.push(
         () => sub.endAsync(true),
-        () => transport.close(),
+        () => transport.stop(),
       );
       await transport.start();
-      await until(() => transport.up);
+      await waitForState("connected");
       const batching = transport.batching!;
       const thaw = broker.freeze!();
       const sent: string[] = [];
@@ -270,12 +272,12 @@ describe("MQTT UNS sink", () => {
           const text = `[${i}]`.padEnd(2_000, " ");
           const payload = Buffer.from(text, "latin1");
           sent.push(text);
-          const p = batching.publish([{ key: "d", count: 1, payload }], false);
+          const p = batching.publish([{ key: "d", count: 1, payload }], { historical: false });
           if ((await Promise.race([p.then(() => true), sleep(300).then(() => false)])) === false) {
             stuck = p; // waits for the socket to drain: the broker must read first
             break;
           }
-          if (batching.released())
+          if (batching.released?.())
             payload.fill(0x58); // reused: overwritten with X
           else held++;
         }
