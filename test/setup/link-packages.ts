@@ -21,6 +21,7 @@ export const TEST_PACKAGES = {
   "tagbridge-sink-http-webhook": join(ROOT, "examples", "http-webhook-sink"),
   "tagbridge-adapter-sdk-mismatch": join(ROOT, "test", "fixtures", "sdk-mismatch-adapter"),
   "tagbridge-adapter-misbehaving": join(ROOT, "test", "fixtures", "misbehaving-adapter"),
+  "tagbridge-sink-sdk-mismatch": join(ROOT, "test", "fixtures", "sdk-mismatch-sink"),
 };
 
 /** Points `link` at `target` with a relative symlink, unless it already does. */
