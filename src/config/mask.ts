@@ -1,6 +1,7 @@
 /** Masks secrets in a config before it leaves the process (API export, logs). */
 
-const SECRET_KEY = /pass(word|phrase)?$|secret|token|privateKey|apiKey/i;
+/** Keys whose values are secrets wherever they appear (device connections, sink settings, HTTP headers). */
+const SECRET_KEY = /pass(word|phrase)?$|secret|token|privateKey|api[-_]?key|authorization|credential|cookie/i;
 /** What a masked secret reads as. */
 export const MASK = "***";
 
