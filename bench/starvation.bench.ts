@@ -78,7 +78,7 @@ class Acquired {
     let worst = Number.POSITIVE_INFINITY;
     for (let t = Math.ceil(start / 100) * 100; t + 1000 <= end; t += 1000)
       worst = Math.min(worst, this.between(t, t + 1000));
-    return Number.isFinite(worst) ? worst : 0;
+    return Number.isFinite(worst) ? worst : Number.NaN; // no whole second in the phase
   }
 }
 
@@ -239,7 +239,7 @@ async function north(service: Service): Promise<SinkStatus> {
 }
 
 const f = (x: number, d = 1) => (Number.isNaN(x) ? "-" : x.toFixed(d));
-const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+const pct = (x: number) => (Number.isNaN(x) ? "-" : `${(x * 100).toFixed(1)} %`);
 
 const machine = `${cpus()[0]?.model.trim() ?? "?"}, ${cpus().length} cores (nproc), Node ${process.version}`;
 const rows: Record<string, unknown>[] = [];
