@@ -63,25 +63,38 @@ export function writePackage(dir: string, files: Record<string, string>): Scaffo
   return { dir: root, files: Object.keys(files) };
 }
 
-/** Adds `tagbridge adapter new NAME [--dir DIR] [--package NAME]` to the program. */
-export function registerAdapterCommand(program: Command): void {
-  const adapter = program.command("adapter").description("tools for writing adapters");
-  adapter
+/** What `tagbridge <kind> new` needs to know of one kind of plugin package. */
+export interface ScaffoldCommand {
+  kind: "adapter" | "sink";
+  /** One line of the parent command, e.g. "tools for writing adapters". */
+  description: string;
+  /** An example type name for the help text. */
+  example: string;
+  scaffold(options: ScaffoldOptions): ScaffoldResult;
+  /** The guide file in the tagbridge repository. */
+  guide: string;
+}
+
+/** Adds `tagbridge <kind> new NAME [--dir DIR] [--package NAME]` to the program. */
+export function registerScaffoldCommand(program: Command, c: ScaffoldCommand): void {
+  program
+    .command(c.kind)
+    .description(c.description)
     .command("new")
-    .description("create a new adapter package that builds against tagbridge/sdk")
-    .argument("<name>", "adapter type, e.g. acme-plc (lowercase letters, digits, dashes)")
-    .option("--dir <dir>", "directory to create (default ./tagbridge-adapter-<name>)")
-    .option("--package <name>", "npm package name (default tagbridge-adapter-<name>)")
+    .description(`create a new ${c.kind} package that builds against tagbridge/sdk`)
+    .argument("<name>", `${c.kind} type, e.g. ${c.example} (lowercase letters, digits, dashes)`)
+    .option("--dir <dir>", `directory to create (default ./tagbridge-${c.kind}-<name>)`)
+    .option("--package <name>", `npm package name (default tagbridge-${c.kind}-<name>)`)
     .action((name: string, opts: { dir?: string; package?: string }) => {
       let result: ScaffoldResult;
       try {
-        result = scaffoldAdapter({
+        result = c.scaffold({
           name,
           ...(opts.dir !== undefined ? { dir: opts.dir } : {}),
           ...(opts.package !== undefined ? { packageName: opts.package } : {}),
         });
       } catch (error) {
-        console.error(`cannot create adapter: ${error instanceof Error ? error.message : error}`);
+        console.error(`cannot create ${c.kind}: ${error instanceof Error ? error.message : error}`);
         process.exitCode = 1;
         return;
       }
@@ -93,8 +106,19 @@ export function registerAdapterCommand(program: Command): void {
           "next:",
           `  cd ${where} && npm install && npm test`,
           "  implement src/client.ts, then fill in the README's TODOs",
-          "  guide: docs/writing-an-adapter.md in the tagbridge repository",
+          `  guide: ${c.guide} in the tagbridge repository`,
         ].join("\n"),
       );
     });
+}
+
+/** Adds `tagbridge adapter new NAME [--dir DIR] [--package NAME]` to the program. */
+export function registerAdapterCommand(program: Command): void {
+  registerScaffoldCommand(program, {
+    kind: "adapter",
+    description: "tools for writing adapters",
+    example: "acme-plc",
+    scaffold: scaffoldAdapter,
+    guide: "docs/writing-an-adapter.md",
+  });
 }

@@ -4,9 +4,13 @@
  * conformance kit against an in-test peer) that depends on tagbridge only through `tagbridge/sdk`.
  * The manifest, build settings and file writing are the adapter scaffold's.
  */
-import { relative } from "node:path";
 import type { Command } from "commander";
-import { type ScaffoldOptions, type ScaffoldResult, writePackage } from "../scaffold.js";
+import {
+  registerScaffoldCommand,
+  type ScaffoldOptions,
+  type ScaffoldResult,
+  writePackage,
+} from "../scaffold.js";
 import { scaffoldNames, TYPE_NAME } from "./names.js";
 import { gitignore, packageJson, tsconfig, tsconfigBuild } from "./package-files.js";
 import { sinkExampleYaml, sinkReadme } from "./sink-docs-files.js";
@@ -41,36 +45,11 @@ export function scaffoldSink(options: ScaffoldOptions): ScaffoldResult {
 
 /** Adds `tagbridge sink new NAME [--dir DIR] [--package NAME]` to the program. */
 export function registerSinkCommand(program: Command): void {
-  const sink = program.command("sink").description("tools for writing north sinks");
-  sink
-    .command("new")
-    .description("create a new sink package that builds against tagbridge/sdk")
-    .argument("<name>", "sink type, e.g. acme-historian (lowercase letters, digits, dashes)")
-    .option("--dir <dir>", "directory to create (default ./tagbridge-sink-<name>)")
-    .option("--package <name>", "npm package name (default tagbridge-sink-<name>)")
-    .action((name: string, opts: { dir?: string; package?: string }) => {
-      let result: ScaffoldResult;
-      try {
-        result = scaffoldSink({
-          name,
-          ...(opts.dir !== undefined ? { dir: opts.dir } : {}),
-          ...(opts.package !== undefined ? { packageName: opts.package } : {}),
-        });
-      } catch (error) {
-        console.error(`cannot create sink: ${error instanceof Error ? error.message : error}`);
-        process.exitCode = 1;
-        return;
-      }
-      const where = relative(process.cwd(), result.dir) || ".";
-      console.log(
-        [
-          `created ${where}:`,
-          ...result.files.map((f) => `  ${f}`),
-          "next:",
-          `  cd ${where} && npm install && npm test`,
-          "  implement src/client.ts, then fill in the README's TODOs",
-          "  guide: docs/writing-a-sink.md in the tagbridge repository",
-        ].join("\n"),
-      );
-    });
+  registerScaffoldCommand(program, {
+    kind: "sink",
+    description: "tools for writing north sinks",
+    example: "acme-historian",
+    scaffold: scaffoldSink,
+    guide: "docs/writing-a-sink.md",
+  });
 }
