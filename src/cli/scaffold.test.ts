@@ -1,14 +1,10 @@
-import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { Command } from "commander";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { packageRoot } from "../paths.js";
+import { installLike, runNewCommand } from "../../test/helpers/scaffold.js";
 import { registerAdapterCommand, scaffoldAdapter } from "./scaffold.js";
 
-const ROOT = packageRoot();
 const temp = () => mkdtempSync(join(tmpdir(), "tagbridge-scaffold-"));
 const read = (dir: string, file: string) => readFileSync(join(dir, file), "utf8");
 
@@ -17,17 +13,7 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 
-/** Runs `tagbridge adapter new ...args` through commander, output captured. */
-async function runCommand(...args: string[]): Promise<{ out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, "log").mockImplementation((s: string) => void out.push(s));
-  vi.spyOn(console, "error").mockImplementation((s: string) => void err.push(s));
-  const program = new Command("tagbridge").exitOverride();
-  registerAdapterCommand(program);
-  await program.parseAsync(["adapter", "new", ...args], { from: "user" });
-  return { out: out.join("\n"), err: err.join("\n") };
-}
+const runCommand = (...args: string[]) => runNewCommand(registerAdapterCommand, "adapter", ...args);
 
 describe("tagbridge adapter new", () => {
   it("writes a package: manifest, build settings, sources, README, example, tests", async () => {
@@ -93,18 +79,7 @@ describe("tagbridge adapter new", () => {
   it("generates a package that type-checks against the published SDK types and passes its own tests", async () => {
     const dir = join(temp(), "pkg");
     scaffoldAdapter({ name: "acme-plc", dir });
-    // What `npm install` would give it: tagbridge (a symlink, as for `file:`), and the dev tools.
-    mkdirSync(join(dir, "node_modules", "@types"), { recursive: true });
-    symlinkSync(ROOT, join(dir, "node_modules", "tagbridge"), "dir");
-    for (const name of ["typebox", "vitest", "@types/node"])
-      symlinkSync(join(ROOT, "node_modules", name), join(dir, "node_modules", name), "dir");
-    const run = (file: string, ...args: string[]) =>
-      promisify(execFile)(process.execPath, [join(ROOT, "node_modules", file), ...args], {
-        cwd: dir,
-        env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
-      }).catch((e: { stdout: string; stderr: string }) => {
-        throw new Error(`${file} ${args.join(" ")} failed:\n${e.stdout}${e.stderr}`);
-      });
+    const run = installLike(dir);
     await run("typescript/bin/tsc", "-p", ".");
     await run("typescript/bin/tsc", "-p", "tsconfig.build.json");
     expect(read(dir, "dist/index.d.ts")).toContain("acmePlcAdapter");
