@@ -35,7 +35,7 @@ import { startHistory } from "../src/history/index.js";
 import type { SweepResult } from "../src/history/retention.js";
 import { prepareDatabase } from "../src/history/sql.js";
 import { HistoryStore } from "../src/history/store.js";
-import type { Reading } from "../src/schema/reading.js";
+import { Acquired, f, median, pct, simulatorDevicesYaml } from "./acquisition.js";
 import { writeResults } from "./results.js";
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000);
@@ -74,45 +74,9 @@ function buildTemplate(file: string): number {
 }
 
 function configYaml(): string {
-  const lines = ["version: 1", "gateway: bench-gw", `dataDir: ${dir}`, "history: { mode: off }", "devices:"];
-  for (let d = 0; d < DEVICES; d++) {
-    lines.push(
-      `  - id: d${d}`,
-      "    type: simulator",
-      `    pollIntervalMs: ${POLL_MS}`,
-      `    connection: { seed: ${d + 1} }`,
-      "    points:",
-    );
-    for (let p = 0; p < POINTS; p++)
-      lines.push(
-        `      - { id: p${p}, type: float64, publish: always, generator: { kind: randomWalk, step: 1, min: 0, max: 100, start: 50 } }`,
-      );
-  }
+  const lines = ["version: 1", "gateway: bench-gw", `dataDir: ${dir}`, "history: { mode: off }"];
+  lines.push(...simulatorDevicesYaml(DEVICES, POINTS, POLL_MS));
   return `${lines.join("\n")}\n`;
-}
-
-/** Readings acquired per 100 ms slot, by `receivedAt`. */
-class Acquired {
-  private readonly slots = new Map<number, number>();
-  add(batch: readonly Reading[]): void {
-    for (const r of batch) {
-      const slot = Math.floor(Date.parse(r.receivedAt) / 100);
-      this.slots.set(slot, (this.slots.get(slot) ?? 0) + 1);
-    }
-  }
-  share(start: number, end: number): number {
-    let n = 0;
-    const first = Math.ceil(start / 100);
-    const last = Math.floor(end / 100);
-    for (let s = first; s < last; s++) n += this.slots.get(s) ?? 0;
-    return last > first ? n / ((RATE * (last - first) * 100) / 1000) : Number.NaN;
-  }
-  worstSecond(start: number, end: number): number {
-    let worst = Number.POSITIVE_INFINITY;
-    for (let t = Math.ceil(start / 100) * 100; t + 1000 <= end; t += 1000)
-      worst = Math.min(worst, this.share(t, t + 1000));
-    return Number.isFinite(worst) ? worst : Number.NaN;
-  }
 }
 
 /** Lag histogram and 10 ms timer ticks of one phase. */
@@ -186,13 +150,13 @@ async function round(side: Side, template: string, n: number): Promise<Record<st
     await sleep(300); // the counting consumer catches up with the last slots
     if (result.byAge < ROWS) throw new Error(`${side}: the sweep deleted ${result.byAge} of ${ROWS} rows`);
     return {
-      "steady.acq": acquired.share(steady.start, steady.end),
+      "steady.acq": acquired.share(steady.start, steady.end, RATE),
       "steady.lagP99": steady.lagP99,
       "steady.tick": steady.tickShare,
       "sweep.s": (swept.end - swept.start) / 1000,
       "sweep.rows": result.byAge,
-      "sweep.acq": acquired.share(swept.start, swept.end),
-      "sweep.worst1s": acquired.worstSecond(swept.start, swept.end),
+      "sweep.acq": acquired.share(swept.start, swept.end, RATE),
+      "sweep.worst1s": acquired.worstSecond(swept.start, swept.end) / RATE,
       "sweep.lagP99": swept.lagP99,
       "sweep.lagMax": swept.lagMax,
       "sweep.tick": swept.tickShare,
@@ -205,15 +169,6 @@ async function round(side: Side, template: string, n: number): Promise<Record<st
     rmSync(`${file}-shm`, { force: true });
   }
 }
-
-const median = (xs: number[]) => {
-  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const f = (x: number, d = 1) => (Number.isNaN(x) ? "-" : x.toFixed(d));
-const pct = (x: number) => (Number.isNaN(x) ? "-" : `${(x * 100).toFixed(1)} %`);
 
 const template = join(dir, "template.sqlite");
 try {

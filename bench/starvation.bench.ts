@@ -28,10 +28,10 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pino } from "pino";
 import type { SinkStatus } from "../src/north/index.js";
-import type { Reading } from "../src/schema/reading.js";
 import { type Service, startService } from "../src/service.js";
 import { startBroker } from "../test/peers/mqtt-broker.js";
 import { startNats } from "../test/peers/nats.js";
+import { Acquired, f, median, pct, simulatorDevicesYaml } from "./acquisition.js";
 import { writeResults } from "./results.js";
 
 const OUTAGE_S = Number(process.env.BENCH_OUTAGE_S ?? 60);
@@ -53,35 +53,6 @@ interface Phase {
   apiFailed: number;
 }
 
-/** Readings acquired per 100 ms slot (by receivedAt). */
-class Acquired {
-  private readonly slots = new Map<number, number>();
-  add(batch: readonly Reading[]): void {
-    for (const r of batch) {
-      const slot = Math.floor(Date.parse(r.receivedAt) / 100);
-      this.slots.set(slot, (this.slots.get(slot) ?? 0) + 1);
-    }
-  }
-  /** Readings in the whole 100 ms slots of [start, end), and the ms those slots cover. */
-  slotsOf(start: number, end: number): { n: number; ms: number } {
-    let n = 0;
-    const first = Math.ceil(start / 100);
-    const last = Math.floor(end / 100);
-    for (let s = first; s < last; s++) n += this.slots.get(s) ?? 0;
-    return { n, ms: Math.max(0, last - first) * 100 };
-  }
-  between(start: number, end: number): number {
-    return this.slotsOf(start, end).n;
-  }
-  /** Fewest readings in any whole second of [start, end). */
-  worstSecond(start: number, end: number): number {
-    let worst = Number.POSITIVE_INFINITY;
-    for (let t = Math.ceil(start / 100) * 100; t + 1000 <= end; t += 1000)
-      worst = Math.min(worst, this.between(t, t + 1000));
-    return Number.isFinite(worst) ? worst : Number.NaN; // no whole second in the phase
-  }
-}
-
 function shape(rate: number): { devices: number; points: number } {
   const perPoll = (rate * POLL_MS) / 1000;
   const points = perPoll >= 1000 ? 50 : 10;
@@ -98,21 +69,8 @@ function configYaml(dir: string, rate: number, sink: string): string {
     "auth: { anonymous: loopback-viewer }",
     "north:",
     sink,
-    "devices:",
+    ...simulatorDevicesYaml(devices, points, POLL_MS),
   ];
-  for (let d = 0; d < devices; d++) {
-    lines.push(
-      `  - id: d${d}`,
-      "    type: simulator",
-      `    pollIntervalMs: ${POLL_MS}`,
-      `    connection: { seed: ${d + 1} }`,
-      "    points:",
-    );
-    for (let p = 0; p < points; p++)
-      lines.push(
-        `      - { id: p${p}, type: float64, publish: always, generator: { kind: randomWalk, step: 1, min: 0, max: 100, start: 50 } }`,
-      );
-  }
   return `${lines.join("\n")}\n`;
 }
 
@@ -128,12 +86,6 @@ const p99 = (xs: number[]) => {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))]!;
-};
-const median = (xs: number[]) => {
-  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
 async function runCase(kind: Case, rate: number): Promise<Record<string, number>> {
@@ -237,9 +189,6 @@ async function north(service: Service): Promise<SinkStatus> {
   if (!s) throw new Error(`no north sink status (${res.statusCode})`);
   return s;
 }
-
-const f = (x: number, d = 1) => (Number.isNaN(x) ? "-" : x.toFixed(d));
-const pct = (x: number) => (Number.isNaN(x) ? "-" : `${(x * 100).toFixed(1)} %`);
 
 const machine = `${cpus()[0]?.model.trim() ?? "?"}, ${cpus().length} cores (nproc), Node ${process.version}`;
 const rows: Record<string, unknown>[] = [];
