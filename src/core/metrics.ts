@@ -180,7 +180,8 @@ export class GatewayMetrics {
   }
 }
 
-function checked(name: string): string {
+/** `name` when it is a snake_case metric name; throws otherwise (adapter and sink metrics). */
+export function checked(name: string): string {
   if (!NAME.test(name)) throw new Error(`metric name '${name}' must be snake_case`);
   return name;
 }

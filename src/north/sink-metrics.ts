@@ -4,14 +4,8 @@
  * prom-client metric per name serves every sink using it; a restarted north reuses it.
  */
 import { Counter as PromCounter, Gauge as PromGauge, type Registry } from "prom-client";
+import { checked } from "../core/metrics.js";
 import type { Counter, Gauge, Metrics } from "../sdk/adapter.js";
-
-const NAME = /^[a-z][a-z0-9_]*$/;
-
-function checked(name: string): string {
-  if (!NAME.test(name)) throw new Error(`metric name '${name}' must be snake_case`);
-  return name;
-}
 
 /** The metrics of one sink; without a registry they count nowhere (a gateway without /metrics). */
 export function sinkMetrics(registry: Registry | undefined, sink: string, type: string): Metrics {

@@ -34,7 +34,8 @@ import type { Reading } from "../schema/reading.js";
 import type { Sink, SinkState } from "../sdk/sink.js";
 import { type Batch, Batcher, countOf, readingsOf } from "./batcher.js";
 import type { SinkBuffer } from "./buffer.js";
-import { type CoreSinkConfig, globMatcher, NORTH_DEFAULTS } from "./config.js";
+import { type CoreSinkConfig, NORTH_DEFAULTS } from "./config.js";
+import { selectionOf } from "./context.js";
 import { replay } from "./replay.js";
 
 /** Status and counters of one sink, as `GET /api/v1/north` shows them. */
@@ -122,10 +123,8 @@ export class SinkRunner {
     private readonly config: CoreSinkConfig,
     private readonly deps: RunnerDeps,
   ) {
-    const devices = globMatcher(config.select?.devices);
-    const points = globMatcher(config.select?.points);
     this.selectsAll = !config.select?.devices?.length && !config.select?.points?.length;
-    this.matches = (r) => devices(r.device) && points(r.point);
+    this.matches = selectionOf(config);
     this.capacity = config.queueCapacity ?? NORTH_DEFAULTS.queueCapacity;
     this.timeoutMs = config.publishTimeoutMs ?? NORTH_DEFAULTS.publishTimeoutMs;
     this.now = deps.now ?? Date.now;
