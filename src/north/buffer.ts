@@ -90,6 +90,8 @@ interface PendingRow {
 }
 
 const PENDING_SYNC_BYTES = 4 * 1024 * 1024;
+/** Rows parsed between yields to the event loop when a page is read. */
+const PARSE_SLICE = 1_000;
 
 /** Durable FIFO of Readings with size and age bounds; its file lives in a worker thread. */
 export class SinkBuffer {
@@ -215,15 +217,20 @@ export class SinkBuffer {
     // Rows dropped while the page was read are counted as dropped already: not sent.
     const floor = Math.max(from, this.ackedThrough);
     const readings: Reading[] = [];
-    let through = floor;
+    // Tracked while it is parsed: a row dropped after it was parsed is sent, and counted back on ack.
+    const read: ReadInFlight = { from: floor, through: floor, size: 0, age: 0 };
+    this.reads.push(read);
     for (let i = 0; i < page.ids.length; i++) {
+      // A large page parsed in one go would hold the event loop (polls, the API) for tens of ms.
+      if (i > 0 && i % PARSE_SLICE === 0) await new Promise<void>((r) => setImmediate(r));
       const id = page.ids[i]!;
-      if (id <= floor) continue;
+      // Dropped (or acked) while this page was read or parsed: counted already, not sent.
+      if (id <= read.through || id <= this.ackedThrough) continue;
       readings.push(JSON.parse(page.bodies[i]!) as Reading);
-      through = id;
+      read.through = id;
     }
-    if (readings.length > 0) this.reads.push({ from: floor, through, size: 0, age: 0 });
-    return { readings, through };
+    if (readings.length === 0) this.reads.splice(this.reads.indexOf(read), 1);
+    return { readings, through: read.through };
   }
 
   /** Removes what a `read` returned, and what came before it (the DELETE is committed by the next sync). */

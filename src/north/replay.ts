@@ -11,9 +11,12 @@
  * Pages are acked in order, each only after it was acknowledged: at-least-once. When one fails,
  * the ones sent after it are sent again after it, from a fresh read (what of them arrived counts
  * as delivered, `deliveredOutOfTurn`, for the drop counters). The replay yields to timers and I/O
- * (polls, the API) after every page.
+ * (polls, the API) after every page, and pauses there while the event loop is loaded
+ * (replay-pace.ts): a backlog drains with what acquisition leaves over.
  */
+import { type LoopLoad, mainLoopLoad } from "../core/loop-load.js";
 import type { BufferRead, SinkBuffer } from "./buffer.js";
+import { ReplayPacer } from "./replay-pace.js";
 
 /** Pages of a replay out at once (read, or sent on a pipelined sink). */
 export const REPLAY_WINDOW = 2;
@@ -34,10 +37,22 @@ export interface ReplayDeps {
   /** A page was acknowledged and acked in the buffer. */
   acked(read: BufferRead): void;
   failed(error: unknown): void;
+  /** The event loop's load, which paces the replay; the process's main loop by default. */
+  load?: LoopLoad;
 }
 
 /** Replays until the buffer is empty, the sink goes down or the runner closes. */
 export async function replay(d: ReplayDeps): Promise<void> {
+  const load = d.load ?? mainLoopLoad;
+  const release = load.acquire();
+  try {
+    await replayPages(d, load, new ReplayPacer());
+  } finally {
+    release();
+  }
+}
+
+async function replayPages(d: ReplayDeps, load: LoopLoad, pacer: ReplayPacer): Promise<void> {
   const { buffer } = d;
   const { pipelined } = d;
   const send = (read: BufferRead) => {
@@ -76,6 +91,8 @@ export async function replay(d: ReplayDeps): Promise<void> {
       after = undefined;
       await sleep(RETRY_MS);
     }
-    await new Promise<void>((r) => setImmediate(r));
+    const pause = pacer.next(load.current());
+    if (pause > 0) await sleep(pause);
+    else await new Promise<void>((r) => setImmediate(r));
   }
 }
