@@ -142,6 +142,9 @@ export function createNatsSink(ctx: SinkContext<NatsSettings>): Sink {
     // Calls go out in call order (one FIFO, one connection), however many are unacknowledged.
     pipelined: true,
     async start() {
+      // connect() waits for the first connection (waitOnFirstConnect) without status events:
+      // say so now, so a server that is down shows as disconnected with a reason meanwhile.
+      ctx.setState("disconnected", `connecting to ${config.servers.join(", ")}`);
       run().catch((error: Error) => {
         lastError = error.message;
         report();
