@@ -1,17 +1,15 @@
 /**
- * Readings as Sparkplug B metrics, encoded with Eclipse Tahu's codec (sparkplug-payload). The
- * protocols/sparkplug encoder has no metric properties or `is_historical`, which an edge node needs
- * (quality as a property, replayed data flagged historical), hence this small encoder over the same
- * codec and the same type mapping (`sparkplugTypeOf`).
+ * Readings as Sparkplug B metrics for the edge node sink: each with its quality as the `Quality`
+ * property and, when replayed from the buffer, `is_historical`. Encoded by protocols/sparkplug's
+ * codec with its type mapping (`sparkplugTypeOf`).
  */
-import sparkplug from "sparkplug-payload";
-import type { UMetric, UPayload } from "sparkplug-payload/lib/sparkplugbpayload.js";
-import { type SparkplugType, sparkplugTypeOf } from "../../protocols/sparkplug/payload.js";
+import {
+  encodePayload,
+  type MetricIn,
+  type SparkplugType,
+  sparkplugTypeOf,
+} from "../../protocols/sparkplug/payload.js";
 import type { Reading } from "../schema/reading.js";
-
-const codec = sparkplug.get("spBv1.0");
-if (!codec) throw new Error("sparkplug-payload has no spBv1.0 codec");
-const spb = codec;
 
 /** OPC UA-style quality codes, as Ignition and other hosts read the `Quality` property. */
 export const QUALITY_CODES = { good: 192, uncertain: 64, bad: 0 } as const;
@@ -22,7 +20,7 @@ export function metricTypeOf(pointType: string): SparkplugType {
 }
 
 /** A Reading's value as the codec takes it for `type`. */
-export function metricValue(type: SparkplugType, r: Pick<Reading, "value">): UMetric["value"] {
+export function metricValue(type: SparkplugType, r: Pick<Reading, "value">): unknown {
   const v = r.value;
   if (v === null || v === undefined) return null;
   switch (type) {
@@ -45,21 +43,22 @@ export interface MetricOut {
   alias?: number;
   type: SparkplugType;
   reading?: Pick<Reading, "value" | "quality" | "ts">;
-  value?: UMetric["value"];
+  value?: unknown;
   historical?: boolean;
 }
 
-function toMetric(m: MetricOut): UMetric {
-  const value = m.reading ? metricValue(m.type, m.reading) : (m.value ?? null);
-  const out = { type: m.type, value } as UMetric;
-  if (value === null) out.isNull = true;
+function toMetric(m: MetricOut): MetricIn {
+  const out: MetricIn = {
+    type: m.type,
+    value: m.reading ? metricValue(m.type, m.reading) : (m.value ?? null),
+  };
   if (m.name !== undefined) out.name = m.name;
   if (m.alias !== undefined) out.alias = m.alias;
   if (m.reading) {
     out.timestamp = Date.parse(m.reading.ts);
     out.properties = { Quality: { type: "Int32", value: QUALITY_CODES[m.reading.quality] } };
   }
-  if (m.historical) out.isHistorical = true;
+  if (m.historical) out.historical = true;
   return out;
 }
 
@@ -69,7 +68,5 @@ export function encode(
   seq: number | undefined,
   metrics: readonly MetricOut[],
 ): Uint8Array {
-  const p: UPayload = { timestamp, metrics: metrics.map(toMetric) };
-  if (seq !== undefined) p.seq = seq;
-  return spb.encodePayload(p);
+  return encodePayload({ timestamp, ...(seq === undefined ? {} : { seq }), metrics: metrics.map(toMetric) });
 }
