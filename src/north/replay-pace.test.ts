@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LAG_LIMIT_MS, MAX_PAUSE_MS, ReplayPacer, UTILIZATION_LIMIT } from "./replay-pace.js";
+import { DrainFloor, LAG_LIMIT_MS, MAX_PAUSE_MS, ReplayPacer, UTILIZATION_LIMIT } from "./replay-pace.js";
 
 const calm = (window: number) => ({ lagMs: 0, utilization: 0.3, window });
 const late = (window: number) => ({ lagMs: LAG_LIMIT_MS + 1, utilization: 0.3, window });
@@ -31,5 +31,48 @@ describe("ReplayPacer", () => {
     expect(p.next(late(1))).toBe(5);
     expect(p.next(late(1))).toBe(5);
     expect(p.next(late(2))).toBe(10);
+  });
+});
+
+describe("DrainFloor", () => {
+  it("allows any pause while nothing enters the buffer", () => {
+    let t = 0;
+    const floor = new DrainFloor(
+      () => 0,
+      () => t,
+    );
+    t = 100;
+    expect(floor.maxPause(2_000)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("keeps the drain at twice the inflow: the page's budget minus the time it took", () => {
+    let t = 0;
+    let appended = 5_000;
+    const floor = new DrainFloor(
+      () => appended,
+      () => t,
+    );
+    // 20 readings/ms flow in; a page of 2,000 must take at most 2,000 / (2 × 20) = 50 ms in all.
+    t = 10;
+    appended += 200;
+    expect(floor.maxPause(2_000)).toBeCloseTo(40, 5);
+    t = 100;
+    appended += 1_800;
+    floor.resumed();
+    t = 130;
+    appended += 600;
+    // Inflow 2,600 over 130 ms = 20/ms; 30 ms of the 50 ms budget spent: 20 ms left.
+    expect(floor.maxPause(2_000)).toBeCloseTo(20, 5);
+    floor.resumed();
+    t = 250;
+    appended += 2_400;
+    // A page that took longer than its budget: no pause at all.
+    expect(floor.maxPause(2_000)).toBe(0);
+  });
+
+  it("caps the pacer's pause at the floor's", () => {
+    const p = new ReplayPacer();
+    expect(p.next(late(1), 3)).toBe(3);
+    expect(p.next(late(2), Number.POSITIVE_INFINITY)).toBe(10);
   });
 });

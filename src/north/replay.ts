@@ -16,7 +16,7 @@
  */
 import { type LoopLoad, mainLoopLoad } from "../core/loop-load.js";
 import type { BufferRead, SinkBuffer } from "./buffer.js";
-import { ReplayPacer } from "./replay-pace.js";
+import { DrainFloor, ReplayPacer } from "./replay-pace.js";
 
 /** Pages of a replay out at once (read, or sent on a pipelined sink). */
 export const REPLAY_WINDOW = 2;
@@ -46,13 +46,18 @@ export async function replay(d: ReplayDeps): Promise<void> {
   const load = d.load ?? mainLoopLoad;
   const release = load.acquire();
   try {
-    await replayPages(d, load, new ReplayPacer());
+    await replayPages(d, load, new ReplayPacer(), new DrainFloor(() => d.buffer.stats().appended));
   } finally {
     release();
   }
 }
 
-async function replayPages(d: ReplayDeps, load: LoopLoad, pacer: ReplayPacer): Promise<void> {
+async function replayPages(
+  d: ReplayDeps,
+  load: LoopLoad,
+  pacer: ReplayPacer,
+  floor: DrainFloor,
+): Promise<void> {
   const { buffer } = d;
   const { pipelined } = d;
   const send = (read: BufferRead) => {
@@ -91,8 +96,9 @@ async function replayPages(d: ReplayDeps, load: LoopLoad, pacer: ReplayPacer): P
       after = undefined;
       await sleep(RETRY_MS);
     }
-    const pause = pacer.next(load.current());
+    const pause = pacer.next(load.current(), floor.maxPause(head.read.readings.length));
     if (pause > 0) await sleep(pause);
     else await new Promise<void>((r) => setImmediate(r));
+    floor.resumed();
   }
 }
