@@ -4,7 +4,7 @@
  * as one error per branch plus the union itself; those are collapsed here into one message.
  */
 import type { TLocalizedValidationError } from "typebox/error";
-import { type Document, isAlias, isMap, isNode, isScalar, isSeq, type LineCounter, type Node } from "yaml";
+import { type Document, isAlias, isMap, isNode, isScalar, isSeq, type Node } from "yaml";
 
 /** One configuration mistake. */
 export interface ConfigError {
@@ -235,35 +235,46 @@ export function fromSchemaErrors(
   return collapse(errors, schema, value, prefix);
 }
 
-/** The YAML node at `path`, or at its nearest existing parent; with `at: "key"`, the key's node. */
-function nodeAt(doc: Document, path: Path, at: "key" | "value"): Node | undefined {
-  let node: unknown = doc.contents;
-  let found: Node | undefined = isNode(node) ? node : undefined;
-  for (const [i, segment] of path.entries()) {
-    if (isAlias(node)) node = node.resolve(doc);
-    let next: unknown;
-    if (isMap(node)) {
-      const pair = node.items.find(
-        (p) => (isScalar(p.key) ? String(p.key.value) : p.key) === String(segment),
-      );
-      if (pair && at === "key" && i === path.length - 1 && isNode(pair.key)) return pair.key;
-      next = pair?.value;
-    } else if (isSeq(node) && typeof segment === "number") {
-      next = node.items[segment];
-    }
-    if (!isNode(next)) return found;
-    node = next;
-    found = next;
-  }
-  return found;
+/** Where the node at a path starts in the file (an offset), or its nearest existing parent; `at: "key"` its key. */
+export type Locate = (path: Path, at: "key" | "value") => number | undefined;
+
+/** Line and column (both 1-based) of an offset, as the `yaml` library's LineCounter gives them. */
+export interface LinePositions {
+  linePos(offset: number): { line: number; col: number };
 }
 
-/** Places errors in the file, drops exact duplicates and sorts them by position. */
+/** Locates paths in a `yaml` Document: the node at `path`, or at its nearest existing parent. */
+export function documentLocator(doc: Document): Locate {
+  return (path, at) => {
+    let node: unknown = doc.contents;
+    let found: Node | undefined = isNode(node) ? node : undefined;
+    for (const [i, segment] of path.entries()) {
+      if (isAlias(node)) node = node.resolve(doc);
+      let next: unknown;
+      if (isMap(node)) {
+        const pair = node.items.find(
+          (p) => (isScalar(p.key) ? String(p.key.value) : p.key) === String(segment),
+        );
+        if (pair && at === "key" && i === path.length - 1 && isNode(pair.key)) return pair.key.range?.[0];
+        next = pair?.value;
+      } else if (isSeq(node) && typeof segment === "number") {
+        next = node.items[segment];
+      }
+      if (!isNode(next)) return found?.range?.[0];
+      node = next;
+      found = next;
+    }
+    return found?.range?.[0];
+  };
+}
+
+/** Places errors in the file (a Document or a locator of offsets), drops exact duplicates and sorts them by position. */
 export function locateErrors(
   raw: readonly RawError[],
-  doc: Document | undefined,
-  lines: LineCounter,
+  where: Document | Locate | undefined,
+  lines: LinePositions,
 ): ConfigError[] {
+  const locate = where === undefined || typeof where === "function" ? where : documentLocator(where);
   const seen = new Set<string>();
   const out: ConfigError[] = [];
   for (const e of raw) {
@@ -271,8 +282,7 @@ export function locateErrors(
     const id = `${path}\n${e.message}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    const node = doc ? nodeAt(doc, e.path, e.at ?? "value") : undefined;
-    const offset = node?.range?.[0];
+    const offset = locate?.(e.path, e.at ?? "value");
     if (offset === undefined) out.push({ path, message: e.message });
     else {
       const pos = lines.linePos(offset);

@@ -5,12 +5,12 @@
  */
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { isSeq, LineCounter, parseDocument } from "yaml";
 import { BUILTIN_SINKS } from "../north/builtin-sinks.js";
 import { type SinkLookup, sinkIdErrors } from "../north/sink-schema.js";
-import { type ConfigError, formatPath, locateErrors, type RawError } from "./errors.js";
+import { type ConfigError, formatPath, type RawError } from "./errors.js";
 import type { GatewayConfig } from "./schema.js";
 import { semanticErrors } from "./semantic.js";
+import { readSource, type Source } from "./source.js";
 import { substitute } from "./substitute.js";
 import { type AdapterLookup, checkDevice, checkSink, checkTop } from "./validate.js";
 
@@ -61,28 +61,17 @@ const builtinSink: SinkLookup = (type) => BUILTIN_SINKS.find((d) => d.type === t
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === "object" && !Array.isArray(v);
 
-/** Every YAML syntax error, with its position. */
-function syntaxErrors(errors: readonly { message: string; pos: [number, number] }[], lines: LineCounter) {
-  return errors.map((e): ConfigError => {
-    const { line, col } = lines.linePos(e.pos[0]);
-    return { path: "(root)", message: `YAML syntax error: ${e.message}`, line, column: col };
-  });
-}
-
 /** Parses and validates configuration text. Synchronous: `${file:…}` placeholders are read with readFileSync. */
 export function parseConfig(text: string, options: ParseOptions): LoadResult {
+  const read = readSource(text);
+  return read.ok ? checkSource(read.source, options) : read;
+}
+
+/** Validates a configuration file's source. */
+function checkSource(source: Source, options: ParseOptions): LoadResult {
   const file = resolve(options.file);
   const baseDir = dirname(file);
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) return { ok: false, errors: syntaxErrors(doc.errors, lines) };
-  let parsed: unknown;
-  try {
-    parsed = doc.toJS({ maxAliasCount: 1000 });
-  } catch (err) {
-    return { ok: false, errors: [{ path: "(root)", message: `YAML error: ${(err as Error).message}` }] };
-  }
-
+  const parsed = source.value;
   if (parsed === null || parsed === undefined) {
     return {
       ok: false,
@@ -133,7 +122,7 @@ export function parseConfig(text: string, options: ParseOptions): LoadResult {
   });
   if (top.errors.length === 0 && northValid) add(sinkIdErrors(north as never, sinkLookup));
 
-  if (raw.length > 0) return { ok: false, errors: locateErrors(raw, doc, lines) };
+  if (raw.length > 0) return { ok: false, errors: source.locate(raw) };
   const valid = config as GatewayConfig;
   valid.dataDir = resolve(baseDir, valid.dataDir);
   return { ok: true, config: valid, substituted: sub.substituted.map(formatPath) };
@@ -156,15 +145,17 @@ export async function loadConfig(
     };
   }
   const { loadAdapters, loadSinks, ...parseOptions } = options;
+  const read = readSource(text);
+  if (!read.ok) return read;
   const packageErrors: ConfigError[] = [];
   for (const [key, load] of [
     ["adapters", loadAdapters],
     ["sinks", loadSinks],
   ] as const) {
-    const error = load ? await loadPackages(text, key, load) : undefined;
+    const error = load ? await loadPackages(read.source, key, load) : undefined;
     if (error) packageErrors.push(error);
   }
-  const result = parseConfig(text, { ...parseOptions, file, lookup });
+  const result = checkSource(read.source, { ...parseOptions, file, lookup });
   if (packageErrors.length === 0) return result;
   return { ok: false, errors: [...packageErrors, ...(result.ok ? [] : result.errors)] };
 }
@@ -174,15 +165,11 @@ export async function loadConfig(
  * Mistakes in the list itself are left to parseConfig.
  */
 async function loadPackages(
-  text: string,
+  source: Source,
   key: "adapters" | "sinks",
   load: (packages: readonly string[]) => Promise<void>,
 ): Promise<ConfigError | undefined> {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) return undefined;
-  const packages = doc.get(key);
-  const list: unknown = isSeq(packages) ? packages.toJSON() : undefined;
+  const list = isObject(source.value) ? source.value[key] : undefined;
   if (!Array.isArray(list) || list.length === 0 || !list.every((p) => typeof p === "string"))
     return undefined;
   try {
@@ -190,6 +177,6 @@ async function loadPackages(
     return undefined;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    return locateErrors([{ path: [key], message }], doc, lines)[0];
+    return source.locate([{ path: [key], message }])[0];
   }
 }
