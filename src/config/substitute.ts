@@ -129,15 +129,34 @@ function substituteString(
   return result;
 }
 
-function walk(value: unknown, path: Path, options: SubstituteOptions, out: SubstituteResult): unknown {
-  if (typeof value === "string") return substituteString(value, path, options, out) ?? value;
-  if (Array.isArray(value)) return value.map((item, i) => walk(item, [...path, i], options, out));
+/** A copy of `value` with placeholders replaced; `path` is where it is, a stack shared by the whole walk. */
+function walk(
+  value: unknown,
+  path: (string | number)[],
+  options: SubstituteOptions,
+  out: SubstituteResult,
+): unknown {
+  if (typeof value === "string")
+    return value.includes("${") ? (substituteString(value, [...path], options, out) ?? value) : value;
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      copy[i] = walk(value[i], path, options, out);
+      path.pop();
+    }
+    return copy;
+  }
   if (value !== null && typeof value === "object") {
     const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
+    for (const key of Object.keys(value)) {
+      path.push(key);
+      const v = walk((value as Record<string, unknown>)[key], path, options, out);
+      path.pop();
       // defineProperty: a `__proto__` key stays a plain (and then unknown) key.
-      const v = walk(item, [...path, key], options, out);
-      Object.defineProperty(copy, key, { value: v, enumerable: true, writable: true, configurable: true });
+      if (key === "__proto__")
+        Object.defineProperty(copy, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else copy[key] = v;
     }
     return copy;
   }

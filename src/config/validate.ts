@@ -1,18 +1,18 @@
 /**
  * Schema validation of the top level and of each device, defaults applied, every error collected.
  */
-import type { TObject, TSchema } from "typebox";
+import type { TObject } from "typebox";
 import Type from "typebox";
 import { Compile, type Validator } from "typebox/compile";
 import type { TLocalizedValidationError } from "typebox/error";
 import { Settings } from "typebox/system";
-import Value from "typebox/value";
 import { CORE_SINK_PROPERTIES } from "../north/config.js";
 import { type SinkLookup, sinkSchemaFor } from "../north/sink-schema.js";
 import type { AdapterDefinition } from "../sdk/adapter.js";
 import { deviceSchemaFor } from "../sdk/point.js";
 import { buildProblems, type ProbedDevice } from "../sdk/probe.js";
 import type { SinkDefinition } from "../sdk/sink.js";
+import { compileDefaults, type Defaults } from "./defaults.js";
 import { fromSchemaErrors, type Path, pointerToPath, type RawError } from "./errors.js";
 import { GatewayTopSchema, GenericDeviceSchema } from "./schema.js";
 import { toPointer } from "./substitute.js";
@@ -26,9 +26,14 @@ const MAX_ERRORS = 1000;
 interface Checker {
   schema: TObject;
   validator: Validator;
+  defaults: Defaults;
 }
 
-const compile = (schema: TObject): Checker => ({ schema, validator: Compile(schema) });
+const compile = (schema: TObject): Checker => ({
+  schema,
+  validator: Compile(schema),
+  defaults: compileDefaults(schema),
+});
 const topChecker = compile(GatewayTopSchema);
 const genericChecker = compile(GenericDeviceSchema);
 const deviceCheckers = new WeakMap<AdapterDefinition, Checker>();
@@ -76,7 +81,8 @@ export interface Checked {
 }
 
 /**
- * Validates a clone of `input` with defaults applied. A value coerced from a whole placeholder
+ * Validates `input` with defaults applied to it in place (the loader's own copy of the file's
+ * value: copying it again cost as much as checking it). A value coerced from a whole placeholder
  * (`${env:X}` → 42) that fails where its string would pass is put back as the string.
  */
 function check(
@@ -85,7 +91,7 @@ function check(
   prefix: Path,
   coerced: ReadonlyMap<string, string>,
 ): Checked {
-  const value = Value.Default(checker.schema as TSchema, structuredClone(input));
+  const value = checker.defaults(input);
   let errors = errorsOf(checker.validator, value);
   const base = toPointer(prefix);
   const suspects = [...new Set(errors.map((e) => e.instancePath))].filter((p) => coerced.has(base + p));
@@ -100,7 +106,7 @@ function check(
   return { value, errors: fromSchemaErrors(errors, checker.schema, value, prefix) };
 }
 
-/** Validates the top level; `devices` items are left to `checkDevice`. */
+/** Validates the top level, defaults applied to `input` itself; `devices` items are left to `checkDevice`. */
 export function checkTop(input: unknown, coerced: ReadonlyMap<string, string>): Checked {
   return check(topChecker, input, [], coerced);
 }
@@ -115,7 +121,8 @@ export interface DeviceCheckOptions {
 
 /**
  * Validates device `index` against its adapter's device schema, so that errors are about that
- * adapter; a device of unknown type is checked for its core fields only.
+ * adapter; a device of unknown type is checked for its core fields only. Defaults are applied to
+ * `input` itself.
  */
 export function checkDevice(input: unknown, index: number, options: DeviceCheckOptions): Checked {
   const prefix = ["devices", index];
