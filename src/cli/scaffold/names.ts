@@ -60,6 +60,6 @@ function toolVersions(): ScaffoldNames["versions"] {
     typebox: dep("typebox", "^1.4.3"),
     typescript: dep("typescript", "~6.0.3"),
     vitest: dep("vitest", "^4.1.12"),
-    typesNode: dep("@types/node", "^20.19.0"),
+    typesNode: dep("@types/node", "^22.19.0"),
   };
 }

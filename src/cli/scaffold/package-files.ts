@@ -11,7 +11,7 @@ export function packageJson(n: ScaffoldNames): string {
     type: "module",
     exports: { ".": { types: "./dist/index.d.ts", default: "./dist/index.js" } },
     files: ["dist", "README.md", "example.yaml"],
-    engines: { node: ">=20.19" },
+    engines: { node: "^22.12.0 || ^24.0.0 || ^26.0.0" },
     scripts: {
       build: "tsc -p tsconfig.build.json",
       typecheck: "tsc --noEmit -p .",
