@@ -118,7 +118,7 @@ export class GatewayMetrics {
     }
     new PromGauge({
       name: "tagbridge_device_dropped_readings_by_consumer",
-      help: "A device's droppedReadings by cause: the bus consumer whose full queue dropped them (history, north:<id>, ws:<client>…; beyond 16 names per device, other), or held",
+      help: "A device's droppedReadings by cause: the bus consumer whose full queue dropped them (history, north:<id>, ws:<client>…; beyond 16 names per device, other), a north sink's buffer bounds (north:<id>:buffer), or held",
       labelNames: ["device", "adapter", "consumer"],
       registers: [this.registry],
       collect() {

@@ -6,14 +6,17 @@ export class Rows {
   private ats: number[] = [];
   private ns: number[] = [];
   private seqs: number[] = [];
+  /** Device ids, shared strings (the Readings' own), for per-device drop counts. */
+  private devices: string[] = [];
   private head = 0;
   bytes = 0;
 
   get length(): number {
     return this.ids.length - this.head;
   }
-  push(id: number, at: number, n: number, seq = Number.NaN): void {
+  push(id: number, at: number, n: number, seq = Number.NaN, device = ""): void {
     this.seqs.push(seq);
+    this.devices.push(device);
     this.ids.push(id);
     this.ats.push(at);
     this.ns.push(n);
@@ -27,6 +30,9 @@ export class Rows {
   }
   firstSeq(): number {
     return this.seqs[this.head] ?? Number.NaN;
+  }
+  firstDevice(): string {
+    return this.devices[this.head] ?? "";
   }
   firstN(): number {
     return this.ns[this.head] ?? 0;
@@ -50,6 +56,7 @@ export class Rows {
       this.ats = this.ats.slice(this.head);
       this.ns = this.ns.slice(this.head);
       this.seqs = this.seqs.slice(this.head);
+      this.devices = this.devices.slice(this.head);
       this.head = 0;
     }
   }

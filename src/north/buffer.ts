@@ -42,6 +42,12 @@ export interface BufferOptions {
   syncIntervalMs: number;
   log: Logger;
   now?: () => number;
+  /**
+   * Told of every reading the bounds dropped that is lost for good, with its device: at once, or for
+   * a reading dropped while a publish of it was out, once that publish failed (a delivered one is
+   * not lost). The sum over devices equals `droppedForSize + droppedForAge`.
+   */
+  onLost?: (device: string) => void;
 }
 
 /** Counters of a buffer. */
@@ -80,6 +86,8 @@ interface ReadInFlight {
   through: number;
   size: number;
   age: number;
+  /** Devices of its rows dropped meanwhile: lost unless the read is delivered. */
+  lost?: string[];
 }
 
 interface PendingRow {
@@ -123,7 +131,7 @@ export class SinkBuffer {
   /** Seqs of a given-up publish still unsettled (the client may deliver it yet). */
   private readonly uncertain = new Set<number>();
   /** Those of them dropped meanwhile, by cause: counted back if the publish delivers them. */
-  private readonly droppedUncertain = new Map<number, "size" | "age">();
+  private readonly droppedUncertain = new Map<number, { why: "size" | "age"; device: string }>();
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
@@ -182,12 +190,13 @@ export class SinkBuffer {
       if (over > 0) {
         if (this.options.overflow === "drop-newest" || n > this.options.maxBytes) {
           this.droppedForSize++;
+          this.options.onLost?.(r.device);
           continue;
         }
         this.dropOldest(over);
       }
       const id = this.nextId++;
-      this.rows.push(id, at, n, r.seq);
+      this.rows.push(id, at, n, r.seq, r.device);
       this.pending.push({ id, at, body, seq: r.seq });
       this.pendingBytes += n;
       this.appended++;
@@ -203,7 +212,7 @@ export class SinkBuffer {
   async read(limit: number, after?: number): Promise<BufferRead> {
     // A read from the oldest row starts over: reads not acknowledged were not delivered, their
     // dropped rows stay dropped.
-    if (after === undefined) this.reads = [];
+    if (after === undefined) this.abandon(this.reads.splice(0));
     const from = Math.max(after ?? 0, this.ackedThrough);
     // Rows already in the file (not pending, not in the commit in flight) may fill the page alone;
     // otherwise commit what is pending now. The worker answers in order, so a page posted after a
@@ -269,9 +278,15 @@ export class SinkBuffer {
   private untrack(read: BufferRead): ReadInFlight | undefined {
     const i = this.reads.findIndex((r) => r.through === read.through);
     if (i < 0) return undefined;
-    const done = this.reads[i];
-    this.reads.splice(0, i + 1);
+    const [done, ...before] = this.reads.splice(0, i + 1).reverse();
+    this.abandon(before);
     return done;
+  }
+
+  /** Reads that can no longer be delivered: their dropped rows are lost. */
+  private abandon(reads: readonly ReadInFlight[]): void {
+    const { onLost } = this.options;
+    if (onLost) for (const r of reads) for (const device of r.lost ?? []) onLost(device);
   }
 
   /** Readings of a publish given up but still unsettled: the client may deliver them yet. */
@@ -283,12 +298,15 @@ export class SinkBuffer {
   settled(readings: readonly Reading[], arrived: boolean): void {
     for (const r of readings) {
       this.uncertain.delete(r.seq);
-      const why = this.droppedUncertain.get(r.seq);
-      if (why !== undefined) {
+      const dropped = this.droppedUncertain.get(r.seq);
+      if (dropped !== undefined) {
         this.droppedUncertain.delete(r.seq);
-        if (!arrived) continue;
+        if (!arrived) {
+          this.options.onLost?.(dropped.device);
+          continue;
+        }
         this.deliveredLate++;
-        if (why === "size") this.droppedForSize--;
+        if (dropped.why === "size") this.droppedForSize--;
         else this.droppedForAge--;
       } else if (arrived && this.rows.length > 0) this.lateDelivered.add(r.seq);
     }
@@ -393,6 +411,7 @@ export class SinkBuffer {
     if (this.timer) clearInterval(this.timer);
     await this.flush();
     this.closed = true;
+    this.abandon(this.reads.splice(0));
     await this.worker.request({ op: "close" }).catch(() => undefined);
     await this.worker.terminate();
   }
@@ -414,20 +433,27 @@ export class SinkBuffer {
   private drop(why: "size" | "age"): void {
     const id = this.rows.firstId()!;
     const seq = this.rows.firstSeq();
+    const device = this.rows.firstDevice();
     const arrived = this.lateDelivered.has(seq);
-    if (!arrived && this.uncertain.has(seq)) this.droppedUncertain.set(seq, why);
+    const uncertain = !arrived && this.uncertain.has(seq);
+    if (uncertain) this.droppedUncertain.set(seq, { why, device });
     this.shiftRow();
     if (arrived) {
       this.deliveredLate++;
       return;
     }
+    if (why === "size") this.droppedForSize++;
+    else this.droppedForAge++;
     for (const r of this.reads)
       if (id > r.from && id <= r.through) {
         r[why]++;
-        break;
+        if (!uncertain) {
+          r.lost ??= [];
+          r.lost.push(device);
+        }
+        return;
       }
-    if (why === "size") this.droppedForSize++;
-    else this.droppedForAge++;
+    if (!uncertain) this.options.onLost?.(device);
   }
 
   /** Frees at least `bytes`, oldest first. */

@@ -73,6 +73,7 @@ export async function startNorth(sinks: readonly AnySinkConfig[], options: North
         overflow: b.overflow ?? NORTH_DEFAULTS.overflow,
         syncIntervalMs: b.syncIntervalMs ?? NORTH_DEFAULTS.syncIntervalMs,
         log,
+        onLost: (device) => options.bus.drops.add(device, `north:${config.id}:buffer`),
       });
       const runner = new SinkRunner(config, {
         bus: options.bus,

@@ -30,7 +30,7 @@ export const DeviceCountersSchema = Type.Object(
     badSamples: count("Samples with a non-good quality, including type mismatches."),
     readings: count("Readings published to the bus."),
     droppedReadings: count(
-      "Readings of this device that were lost: dropped by a bus consumer whose queue was full (history, a north sink's queue, a stream client), and samples held while the device was not connected that were evicted beyond the bound or discarded when it disconnected. Per consumer in /metrics.",
+      "Readings of this device that were lost: dropped by a bus consumer whose queue was full (history, a north sink's queue, a stream client), dropped for good by a north sink's store-and-forward buffer bounds (size or age), and samples held while the device was not connected that were evicted beyond the bound or discarded when it disconnected. Per consumer in /metrics.",
     ),
     reconnects: count("Successful reconnects after the first connect, by the core or the protocol library."),
     faults: count(

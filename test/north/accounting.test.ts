@@ -2,7 +2,8 @@
  * Exact accounting (issue 16): a drop-oldest buffer that keeps overflowing while its backlog
  * replays under live load. Rows the replay is publishing are dropped by new arrivals; they still
  * arrive, so they must not be counted as dropped. A real subscriber is the judge: what never
- * arrived equals the drop counter, and `published` covers at least everything that arrived.
+ * arrived equals the drop counter, and `published` covers at least everything that arrived; per
+ * device, what never arrived equals that device's drops in the bus's ledger (queue and buffer).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +26,14 @@ afterAll(async () => {
 it("drop-oldest overflowing during a replay under load: dropped equals exactly what never arrived", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "tb-north-acct-"));
   const bus = createBus();
+  const deviceOf = new Map<number, string>();
+  bus.subscribe({
+    name: "test:sent",
+    capacity: 1_000_000,
+    handle: (batch) => {
+      for (const r of batch) deviceOf.set(r.seq, r.device);
+    },
+  });
   const collector = await Collector.open(broker.url, "tagbridge/#", `acct-${process.pid}`);
   const north = await startNorth(
     [
@@ -70,6 +79,15 @@ it("drop-oldest overflowing during a replay under load: dropped equals exactly w
     expect(s.dropped).toBeGreaterThan(0);
     expect(s.dropped).toBe(total - got.size);
     expect(s.published).toBeGreaterThanOrEqual(got.size);
+    const missing = new Map<string, number>();
+    for (const [seq, device] of deviceOf)
+      if (!got.has(seq)) missing.set(device, (missing.get(device) ?? 0) + 1);
+    const ledger = new Map<string, number>();
+    for (const d of bus.drops.list())
+      if (d.cause === "north:uns" || d.cause === "north:uns:buffer")
+        ledger.set(d.device, (ledger.get(d.device) ?? 0) + d.count);
+    expect(deviceOf.size).toBe(total);
+    expect(Object.fromEntries(ledger)).toEqual(Object.fromEntries(missing));
   } finally {
     await north.close();
     await collector.close();
