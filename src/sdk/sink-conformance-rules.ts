@@ -42,6 +42,8 @@ export function sinkDefinitionProblems(def: SinkDefinition<TObject>): string[] {
         problems.push(`unknown capability ${JSON.stringify(c)} (known: ${CAPABILITIES.join(", ")})`);
     if (new Set(def.capabilities).size !== def.capabilities.length) problems.push("capabilities repeat");
   }
+  if (def.capabilitiesFor !== undefined && typeof def.capabilitiesFor !== "function")
+    problems.push("capabilitiesFor is not a function");
   if (def.settingsSchema?.type !== "object") problems.push("settingsSchema is not an object schema");
   const clashes = Object.keys(def.settingsSchema?.properties ?? {}).filter((k) =>
     CORE_SINK_FIELDS.includes(k),
@@ -50,6 +52,30 @@ export function sinkDefinitionProblems(def: SinkDefinition<TObject>): string[] {
     problems.push(`settingsSchema declares core sink fields: ${clashes.join(", ")} (rename them)`);
   if (typeof def.create !== "function") problems.push("create is not a function");
   if (def.check !== undefined && typeof def.check !== "function") problems.push("check is not a function");
+  return problems;
+}
+
+/** The capabilities of an instance with `settings`: `capabilitiesFor(settings)`, or all of `capabilities`. */
+export function instanceCapabilities(
+  def: SinkDefinition<TObject>,
+  settings: unknown,
+): readonly SinkCapability[] {
+  const all = Array.isArray(def.capabilities) ? def.capabilities : [];
+  if (typeof def.capabilitiesFor !== "function") return all;
+  const got = def.capabilitiesFor(settings as never);
+  return Array.isArray(got) ? got : [];
+}
+
+/** Problems with what `capabilitiesFor(settings)` answers: an array, no repeats, each one listed in `capabilities`. */
+export function instanceCapabilityProblems(def: SinkDefinition<TObject>, settings: unknown): string[] {
+  if (typeof def.capabilitiesFor !== "function") return [];
+  const got: unknown = def.capabilitiesFor(settings as never);
+  if (!Array.isArray(got)) return ["capabilitiesFor() did not return an array"];
+  const listed: readonly unknown[] = Array.isArray(def.capabilities) ? def.capabilities : [];
+  const problems = got
+    .filter((c) => !listed.includes(c))
+    .map((c) => `capabilitiesFor() gives ${JSON.stringify(c)}, which capabilities does not list`);
+  if (new Set(got).size !== got.length) problems.push("capabilitiesFor() repeats capabilities");
   return problems;
 }
 

@@ -82,6 +82,18 @@ const BROKEN: [string, SinkDefinition<typeof LineSettings>, string, RegExp][] = 
     /unknown capability "stream"/,
   ],
   [
+    "capabilitiesFor that is not a function",
+    variant({ capabilitiesFor: 1 as never }),
+    "definition",
+    /capabilitiesFor is not a function/,
+  ],
+  [
+    "capabilitiesFor() giving a capability capabilities does not list",
+    variant({ capabilities: ["ack", "batch"], capabilitiesFor: () => ["ack", "replay", "batch"] }),
+    "settings: the fixture's",
+    /capabilitiesFor\(\) gives "replay", which capabilities does not list/,
+  ],
+  [
     "a settings field named like a core field",
     variant({ settingsSchema: clashing as typeof LineSettings }),
     "definition",
@@ -333,6 +345,29 @@ function until(ctx: Ctx, state: SinkState): Promise<void> {
     };
   });
 }
+
+describe("sink kit: capabilities from the settings (capabilitiesFor)", () => {
+  it("runs the checks of the instance's capabilities, and its shape against those", async () => {
+    const settingsSeen: unknown[] = [];
+    const narrowed = variant(
+      {
+        capabilitiesFor: (settings) => {
+          settingsSeen.push(settings);
+          return ["replay"];
+        },
+      },
+      () => ({ batching: undefined }),
+    );
+    const checks = sinkConformance(narrowed, fixture);
+    expect(settingsSeen).toEqual([{ host: "127.0.0.1", port: peer.port }]);
+    const names = checks.map((c) => c.name);
+    expect(names.filter((n) => /^(ack|batch|replay):/.test(n)).map((n) => n.split(":")[0])).toEqual([
+      "replay",
+    ]);
+    await checks.find((c) => c.name.startsWith("shape"))!.run();
+    await checks.find((c) => c.name.startsWith("settings: the fixture's"))!.run();
+  });
+});
 
 describe("sink kit: each broken sink fails its check", () => {
   for (const [what, definition, check, message] of BROKEN) {

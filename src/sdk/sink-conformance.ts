@@ -16,6 +16,8 @@ import {
   countReceived,
   deliveryProblems,
   encodeBatches,
+  instanceCapabilities,
+  instanceCapabilityProblems,
   kitReadings,
   missingCount,
   type ReceivedReading,
@@ -26,7 +28,9 @@ import { createSinkTestContext, type SinkTestContext, settingsProblems } from ".
 
 /**
  * The peer a sink is checked against, and how the kit drives it. The kit reads `settings` at each
- * check, so it may be a getter over a port known only once the peer runs.
+ * check, so it may be a getter over a port known only once the peer runs; but when the definition
+ * has `capabilitiesFor`, it also reads them once when it builds the checks, to know which
+ * capability checks apply, so they must then be readable at that time already.
  */
 export interface SinkConformanceFixture {
   /** The sink's own settings (its config fields besides the core ones), pointing at the peer. */
@@ -66,14 +70,15 @@ interface Session<S> {
 
 /**
  * Builds the conformance checks of `definition` against the peer `fixture` describes. Checks of a
- * capability (ack, replay, batch) are included when the definition lists it.
+ * capability (ack, replay, batch) are included when an instance with the fixture's settings has
+ * it (`capabilitiesFor`, or else the definition's `capabilities`).
  */
 export function sinkConformance<S extends TObject>(
   definition: SinkDefinition<S>,
   fixture: SinkConformanceFixture,
 ): ConformanceCheck[] {
   type Ses = Session<Static<S>>;
-  const caps = Array.isArray(definition.capabilities) ? definition.capabilities : [];
+  const caps = instanceCapabilities(definition, definition.capabilitiesFor ? fixture.settings : undefined);
   const can = (c: SinkCapability) => caps.includes(c);
   const timeoutMs = fixture.timeoutMs ?? 5_000;
   const connectMs = fixture.connectTimeoutMs ?? 10_000;
@@ -135,9 +140,10 @@ export function sinkConformance<S extends TObject>(
         assertNone(undocumented(definition.settingsSchema, "settings").map((p) => `${p} has no description`)),
     },
     {
-      name: "settings: the fixture's settings are valid and check() accepts them without throwing",
+      name: "settings: the fixture's settings are valid, check() accepts them, capabilitiesFor() is within capabilities",
       run: async () => {
         assertNone(settingsProblems(definition, fixture.settings));
+        assertNone(instanceCapabilityProblems(definition, fixture.settings));
         const problems = definition.check?.(fixture.settings as Static<S>) ?? [];
         assertNone(problems.map((p) => `check(): ${p.path.join(".")}: ${p.message}`));
       },

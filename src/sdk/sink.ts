@@ -158,7 +158,7 @@ export interface Sink {
    * the connection idle between pages. Absent: one replayed page is published at a time.
    */
   readonly pipelined?: boolean;
-  /** Present exactly when the definition has the `batch` capability. */
+  /** Present exactly when the instance has the `batch` capability (see `capabilitiesFor`). */
   readonly batching?: {
     readonly policy: SinkBatchPolicy;
     /** Publishes whole batches, one message each, and resolves once all are delivered. */
@@ -187,8 +187,17 @@ export interface SinkDefinition<S extends TObject = TObject> {
   readonly sdk: string;
   /** Schema of the sink's own fields. Every field has a `description`; none may reuse a core field name. */
   readonly settingsSchema: S;
-  /** What the sink can do; `batching` exists exactly when it lists `batch`. */
+  /**
+   * What the sink can do; `batching` exists exactly when an instance has `batch`. With
+   * `capabilitiesFor`, what the type can do at most (some settings give less).
+   */
   readonly capabilities: readonly SinkCapability[];
+  /**
+   * Optional: the capabilities of an instance with these settings, when they depend on them (an
+   * MQTT sink acknowledges only with QoS 1, batches only with `payload: batch`); each one listed in
+   * `capabilities`. Pure. Absent: every instance has all of `capabilities`.
+   */
+  capabilitiesFor?(settings: Static<S>): readonly SinkCapability[];
   /**
    * Optional: checks schema-valid settings for what a schema cannot express (e.g. a topic template
    * that uses a field a grouping cannot fill). Pure; paths are relative to the sink's config object.
