@@ -8,7 +8,7 @@
 import type { MqttClient } from "mqtt";
 import type { Reading } from "../schema/reading.js";
 import { readingJsonWriter } from "../schema/reading-json.js";
-import type { Sink, SinkContext } from "../sdk/sink.js";
+import type { Sink, SinkCapability, SinkContext } from "../sdk/sink.js";
 import { defineSink } from "../sdk/sink.js";
 import { type Batch, type BatchPolicy, splitBatches } from "./batcher.js";
 import {
@@ -71,15 +71,26 @@ export function mqttBatching(config: MqttSettings): { policy: BatchPolicy; topic
   };
 }
 
+/**
+ * ack: with qos 1 (the default); a QoS 0 publish resolves once written to the socket. batch: with
+ * payload: batch (the default), when `batching` is present; payload: reading sends one message per
+ * Reading.
+ */
+export function mqttCapabilities(settings: MqttSettings): SinkCapability[] {
+  return [
+    ...(settings.qos === "0" ? [] : (["ack"] as const)),
+    ...(settings.payload === "reading" ? [] : (["batch"] as const)),
+  ];
+}
+
 /** The mqtt sink type: Readings as JSON on the unified namespace. */
 export const mqttSink = defineSink({
   type: "mqtt",
   description: "MQTT unified namespace, JSON payloads.",
   sdk: "^1.0.0",
   settingsSchema: MqttSettingsSchema,
-  // ack: with qos 1 (the default). batch: with payload: batch (the default); `batching` is
-  // present exactly then (payload: reading sends one message per Reading).
   capabilities: ["ack", "batch"],
+  capabilitiesFor: mqttCapabilities,
   check: mqttSettingsProblems,
   create: createMqttSink,
 });

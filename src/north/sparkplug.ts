@@ -48,8 +48,9 @@ export const sparkplugSink = defineSink({
   description: "Sparkplug B 3.0 edge node.",
   sdk: "^1.0.0",
   settingsSchema: SparkplugSettingsSchema,
+  capabilities: ["ack", "replay"],
   // ack only with qos: 1 (births and data QoS 0 by default, as Sparkplug specifies).
-  capabilities: ["replay"],
+  capabilitiesFor: (settings) => (settings.qos === "1" ? ["ack", "replay"] : ["replay"]),
   create: createSparkplugSink,
 });
 
