@@ -3,7 +3,9 @@
  * Mosquitto binary on free loopback ports (a temp config, optionally a TLS listener with an
  * openssl-made CA, a WebSocket listener (ws, and wss with `tls`), a TLS listener that requires a
  * client certificate, and a password file); aedes in process (ws only). No testcontainers branch: this machine
- * has no container engine, and Mosquitto or aedes always cover it. `stop()` ends what was started.
+ * has no container engine, and Mosquitto or aedes always cover it. `restart(downMs)` is an outage
+ * in one call; `stopBroker()` and `startBroker()` are the same in two steps, for a test that acts
+ * while the broker is down. `stop()` ends what was started.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -22,7 +24,7 @@ export interface BrokerOptions {
   tls?: boolean;
   /** Require this user name and password (Mosquitto only); anonymous clients are refused. */
   auth?: { username: string; password: string };
-  /** Keep sessions and queued QoS 1 messages across `restart()` (Mosquitto only). */
+  /** Keep sessions and queued QoS 1 messages across `restart()` and `stopBroker()` (Mosquitto only). */
   persistence?: boolean;
   /** Force the in-process aedes broker (no MQTT 5). */
   aedes?: boolean;
@@ -63,6 +65,13 @@ export interface Broker {
   mqtt5: boolean;
   /** Stops and starts the broker again on the same ports (a broker outage). */
   restart(downMs?: number): Promise<void>;
+  /**
+   * Stops the broker, keeping its ports and config (and, with `persistence`, its sessions and queued
+   * messages) for `startBroker()`: every connection drops and nothing listens. Idempotent.
+   */
+  stopBroker(): Promise<void>;
+  /** Starts the broker again after `stopBroker()` on the same ports; resolves once it listens. Idempotent. */
+  startBroker(): Promise<void>;
   /**
    * Mosquitto only: freezes the broker (SIGSTOP) and returns a function that thaws it (SIGCONT), a
    * stalled broker whose connections stay open while it reads nothing.
@@ -202,6 +211,7 @@ async function startMosquitto(options: BrokerOptions): Promise<Broker> {
 
   let child: ChildProcess | undefined;
   const launch = async () => {
+    if (child) return;
     const c = spawn(MOSQUITTO!, ["-c", conf], { stdio: "ignore" });
     child = c;
     for (const p of [port, tlsPort, wsPort, wssPort, mtlsPort]) if (p) await waitForPort(p, "broker", 5_000);
@@ -228,6 +238,8 @@ async function startMosquitto(options: BrokerOptions): Promise<Broker> {
       await sleep(downMs);
       await launch();
     },
+    stopBroker: kill,
+    startBroker: launch,
     freeze() {
       const c = child!;
       c.kill("SIGSTOP");
@@ -266,6 +278,7 @@ async function startAedes(options: BrokerOptions): Promise<Broker> {
   let server: Server | undefined;
   let wsServer: Server | undefined;
   const launch = async () => {
+    if (aedes) return;
     aedes = await Aedes.createBroker();
     server = createBrokerServer(aedes) as Server;
     await new Promise<void>((resolve) => server!.listen(port, "127.0.0.1", resolve));
@@ -301,6 +314,8 @@ async function startAedes(options: BrokerOptions): Promise<Broker> {
       await sleep(downMs);
       await launch();
     },
+    stopBroker: close,
+    startBroker: launch,
     stop: close,
   };
 }
@@ -325,6 +340,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
       mqtt5: true,
       restart: async () => {
         throw new Error("cannot restart a broker given by MQTT_URL");
+      },
+      stopBroker: async () => {
+        throw new Error("cannot stop a broker given by MQTT_URL");
+      },
+      startBroker: async () => {
+        throw new Error("cannot start a broker given by MQTT_URL");
       },
       stop: async () => undefined,
     };
