@@ -109,6 +109,13 @@ export async function until(check: () => boolean, timeoutMs = 10_000): Promise<b
   return check();
 }
 
+/**
+ * Lets real time pass, only where time is what a test is about: a window in which nothing may
+ * happen (there is no event to await for "nothing arrived"), or a delay inside a linger. Waiting for
+ * something to happen goes through `until` instead.
+ */
+export const pass = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /** Readings of each point in arrival order, duplicates (at-least-once) kept only at first arrival. */
 export function firstArrivalsByPoint(readings: readonly Reading[]): Map<string, number[]> {
   const seen = new Set<number>();

@@ -16,13 +16,12 @@ import {
   firstArrivalsByPoint,
   Generator,
   isIncreasing,
+  pass,
   quiet,
   reading,
   readingsOfMessage,
   until,
 } from "./helpers.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let broker: Broker;
 const cleanups: (() => unknown)[] = [];
@@ -108,7 +107,7 @@ describe("MQTT UNS sink", () => {
     const total = gen.seq - 1;
     // Every batch but the last is full and sent; the last lingers (60 s) until close.
     expect(await until(() => north.status()[0]!.published >= total - 25)).toBe(true);
-    await new Promise((r) => setTimeout(r, 200));
+    await pass(200); // the last batch must not go out before close
     const early = north.status()[0]!.published;
     expect(early).toBeLessThan(total);
     expect(await until(() => collector.readings.length === early)).toBe(true);
@@ -129,7 +128,7 @@ describe("MQTT UNS sink", () => {
     const seen = listen(small.collector);
     small.bus.publish(Array.from({ length: 20 }, (_, i) => reading(1_000 + i, "d1", `p${i % 3}`)));
     expect(await until(() => small.collector.readings.length >= 14)).toBe(true);
-    await new Promise((r) => setTimeout(r, 200));
+    await pass(200); // no third batch of d1 before close
     expect(seen.filter((m) => m.topic === "tagbridge/gw1/d1").map((m) => m.readings.length)).toEqual([7, 7]);
     await small.north.close();
     expect(await until(() => small.collector.readings.length === 20)).toBe(true);
@@ -140,7 +139,7 @@ describe("MQTT UNS sink", () => {
     const messages = listen(collector);
     const t0 = Date.now();
     bus.publish([reading(1, "d1", "p1"), reading(2, "d2", "p1")]);
-    await new Promise((r) => setTimeout(r, 150));
+    await pass(150); // well inside the 400 ms linger
     bus.publish([reading(3, "d1", "p1")]);
     expect(await until(() => collector.readings.length >= 3, 3_000)).toBe(true);
     const data = messages.filter((m) => m.topic === "tagbridge/gw1/batch");
@@ -158,7 +157,7 @@ describe("MQTT UNS sink", () => {
     const messages = listen(collector);
     const gen = new Generator(bus, 10, 10);
     const run = gen.run(2); // 100 readings every 2 ms
-    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await until(() => gen.seq > 20_000)).toBe(true);
     run.stop();
     const total = gen.seq - 1;
     expect(await until(() => collector.seqs().size >= total)).toBe(true);
@@ -184,7 +183,7 @@ describe("MQTT UNS sink", () => {
     const sent: Reading[] = [];
     for (let i = 0; i < 50; i++) {
       sent.push(...gen.cycle());
-      await new Promise((r) => setTimeout(r, 2));
+      await pass(2); // spread over time, so that batches close by size and by linger
     }
     const last: Reading = {
       ...reading(gen.seq, "dev0", "p0", 'é "x"'),
@@ -273,7 +272,7 @@ describe("MQTT UNS sink", () => {
           const payload = Buffer.from(text, "latin1");
           sent.push(text);
           const p = batching.publish([{ key: "d", count: 1, payload }], { historical: false });
-          if ((await Promise.race([p.then(() => true), sleep(300).then(() => false)])) === false) {
+          if ((await Promise.race([p.then(() => true), pass(300).then(() => false)])) === false) {
             stuck = p; // waits for the socket to drain: the broker must read first
             break;
           }
@@ -306,14 +305,15 @@ describe("MQTT UNS sink", () => {
       const messages = listen(collector);
       const gen = new Generator(bus, 5, 4);
       const run = gen.run(5); // 20 readings every 5 ms: ~4,000 readings/s
-      await new Promise((r) => setTimeout(r, 500));
+      expect(await until(() => north.status()[0]!.published > 500)).toBe(true);
       let sawBuffering = false;
       const watch = setInterval(() => {
         const s = north.status()[0]!;
         if (!s.connected && s.buffered > 0) sawBuffering = true;
       }, 20);
       await broker.restart(1_500);
-      await new Promise((r) => setTimeout(r, 700));
+      const atRestart = gen.seq;
+      expect(await until(() => gen.seq > atRestart + 2_000)).toBe(true); // load goes on after it
       run.stop();
       clearInterval(watch);
       const total = gen.seq - 1;
@@ -353,7 +353,7 @@ describe("MQTT UNS sink", () => {
     const total = gen.seq - 1;
     const dropped = north.status()[0]!.dropped;
     expect(await until(() => collector.seqs().size >= total - dropped, 10_000)).toBe(true);
-    await new Promise((r) => setTimeout(r, 300));
+    await pass(300); // nothing more may arrive than was not dropped
     const got = collector.seqs();
     expect(dropped).toBeGreaterThan(1_000);
     expect(total - got.size).toBe(dropped);

@@ -84,14 +84,15 @@ describe("NATS JetStream sink", () => {
     const { bus, north, stream } = await setup({});
     const gen = new Generator(bus, 5, 4);
     const run = gen.run(10); // ~2,000 readings/s
-    await new Promise((r) => setTimeout(r, 400));
+    expect(await until(() => north.status()[0]!.published > 400)).toBe(true);
     let sawBuffering = false;
     const watch = setInterval(() => {
       const s = north.status()[0]!;
       if (!s.connected && s.buffered > 0) sawBuffering = true;
     }, 20);
     await server.restart(1_500);
-    await new Promise((r) => setTimeout(r, 600));
+    const atRestart = gen.seq;
+    expect(await until(() => gen.seq > atRestart + 1_000)).toBe(true); // load goes on after it
     run.stop();
     clearInterval(watch);
     const total = gen.seq - 1;
