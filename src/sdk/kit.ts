@@ -9,6 +9,8 @@ export {
   CORE_SINK_FIELDS,
   decodeBatchPayload,
   encodeBatches,
+  type KitOrdering,
+  kitSeqOf,
   type ReceivedReading,
 } from "./sink-conformance-rules.js";
 export {

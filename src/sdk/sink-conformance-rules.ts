@@ -130,7 +130,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /**
  * `n` valid readings with seq numbers from `firstSeq`, spread over `devices` devices named
  * `<prefix>-d<k>`, of every kind of value a sink must carry: numbers, booleans, strings, a bad
- * reading without a value, a big int64 as a decimal string, an array.
+ * reading without a value, a big int64 as a decimal string, an array. Each reading's `ts` is
+ * 2025-01-01T00:00:00.000Z plus its seq in ms (see {@link kitSeqOf}).
  */
 export function kitReadings(prefix: string, firstSeq: number, n: number, devices = 2): Reading[] {
   const out: Reading[] = [];
@@ -175,6 +176,15 @@ export function kitReadings(prefix: string, firstSeq: number, n: number, devices
   return out;
 }
 
+/**
+ * The seq of a reading the kit published, from its source timestamp (ISO text or epoch ms), for a
+ * harness whose peer carries a reading's timestamp but not the gateway's seq (a Sparkplug metric
+ * has a timestamp; Sparkplug's own seq numbers the messages of a session).
+ */
+export function kitSeqOf(ts: string | number): number {
+  return (typeof ts === "number" ? ts : Date.parse(ts)) - BASE_TS;
+}
+
 /** Encodes readings into batches by a sink's policy with the core's own batch encoding. */
 export function encodeBatches(readings: readonly Reading[], policy: SinkBatchPolicy): SinkBatch[] {
   const batcher = new Batcher(policy);
@@ -194,15 +204,19 @@ export function decodeBatchPayload(payload: Buffer | string): Reading[] {
 const keyOf = (r: { device: string; point: string; seq: number }) =>
   `${r.device}\u0000${r.point}\u0000${r.seq}`;
 
+/** The order the kit checks first arrivals in (see `SinkConformanceFixture.ordering`). */
+export type KitOrdering = "device" | "point";
+
 /**
  * Problems with what the peer received of `published`: every reading arrived, with its value and
  * quality, marked historical exactly when `historical` (when `checkMarks`), and the first arrival
- * of each in seq order within each device. Repeats are allowed (delivery is at-least-once).
+ * of each in seq order within each device (`ordering: point`: within each point). Repeats are
+ * allowed (delivery is at-least-once).
  */
 export function deliveryProblems(
   published: readonly Reading[],
   received: readonly ReceivedReading[],
-  expect: { historical: boolean; checkMarks: boolean },
+  expect: { historical: boolean; checkMarks: boolean; ordering?: KitOrdering },
 ): string[] {
   const wanted = new Map(published.map((r) => [keyOf(r), r]));
   const first = new Map<string, ReceivedReading>();
@@ -227,12 +241,14 @@ export function deliveryProblems(
         `${describe(sent)} arrived ${got.historical ? "marked historical" : "not marked historical"}; it was published with historical: ${expect.historical}`,
       );
   }
+  const byPoint = expect.ordering === "point";
   const lastSeq = new Map<string, number>();
   for (const got of first.values()) {
-    const prev = lastSeq.get(got.reading.device);
-    if (prev !== undefined && got.reading.seq < prev)
-      problems.push(`device ${got.reading.device}: seq ${got.reading.seq} arrived after seq ${prev}`);
-    lastSeq.set(got.reading.device, got.reading.seq);
+    const { device, point, seq } = got.reading;
+    const within = byPoint ? `point ${device}/${point}` : `device ${device}`;
+    const prev = lastSeq.get(within);
+    if (prev !== undefined && seq < prev) problems.push(`${within}: seq ${seq} arrived after seq ${prev}`);
+    lastSeq.set(within, seq);
   }
   return capped(problems, 10);
 }

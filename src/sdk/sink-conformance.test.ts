@@ -7,8 +7,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import Type, { type Static } from "typebox";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type LinePeer, LineSettings, lineSink, startLinePeer } from "../../test/helpers/line-sink.js";
-import type { Sink, SinkContext, SinkDefinition, SinkState } from "./index.js";
+import type { Reading, Sink, SinkContext, SinkDefinition, SinkState } from "./index.js";
 import { type SinkConformanceFixture, sinkConformance } from "./kit.js";
+import { deliveryProblems, kitReadings } from "./sink-conformance-rules.js";
 
 let peer: LinePeer;
 beforeAll(async () => {
@@ -345,6 +346,19 @@ function until(ctx: Ctx, state: SinkState): Promise<void> {
     };
   });
 }
+
+describe("sink kit: ordering", () => {
+  const [a, b, c] = kitReadings("order", 1, 3, 1).map((r, i) => ({ ...r, point: i < 2 ? "p" : "q" }));
+  const arrivals = (...rs: Reading[]) => rs.map((reading) => ({ reading, historical: false }));
+  const problems = (ordering: "device" | "point", ...rs: Reading[]) =>
+    deliveryProblems([a!, b!, c!], arrivals(...rs), { historical: false, checkMarks: false, ordering });
+
+  it("device: a later seq of another point first fails; point: only a point's own order counts", () => {
+    expect(problems("device", c!, a!, b!)).toEqual(["device order-d0: seq 1 arrived after seq 3"]);
+    expect(problems("point", c!, a!, b!)).toEqual([]);
+    expect(problems("point", b!, a!, c!)).toEqual(["point order-d0/p: seq 1 arrived after seq 2"]);
+  });
+});
 
 describe("sink kit: capabilities from the settings (capabilitiesFor)", () => {
   it("runs the checks of the instance's capabilities, and its shape against those", async () => {

@@ -18,6 +18,7 @@ import {
   encodeBatches,
   instanceCapabilities,
   instanceCapabilityProblems,
+  type KitOrdering,
   kitReadings,
   missingCount,
   type ReceivedReading,
@@ -50,6 +51,13 @@ export interface SinkConformanceFixture {
    * that `create()` made none.
    */
   contacts?(): number | Promise<number>;
+  /**
+   * The order first arrivals are checked in. `device` (default): in seq order within each device.
+   * `point`: within each point only, for a protocol whose device birth certificate carries a new
+   * metric's value ahead of the data of other metrics published before it (Sparkplug B's DBIRTH,
+   * where every metric carries its own timestamp). Not for a sink that merely reorders.
+   */
+  ordering?: KitOrdering;
   /** Longest wait for one sink call, and for published readings to arrive, in ms. Default 5000. */
   timeoutMs?: number;
   /** Longest wait for the sink to report `connected` or `disconnected`, in ms. Default 10000. */
@@ -122,7 +130,7 @@ export function sinkConformance<S extends TObject>(
   };
   /** Waits until everything in `published` arrived, or the deadline; then asserts how it arrived. */
   const arrived = async (published: readonly Reading[], expect: { historical: boolean }) => {
-    const marks = { ...expect, checkMarks: can("replay") };
+    const marks = { ...expect, checkMarks: can("replay"), ordering: fixture.ordering ?? "device" };
     const deadline = Date.now() + timeoutMs;
     while (missingCount(published, await fixture.received()) > 0 && Date.now() < deadline) await sleep(20);
     assertNone(deliveryProblems(published, await fixture.received(), marks));
