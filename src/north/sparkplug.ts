@@ -28,6 +28,11 @@ interface Known {
   type: ReturnType<typeof metricTypeOf>;
   alias: number;
   last: Reading;
+  /**
+   * Whether `last` was replayed from the buffer: a birth that carries it marks it is_historical,
+   * so a host does not take an old value for the current one.
+   */
+  historical: boolean;
   /** Value and quality last sent live, for report by exception. */
   sent?: string;
 }
@@ -101,18 +106,18 @@ export function createSparkplugSink(ctx: SinkContext<SparkplugSettings>): Sink {
     return d;
   };
   /** Records a reading's metric; true when the device needs a (re)birth for it. */
-  const learn = (d: DeviceNode, r: Reading): boolean => {
+  const learn = (d: DeviceNode, r: Reading, historical: boolean): boolean => {
     const type = metricTypeOf(r.type);
     const k = d.metrics.get(r.point);
     if (k && k.type === type) return false;
-    d.metrics.set(r.point, { type, alias: k?.alias ?? nextAlias++, last: r });
+    d.metrics.set(r.point, { type, alias: k?.alias ?? nextAlias++, last: r, historical });
     return true;
   };
   const dbirth = (id: string, d: DeviceNode) => {
-    for (const r of ctx.latest([id])) if (!d.metrics.has(r.point)) learn(d, r);
+    for (const r of ctx.latest([id])) if (!d.metrics.has(r.point)) learn(d, r, false);
     const metrics = [...d.metrics].map(([name, k]) => {
       k.sent = key(k.last);
-      return { name, alias: k.alias, type: k.type, reading: k.last };
+      return { name, alias: k.alias, type: k.type, reading: k.last, historical: k.historical };
     });
     d.born = true;
     return send("DBIRTH", id, metrics);
@@ -232,17 +237,21 @@ export function createSparkplugSink(ctx: SinkContext<SparkplugSettings>): Sink {
       for (const [id, batch] of byDevice) {
         const d = deviceOf(id);
         if (!historical && isDead(id, batch)) {
-          for (const r of batch) if (d.metrics.has(r.point)) d.metrics.get(r.point)!.last = r;
+          for (const r of batch) {
+            const k = d.metrics.get(r.point);
+            if (k) Object.assign(k, { last: r, historical: false });
+          }
           if (d.born) sends.push(ddeath(id, d));
           continue;
         }
         let needBirth = !d.born;
-        for (const r of batch) if (learn(d, r)) needBirth = true;
+        for (const r of batch) if (learn(d, r, historical)) needBirth = true;
         if (needBirth) sends.push(dbirth(id, d));
         const metrics: MetricOut[] = [];
         for (const r of batch) {
           const k = d.metrics.get(r.point)!;
           k.last = r;
+          k.historical = historical;
           if (!historical) {
             const now = key(r);
             if (now === k.sent) continue;
