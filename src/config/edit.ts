@@ -29,11 +29,27 @@ export class EditRefused extends Error {
   }
 }
 
-/** A change to the document; throws EditConflict or EditRefused when it does not apply. */
-export type Edit = (doc: Document) => void;
+/** What an edit does, as data: splice.ts makes the same change on the file's text. */
+export interface EditSpec {
+  op: "add" | "replace" | "remove";
+  /** The device added, replaced or removed, or whose point is. */
+  device: string;
+  /** The point, for point edits. */
+  point?: string;
+  /** The new device or point, for add and replace. */
+  value?: { id: string };
+}
+
+/**
+ * A change to the document; throws EditConflict or EditRefused when it does not apply. `spec`
+ * says what it does, so that it can be made on the text instead of a parsed Document.
+ */
+export type Edit = ((doc: Document) => void) & { spec?: EditSpec };
+
+const described = (spec: EditSpec, edit: (doc: Document) => void): Edit => Object.assign(edit, { spec });
 
 /** Strings that look like a masked secret: only asterisks, three or more. */
-const LOOKS_MASKED = /^\*{3,}$/;
+export const LOOKS_MASKED = /^\*{3,}$/;
 
 /**
  * The node to write for a request value: strings literal (`${` → `$${`), and each `***` replaced
@@ -70,7 +86,7 @@ function literalNode(doc: Document, value: unknown, old: Node | undefined, where
   return node;
 }
 
-function sameId(id: string, value: { id: string }): void {
+export function sameId(id: string, value: { id: string }): void {
   if (value.id !== id)
     throw new EditRefused(
       "body.id",
@@ -109,62 +125,56 @@ function points(map: YAMLMap, deviceId: string): YAMLSeq {
 }
 
 /** Appends a device; its id must be new. */
-export const addDevice =
-  (value: { id: string }): Edit =>
-  (doc) => {
+export const addDevice = (value: { id: string }): Edit =>
+  described({ op: "add", device: value.id, value }, (doc) => {
     const seq = devices(doc);
     if (indexOf(seq, value.id) >= 0) throw new EditConflict("exists", `device '${value.id}' exists`);
     seq.add(literalNode(doc, value, undefined, `devices[${seq.items.length}]`));
-  };
+  });
 
 /** Replaces a device in place (same position); the body's id must match. */
-export const replaceDevice =
-  (id: string, value: { id: string }): Edit =>
-  (doc) => {
+export const replaceDevice = (id: string, value: { id: string }): Edit =>
+  described({ op: "replace", device: id, value }, (doc) => {
     const seq = devices(doc);
     const i = indexOf(seq, id);
     if (i < 0) throw new EditConflict("missing", `no device '${id}'`);
     sameId(id, value);
     seq.items[i] = literalNode(doc, value, seq.items[i] as Node, `devices[${i}]`);
-  };
+  });
 
 /** Removes a device. */
-export const removeDevice =
-  (id: string): Edit =>
-  (doc) => {
+export const removeDevice = (id: string): Edit =>
+  described({ op: "remove", device: id }, (doc) => {
     const seq = devices(doc);
     const i = indexOf(seq, id);
     if (i < 0) throw new EditConflict("missing", `no device '${id}'`);
     seq.items.splice(i, 1);
-  };
+  });
 
 /** Appends a point to a device; its id must be new there. */
-export const addPoint =
-  (deviceId: string, value: { id: string }): Edit =>
-  (doc) => {
+export const addPoint = (deviceId: string, value: { id: string }): Edit =>
+  described({ op: "add", device: deviceId, point: value.id, value }, (doc) => {
     const seq = points(device(doc, deviceId), deviceId);
     if (indexOf(seq, value.id) >= 0)
       throw new EditConflict("exists", `point '${value.id}' exists on '${deviceId}'`);
     seq.add(literalNode(doc, value, undefined, `${pointsPath(doc, deviceId)}[${seq.items.length}]`));
-  };
+  });
 
 /** Replaces a point in place. */
-export const replacePoint =
-  (deviceId: string, id: string, value: { id: string }): Edit =>
-  (doc) => {
+export const replacePoint = (deviceId: string, id: string, value: { id: string }): Edit =>
+  described({ op: "replace", device: deviceId, point: id, value }, (doc) => {
     const seq = points(device(doc, deviceId), deviceId);
     const i = indexOf(seq, id);
     if (i < 0) throw new EditConflict("missing", `no point '${id}' on '${deviceId}'`);
     sameId(id, value);
     seq.items[i] = literalNode(doc, value, seq.items[i] as Node, `${pointsPath(doc, deviceId)}[${i}]`);
-  };
+  });
 
 /** Removes a point. */
-export const removePoint =
-  (deviceId: string, id: string): Edit =>
-  (doc) => {
+export const removePoint = (deviceId: string, id: string): Edit =>
+  described({ op: "remove", device: deviceId, point: id }, (doc) => {
     const seq = points(device(doc, deviceId), deviceId);
     const i = indexOf(seq, id);
     if (i < 0) throw new EditConflict("missing", `no point '${id}' on '${deviceId}'`);
     seq.items.splice(i, 1);
-  };
+  });

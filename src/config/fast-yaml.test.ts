@@ -125,6 +125,16 @@ describe("readYaml", () => {
     for (const text of READ) expect(same(text), text).toBe(true);
   });
 
+  it("records where block sequence items start and end, down to the depth asked", () => {
+    const text = "a:\n  - x: 1\n    # c\n    y: [2,\n      3]\n  # about z\n  - z\nb: 1\n";
+    const read = readYaml(text, { positions: 2 })!;
+    const list = (read.value as { a: unknown[] }).a;
+    expect(read.positions!.of.get(list)?.get(0)?.[0]).toBe(text.indexOf("- x"));
+    expect(read.positions!.of.get(list)?.get(1)?.[0]).toBe(text.indexOf("- z"));
+    expect(read.positions!.ends.get(list)).toEqual([text.indexOf("3]") + 2, text.indexOf("- z") + 3]);
+    expect(read.positions!.of.get(list[0] as object)).toBeUndefined(); // depth 2: not recorded
+  });
+
   it("leaves everything else to the yaml library", () => {
     for (const text of REFUSED) expect(readYaml(text), text).toBeUndefined();
   });

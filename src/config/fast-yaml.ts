@@ -11,7 +11,10 @@
  * only when asked, which the loader does only when it has errors to place.
  */
 
-/** Where the keys and values of one map or sequence start: key → [key offset, value offset]. */
+/**
+ * Where the keys and values of one map or sequence start: key → [key offset, value offset]. In a
+ * block sequence the "key" is the item's `-`; in a flow sequence it is -1.
+ */
 export type Offsets = Map<string | number, readonly [number, number]>;
 
 /** Start offsets of every node of a value read with `positions: true`. */
@@ -20,6 +23,14 @@ export interface Positions {
   root: number | undefined;
   /** The offsets inside each map (plain object) and sequence (array) of the value. */
   of: WeakMap<object, Offsets>;
+  /** Where each item of a block sequence ends: the end of its last line that is not blank or a comment. */
+  ends: WeakMap<unknown[], number[]>;
+}
+
+/** What to read besides the value. */
+export interface ReadOptions {
+  /** Record positions; a number records them only in maps and sequences less deep than that (the root is 0). */
+  positions?: boolean | number;
 }
 
 /** What `readYaml` answers when it can read the text. */
@@ -106,12 +117,18 @@ class Reader {
   private valueAt = 0;
   private readonly strings = new Map<string, string>();
   readonly positions: Positions | undefined;
+  /** Positions are recorded in maps and sequences less deep than this. */
+  private readonly limit: number;
+  /** How deep the next map or sequence read is (the root is 0). */
+  private depth = 0;
 
   constructor(
     private readonly text: string,
-    positions: boolean,
+    positions: boolean | number,
   ) {
-    this.positions = positions ? { root: undefined, of: new WeakMap() } : undefined;
+    this.positions =
+      positions === false ? undefined : { root: undefined, of: new WeakMap(), ends: new WeakMap() };
+    this.limit = positions === true ? Number.POSITIVE_INFINITY : Number(positions);
     let start = 0;
     while (start <= text.length) {
       let end = text.indexOf("\n", start);
@@ -181,8 +198,14 @@ class Reader {
     return s;
   }
 
-  private record(container: object, key: string | number, keyAt: number, valueAt: number): void {
-    if (!this.positions) return;
+  private record(
+    container: object,
+    depth: number,
+    key: string | number,
+    keyAt: number,
+    valueAt: number,
+  ): void {
+    if (!this.positions || depth >= this.limit) return;
     let offsets = this.positions.of.get(container);
     if (!offsets) {
       offsets = new Map();
@@ -250,11 +273,18 @@ class Reader {
   private sequence(line: number, offset: number): unknown[] {
     const indent = this.column(line, offset);
     const items: unknown[] = [];
+    const depth = this.depth;
+    const ends: number[] | undefined = this.positions && depth < this.limit ? [] : undefined;
+    if (ends) this.positions?.ends.set(items, ends);
     let l = line;
     let at = offset;
     for (;;) {
+      this.depth = depth + 1;
       const value = this.valueAfter(l, at + 1, indent, true);
-      if (this.positions) this.record(items, items.length, -1, this.valueAt);
+      if (ends) {
+        this.record(items, depth, items.length, at, this.valueAt);
+        ends.push(this.ends[this.line - 1]!);
+      }
       items.push(value);
       l = this.line;
       if (l >= this.starts.length || this.indent(l) < indent) return items;
@@ -268,9 +298,11 @@ class Reader {
   private map(line: number, offset: number): Record<string, unknown> {
     const indent = this.column(line, offset);
     const map: Record<string, unknown> = {};
+    const depth = this.depth;
     let l = line;
     let at = offset;
     for (;;) {
+      this.depth = depth + 1;
       const colon = this.keyEnd(at, this.ends[l]!) ?? unsupported();
       const key = this.key(at, colon);
       if (Object.hasOwn(map, key)) unsupported(); // the `yaml` library reports duplicate keys
@@ -278,7 +310,7 @@ class Reader {
       if (key === "__proto__")
         Object.defineProperty(map, key, { value, writable: true, enumerable: true, configurable: true });
       else map[key] = value;
-      if (this.positions) this.record(map, key, at, this.valueAt);
+      if (this.positions) this.record(map, depth, key, at, this.valueAt);
       l = this.line;
       if (l >= this.starts.length || this.indent(l) < indent) return map;
       if (this.indent(l) > indent) unsupported();
@@ -429,6 +461,7 @@ class Reader {
     const map: Record<string, unknown> = {};
     const list: unknown[] = [];
     const container = isMap ? map : list;
+    const depth = this.depth;
     let i = this.space(offset + 1, parent);
     if (text[i] !== close)
       for (;;) {
@@ -444,10 +477,12 @@ class Reader {
           i = this.spaces(i + 1);
           if (text[i] === "," || text[i] === close || i >= this.lineEndOf(i)) unsupported(); // an empty value
           const at = i;
+          this.depth = depth + 1;
           map[name] = this.inline(i, true, parent);
-          if (this.positions) this.record(map, name, keyAt, at);
+          if (this.positions) this.record(map, depth, name, keyAt, at);
         } else {
-          if (this.positions) this.record(list, list.length, -1, i);
+          if (this.positions) this.record(list, depth, list.length, -1, i);
+          this.depth = depth + 1;
           list.push(this.inline(i, true, parent));
         }
         i = this.space(this.end, parent);
@@ -464,11 +499,12 @@ class Reader {
 
 /**
  * Reads `text` when it is within the subset this reader handles; `undefined` otherwise (the caller
- * then reads it with the `yaml` library). With `positions`, also where every node starts.
+ * then reads it with the `yaml` library). With `positions`, also where every node starts (and
+ * each block sequence item ends).
  */
-export function readYaml(text: string, options: { positions?: boolean } = {}): FastYaml | undefined {
+export function readYaml(text: string, options: ReadOptions = {}): FastYaml | undefined {
   if (refusedChar(text)) return undefined;
-  const reader = new Reader(text, options.positions === true);
+  const reader = new Reader(text, options.positions ?? false);
   try {
     const value = reader.document();
     return reader.positions ? { value, positions: reader.positions } : { value };

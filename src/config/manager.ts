@@ -12,6 +12,7 @@ import { type ConfigError, formatConfigErrors } from "./errors.js";
 import { type LoadResult, loadConfig, parseConfig } from "./load.js";
 import { maskSecrets } from "./mask.js";
 import type { GatewayConfig, LogLevel } from "./schema.js";
+import { spliceEdit } from "./splice.js";
 
 /** Values from flags or the environment that win over the config file. */
 export interface Overrides {
@@ -73,6 +74,13 @@ async function load(file: string, registry: AdapterRegistry, overrides: Override
     loadSinks: (p) => registry.sinks.load(p),
   });
   return accepted(file, result, overrides);
+}
+
+/** The text with the edit made on its Document (comments and formatting kept). */
+function edited(text: string, change: Edit): string {
+  const doc = parseDocument(text);
+  change(doc);
+  return doc.toString();
 }
 
 /** Keys that only take effect when the gateway restarts. */
@@ -175,16 +183,15 @@ export class ConfigManager {
   }
 
   /**
-   * Applies an edit to the file's document and validates the result like any config file; then
+   * Applies an edit to the file (on its text, splice.ts, or else on its Document) and validates the result like any config file; then
    * builds the changed devices, writes the new file next to the old one, swaps the devices in, and
    * only then replaces the file. Any failure before the swap leaves the gateway and the file as
    * they were. EditConflict from the edit propagates.
    */
   edit(change: Edit): Promise<ConfigChange> {
     return this.serialized(async () => {
-      const doc = parseDocument(await readFile(this.file, "utf8"));
-      change(doc);
-      const text = doc.toString();
+      const before = await readFile(this.file, "utf8");
+      const text = (change.spec && spliceEdit(before, change.spec)) ?? edited(before, change);
       const { lookup: find, ...known } = lookup(this.registry);
       const result = parseConfig(text, { file: this.file, lookup: find, ...known });
       if (!result.ok) return { ok: false, errors: result.errors };
