@@ -106,6 +106,8 @@ export class SinkRunner {
   private state: SinkState = "disconnected";
   private stateReason: string | undefined;
   private started = false;
+  /** Set once `sink.stop()` is called: what the sink reports from then on is ignored. */
+  private sinkStopped = false;
   /**
    * Fails publishes in flight (the value: a live one, not the drain's) when the sink goes
    * down or stalls, so that their readings are buffered at once.
@@ -158,6 +160,7 @@ export class SinkRunner {
 
   /** The sink's `ctx.setState`: never throws. Going down fails the publishes in flight at once. */
   private setState(state: SinkState, reason?: string): void {
+    if (this.sinkStopped) return; // a late reconnect must not show a closed sink as connected
     this.state = state === "connected" ? "connected" : "disconnected";
     this.stateReason = reason;
     if (!this.started) return;
@@ -202,6 +205,7 @@ export class SinkRunner {
     this.consumer?.close();
     await this.settleBatches();
     await Promise.race([this.draining, sleep(CLOSE_WAIT_MS)]);
+    this.sinkStopped = true;
     await this.sink.stop();
     this.started = false;
     this.state = "disconnected";
