@@ -10,6 +10,17 @@
  * Positions (where each key and value starts, as the `yaml` library's node ranges) are recorded
  * only when asked, which the loader does only when it has errors to place.
  */
+import {
+  FLOW_INDICATOR,
+  INDICATOR_START,
+  isBreakOrSpace,
+  isSpace,
+  readQuoted,
+  refusedChar,
+  resolvePlain,
+  Unsupported,
+  unsupported,
+} from "./yaml-scalars.js";
 
 /**
  * Where the keys and values of one map or sequence start: key → [key offset, value offset]. In a
@@ -38,71 +49,6 @@ export interface FastYaml {
   value: unknown;
   positions?: Positions;
 }
-
-class Unsupported extends Error {}
-const unsupported = (): never => {
-  throw new Unsupported();
-};
-
-const NULL = /^(?:~|[Nn]ull|NULL)?$/;
-const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
-const INT_OCT = /^0o[0-7]+$/;
-const INT = /^[-+]?[0-9]+$/;
-const INT_HEX = /^0x[0-9a-fA-F]+$/;
-const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
-const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
-const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
-/**
- * Whether `text` holds a character this reader leaves to the `yaml` library wherever it appears:
- * a tab, a control character, a byte order mark, or a carriage return not before a line feed.
- */
-function refusedChar(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x20 && c !== 0x7f && c !== 0xfeff) continue;
-    if (c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) === 0x0a)) continue;
-    return true;
-  }
-  return false;
-}
-/** First characters of a plain scalar that mean something else (anchor, alias, tag, block scalar, ...). */
-const INDICATOR_START = new Set(["&", "*", "!", "|", ">", "%", "@", "`", ",", "]", "}", "?", ":", "-"]);
-const FLOW_INDICATOR = new Set([",", "[", "]", "{", "}"]);
-const ESCAPES: Record<string, string> = {
-  "\\": "\\",
-  '"': '"',
-  "/": "/",
-  n: "\n",
-  t: "\t",
-  r: "\r",
-  "0": "\0",
-  b: "\b",
-  f: "\f",
-};
-
-/** A plain scalar's value, as the core schema resolves it. */
-function resolvePlain(s: string): unknown {
-  const c = s[0];
-  // Most scalars are words: only these first characters can start a null, a bool or a number.
-  if (c === undefined || c === "~" || c === "n" || c === "N") return NULL.test(s) ? null : s;
-  if (c === "t" || c === "T" || c === "f" || c === "F") return BOOL.test(s) ? c === "t" || c === "T" : s;
-  if (!((c >= "0" && c <= "9") || c === "-" || c === "+" || c === ".")) return s;
-  if (INT_OCT.test(s)) return Number.parseInt(s.substring(2), 8);
-  if (INT.test(s)) return Number.parseInt(s, 10);
-  if (INT_HEX.test(s)) return Number.parseInt(s.substring(2), 16);
-  if (FLOAT_NAN.test(s))
-    return s.slice(-3).toLowerCase() === "nan"
-      ? Number.NaN
-      : s[0] === "-"
-        ? Number.NEGATIVE_INFINITY
-        : Number.POSITIVE_INFINITY;
-  if (FLOAT_EXP.test(s) || FLOAT.test(s)) return Number.parseFloat(s);
-  return s;
-}
-
-const isSpace = (c: string | undefined) => c === " ";
-/** End of input, a line end, or a space: what may follow `-`, `:` and `?` as indicators. */
-const isBreakOrSpace = (c: string | undefined) => c === undefined || c === " " || c === "\n" || c === "\r";
 
 class Reader {
   /** Offset of each line's start, the first content (non-space) character, and its end (before `\r\n`). */
@@ -392,40 +338,9 @@ class Reader {
 
   /** A quoted scalar that closes on its line. */
   private quoted(offset: number, end: number): string {
-    const text = this.text;
-    const quote = text[offset];
-    let out = "";
-    let i = offset + 1;
-    let from = i;
-    for (; i < end; i++) {
-      const ch = text[i];
-      if (quote === "'" && ch === "'") {
-        if (text[i + 1] !== "'") break;
-        out += text.slice(from, i + 1);
-        from = ++i + 1;
-      } else if (quote === '"' && ch === '"') break;
-      else if (quote === '"' && ch === "\\") {
-        out += text.slice(from, i);
-        const e = text[i + 1] ?? unsupported();
-        const digits = e === "x" ? 2 : e === "u" ? 4 : e === "U" ? 8 : 0;
-        if (digits > 0) {
-          const hex = text.slice(i + 2, i + 2 + digits);
-          if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== digits) unsupported();
-          const code = Number.parseInt(hex, 16);
-          if (code > 0x10ffff) unsupported();
-          out += String.fromCodePoint(code);
-          i += 1 + digits;
-        } else {
-          out += ESCAPES[e] ?? unsupported();
-          i += 1;
-        }
-        from = i + 1;
-      }
-    }
-    if (i >= end) unsupported(); // not closed on this line
-    out += text.slice(from, i);
-    this.end = i + 1;
-    return this.intern(out);
+    const [value, after] = readQuoted(this.text, offset, end);
+    this.end = after;
+    return this.intern(value);
   }
 
   /** Spaces from `i` on its line; where they end. */

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: placeholders in plain strings are what these edits write
 /**
  * Edits on the text (splice.ts) against the same edits on a yaml Document (edit.ts): on every
  * config of the repository and a generated plant, each device and point edit must give a file
