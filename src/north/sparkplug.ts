@@ -244,23 +244,27 @@ export function createSparkplugSink(ctx: SinkContext<SparkplugSettings>): Sink {
           if (d.born) sends.push(ddeath(id, d));
           continue;
         }
-        let needBirth = !d.born;
-        for (const r of batch) if (learn(d, r, historical)) needBirth = true;
-        if (needBirth) sends.push(dbirth(id, d));
-        const metrics: MetricOut[] = [];
-        for (const r of batch) {
-          const k = d.metrics.get(r.point)!;
-          k.last = r;
-          k.historical = historical;
-          if (!historical) {
-            const now = key(r);
-            if (now === k.sent) continue;
-            k.sent = now;
+        // A point whose type changes within the batch: what came before the change goes out with
+        // the old type before the birth that declares the new one.
+        for (const run of typeRuns(batch)) {
+          let needBirth = !d.born;
+          for (const r of run) if (learn(d, r, historical)) needBirth = true;
+          if (needBirth) sends.push(dbirth(id, d));
+          const metrics: MetricOut[] = [];
+          for (const r of run) {
+            const k = d.metrics.get(r.point)!;
+            k.last = r;
+            k.historical = historical;
+            if (!historical) {
+              const now = key(r);
+              if (now === k.sent) continue;
+              k.sent = now;
+            }
+            metrics.push({ alias: k.alias, type: k.type, reading: r, historical });
           }
-          metrics.push({ alias: k.alias, type: k.type, reading: r, historical });
+          for (let i = 0; i < metrics.length; i += MAX_METRICS)
+            sends.push(send("DDATA", id, metrics.slice(i, i + MAX_METRICS)));
         }
-        for (let i = 0; i < metrics.length; i += MAX_METRICS)
-          sends.push(send("DDATA", id, metrics.slice(i, i + MAX_METRICS)));
       }
       await Promise.all(sends);
     },
@@ -300,6 +304,26 @@ export function createSparkplugSink(ctx: SinkContext<SparkplugSettings>): Sink {
       }
     },
   };
+}
+
+/** A device's readings cut where a point's type changes: in each run every point has one type. */
+export function typeRuns(batch: readonly Reading[]): Reading[][] {
+  const runs: Reading[][] = [];
+  let run: Reading[] = [];
+  let types = new Map<string, string>();
+  for (const r of batch) {
+    const type = metricTypeOf(r.type);
+    const seen = types.get(r.point);
+    if (seen !== undefined && seen !== type) {
+      runs.push(run);
+      run = [];
+      types = new Map();
+    }
+    types.set(r.point, type);
+    run.push(r);
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
 }
 
 const key = (r: Reading) => `${r.quality}\u0000${JSON.stringify(r.value)}`;
