@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { mqttSink } from "../../src/north/mqtt.js";
+import { bufferedReplayCheck } from "../../src/north/sink-harness.js";
 import type { Reading } from "../../src/schema/reading.js";
 import { sinkConformance } from "../../src/sdk/sink-conformance.js";
 import { decodeBatchPayload, type ReceivedReading } from "../../src/sdk/sink-conformance-rules.js";
@@ -48,25 +49,19 @@ const fixture = (settings: () => object) => ({
 });
 
 describe("mqtt sink: conformance, payload: reading (real Mosquitto)", () => {
-  for (const check of sinkConformance(
-    mqttSink,
-    fixture(() => ({ payload: "reading" })),
-  ))
+  const f = fixture(() => ({ payload: "reading" }));
+  for (const check of [...sinkConformance(mqttSink, f), bufferedReplayCheck(mqttSink, f)])
     it(check.name, check.run, 30_000);
 });
 
 describe("mqtt sink: conformance, payload: batch (real Mosquitto)", () => {
-  for (const check of sinkConformance(
-    mqttSink,
-    fixture(() => ({ payload: "batch", batch: { maxReadings: 20, lingerMs: 0 } })),
-  ))
+  const f = fixture(() => ({ payload: "batch", batch: { maxReadings: 20, lingerMs: 0 } }));
+  for (const check of [...sinkConformance(mqttSink, f), bufferedReplayCheck(mqttSink, f)])
     it(check.name, check.run, 30_000);
 });
 
 describe("mqtt sink: conformance, payload: batch by gateway, compact, qos 0 (real Mosquitto)", () => {
-  for (const check of sinkConformance(
-    mqttSink,
-    fixture(() => ({ qos: "0", batch: { by: "gateway", encoding: "compact", lingerMs: 0 } })),
-  ))
+  const f = fixture(() => ({ qos: "0", batch: { by: "gateway", encoding: "compact", lingerMs: 0 } }));
+  for (const check of [...sinkConformance(mqttSink, f), bufferedReplayCheck(mqttSink, f)])
     it(check.name, check.run, 30_000);
 });

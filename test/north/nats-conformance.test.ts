@@ -8,6 +8,7 @@ import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { natsSink } from "../../src/north/nats.js";
+import { bufferedReplayCheck } from "../../src/north/sink-harness.js";
 import type { Reading } from "../../src/schema/reading.js";
 import { sinkConformance } from "../../src/sdk/sink-conformance.js";
 import type { ReceivedReading } from "../../src/sdk/sink-conformance-rules.js";
@@ -75,7 +76,7 @@ async function totalConnections(): Promise<number> {
 }
 
 describe("nats sink: conformance (real nats-server with JetStream)", () => {
-  const checks = sinkConformance(natsSink, {
+  const fixture = {
     get settings() {
       return { servers: [server.url], stream: { name: STREAM } };
     },
@@ -85,6 +86,7 @@ describe("nats sink: conformance (real nats-server with JetStream)", () => {
     contacts: totalConnections,
     // The client reconnects every second (reconnectTimeWait 1000), then checks the stream.
     connectTimeoutMs: 10_000,
-  });
-  for (const check of checks) it(check.name, check.run, 30_000);
+  };
+  for (const check of [...sinkConformance(natsSink, fixture), bufferedReplayCheck(natsSink, fixture)])
+    it(check.name, check.run, 30_000);
 });

@@ -16,6 +16,7 @@
 import sparkplug from "sparkplug-payload";
 import type { UMetric } from "sparkplug-payload/lib/sparkplugbpayload.js";
 import { afterAll, beforeAll, describe, it } from "vitest";
+import { bufferedReplayCheck } from "../../src/north/sink-harness.js";
 import { sparkplugSink } from "../../src/north/sparkplug.js";
 import type { Reading } from "../../src/schema/reading.js";
 import { sinkConformance } from "../../src/sdk/sink-conformance.js";
@@ -90,9 +91,13 @@ const fixture = (qos: "0" | "1") => ({
 });
 
 describe("sparkplug sink: conformance, qos 1 (real Mosquitto, Tahu decoder)", () => {
-  for (const check of sinkConformance(sparkplugSink, fixture("1"))) it(check.name, check.run, 30_000);
+  const f = fixture("1");
+  for (const check of [...sinkConformance(sparkplugSink, f), bufferedReplayCheck(sparkplugSink, f)])
+    it(check.name, check.run, 30_000);
 });
 
 describe("sparkplug sink: conformance, qos 0 (real Mosquitto, Tahu decoder)", () => {
-  for (const check of sinkConformance(sparkplugSink, fixture("0"))) it(check.name, check.run, 30_000);
+  const f = fixture("0");
+  for (const check of [...sinkConformance(sparkplugSink, f), bufferedReplayCheck(sparkplugSink, f)])
+    it(check.name, check.run, 30_000);
 });
