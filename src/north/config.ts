@@ -49,7 +49,7 @@ export const BufferSchema = Type.Object(
         exclusiveMinimum: 0,
         default: NORTH_DEFAULTS.maxSizeMb,
         description:
-          "Bound of the buffered readings in MiB (their JSON size; the file is somewhat larger). Beyond it the overflow policy applies. Default 256.",
+          "Bound of the buffered readings in MiB (their JSON size; the file is somewhat larger). Beyond it the overflow policy applies. Default 256, which holds about 1 million simulator readings (about 250 bytes each): an outage of about 50 s at 20,000 readings/s, 8 min at 2,000/s.",
       }),
     ),
     maxAgeMs: Type.Optional(
