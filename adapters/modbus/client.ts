@@ -4,11 +4,13 @@
  * response or a lost connection. Unit tests fake this interface; integration tests use real peers.
  */
 import { Socket } from "node:net";
-import m from "modbus-serial";
+import type m from "modbus-serial";
+import { lazyImport } from "../../src/sdk/index.js";
 import type { ModbusSettings } from "./config.js";
 
-const ModbusRTU = m.default;
-type Mb = InstanceType<typeof ModbusRTU>;
+/** modbus-serial, imported when the first Modbus device connects. */
+const modbusSerial = lazyImport(() => import("modbus-serial"));
+type Mb = InstanceType<typeof m.default>;
 
 /** How a request failed. */
 export type FailureKind = "exception" | "timeout" | "malformed" | "connection";
@@ -107,6 +109,8 @@ export class SerialLibClient implements ModbusClient {
 
   async connect(): Promise<void> {
     const s = this.#settings;
+    // A close() while the library loads finds nothing to close; the adapter closes what this opens.
+    const ModbusRTU = (await modbusSerial.load()).default.default;
     const mb = new ModbusRTU();
     this.#mb = mb;
     // modbus-serial re-emits port errors; without a listener they would crash the process.

@@ -5,7 +5,8 @@
  * second retry loop here. A failed first connect rejects, and the core retries `start()` with backoff.
  */
 import { readFile } from "node:fs/promises";
-import mqtt, { type IClientOptions, type MqttClient as MqttJsClient } from "mqtt";
+import type { IClientOptions, MqttClient as MqttJsClient } from "mqtt";
+import { lazyImport } from "../../src/sdk/index.js";
 
 /** One received message. */
 export interface MqttMessage {
@@ -44,6 +45,9 @@ export interface MqttClientOptions {
   tls?: { caFile?: string; certFile?: string; keyFile?: string; rejectUnauthorized: boolean } | undefined;
 }
 
+/** mqtt.js, imported when the first MQTT device connects. */
+const mqttJs = lazyImport(() => import("mqtt"));
+
 /** Opens a client over mqtt.js; nothing happens until `connect()`. */
 export function openMqttClient(options: MqttClientOptions): MqttClient {
   let client: MqttJsClient | undefined;
@@ -79,6 +83,7 @@ export function openMqttClient(options: MqttClientOptions): MqttClient {
         if (t.certFile) opts.cert = await readFile(t.certFile);
         if (t.keyFile) opts.key = await readFile(t.keyFile);
       }
+      const { default: mqtt } = await mqttJs.load();
       if (ended) throw new Error("MQTT client ended while connecting");
       const c = mqtt.connect(options.url, opts);
       client = c;

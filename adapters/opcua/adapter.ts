@@ -7,16 +7,15 @@
  */
 import { mkdir } from "node:fs/promises";
 import type { DataValue } from "node-opcua";
-import { DataType } from "node-opcua-variant";
 import { chooseEndpoint } from "../../protocols/opcua/endpoint.js";
 import { effectiveLimit, layoutSubscriptions } from "../../protocols/opcua/layout.js";
 import { type ParsedNodeId, parseNodeId, resolveNodeId } from "../../protocols/opcua/nodeid.js";
 import { isGood, qualityOf } from "../../protocols/opcua/status.js";
-import { CoercionError, pointTypeOf, valueToVariant, variantToValue } from "../../protocols/opcua/variant.js";
 import {
   type Adapter,
   type AdapterContext,
   type BrowseNode,
+  lazyImport,
   type PointConfig,
   type Sample,
   type SampleValue,
@@ -45,6 +44,9 @@ import {
 import { deviceTrust, type TrustCheck } from "./trust.js";
 
 export { staleWindowMs } from "./subscriptions.js";
+
+/** node-opcua's variant codec, imported when the first OPC UA device starts. */
+const codec = lazyImport(() => import("../../protocols/opcua/variant.js"));
 
 /** An OPC UA point: core fields plus address and monitoring settings. */
 export type OpcuaPoint = PointConfig<OpcuaPointFields>;
@@ -143,7 +145,7 @@ export function createOpcua(
 
   const toSample = (point: OpcuaPoint, dv: DataValue): Sample => {
     const q = qualityOf(dv.statusCode);
-    const value = q.quality === "bad" ? null : (variantToValue(dv.value).value as SampleValue);
+    const value = q.quality === "bad" ? null : (codec.get().variantToValue(dv.value).value as SampleValue);
     const sample: Sample = { point: point.id, value, quality: q.quality };
     if (q.status) sample.status = q.status;
     const ts = dv.sourceTimestamp ?? dv.serverTimestamp;
@@ -386,6 +388,7 @@ export function createOpcua(
       if (phase === "running") return;
       phase = "idle";
       abort = new AbortController();
+      await codec.load();
       const wish = { mode: s.security ?? "auto", policy: s.securityPolicy };
       if (wish.mode === "none")
         ctx.log.warn("security: none — messages and passwords travel unsigned and unencrypted");
@@ -490,6 +493,7 @@ export function createOpcua(
         if (meta) metas.set(point.id, meta);
       }
       if (!meta?.dataType) throw new Error(`point ${point.id}: the data type of ${point.address} is unknown`);
+      const { CoercionError, valueToVariant } = codec.get();
       let variant: ReturnType<typeof valueToVariant>;
       try {
         variant = valueToVariant(meta.dataType, meta.isArray, value);
@@ -517,6 +521,7 @@ export function createOpcua(
         start = id;
       }
       const children = await c.browse(start);
+      const { dataTypeName, pointTypeOf } = codec.get();
       return children.map((n): BrowseNode => {
         const out: BrowseNode = {
           id: n.nodeId,
@@ -525,7 +530,7 @@ export function createOpcua(
           kind: n.nodeClass,
           hasChildren: n.hasChildren,
         };
-        if (n.dataType !== undefined) out.dataType = DataType[n.dataType] ?? String(n.dataType);
+        if (n.dataType !== undefined) out.dataType = dataTypeName(n.dataType);
         const type = n.dataType === undefined ? undefined : pointTypeOf(n.dataType, n.isArray);
         if (type) out.type = type;
         if (n.nodeClass === "Variable") out.access = n.writable ? "readwrite" : "read";

@@ -70,6 +70,11 @@ export function pointTypeOf(dataType: DataType, isArray = false): string | undef
   return t === undefined ? undefined : isArray ? `${t}[]` : t;
 }
 
+/** The name of built-in `dataType` (`Double`), its number as text when it has none. */
+export function dataTypeName(dataType: number): string {
+  return DataType[dataType] ?? String(dataType);
+}
+
 /** Int64/UInt64 as node-opcua holds them, `[high, low]`, to a number within ±2^53, else a decimal string. */
 export function int64ToValue(hiLo: readonly number[], signed: boolean): number | string {
   let big = BigInt(hiLo[0] ?? 0) * TWO_32 + BigInt((hiLo[1] ?? 0) >>> 0);

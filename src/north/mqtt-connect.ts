@@ -4,8 +4,9 @@
  * buffers meanwhile. QoS 0 messages are never queued by mqtt.js while offline (the sink buffers).
  */
 import { readFile } from "node:fs/promises";
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { IClientOptions, MqttClient } from "mqtt";
 import type { Logger } from "pino";
+import { lazyImport } from "../sdk/lazy.js";
 import type { MqttFields } from "./config.js";
 
 /** mqtt.js options of a sink; reads the TLS files. */
@@ -43,13 +44,20 @@ export async function mqttOptions(
   return o;
 }
 
-/** Connects in the background; `onUp`/`onDown` follow mqtt.js's connect and close events. */
-export function connectMqtt(
+/** mqtt.js, imported when the first MQTT or Sparkplug sink starts. */
+const mqttJs = lazyImport(() => import("mqtt"));
+
+/**
+ * Connects in the background (resolving once mqtt.js is loaded, not once connected); `onUp`/`onDown`
+ * follow mqtt.js's connect and close events.
+ */
+export async function connectMqtt(
   url: string,
   options: IClientOptions,
   log: Logger,
   events: { onUp(): void; onDown(reason: string): void },
-): MqttClient {
+): Promise<MqttClient> {
+  const { default: mqtt } = await mqttJs.load();
   const client = mqtt.connect(url, options);
   let lastError = "";
   client.on("connect", () => events.onUp());

@@ -235,7 +235,7 @@ export function createMqttSink(ctx: SinkContext<MqttSettings>): Sink {
       // mqtt.js calls its debug logger a dozen times per message, formatting arguments even when
       // disabled: 5 % of a replay's CPU. Kept when DEBUG asks for it.
       if (!/mqttjs/.test(process.env.DEBUG ?? "")) options.log = () => {};
-      client = connectMqtt(config.url, options, log, {
+      client = await connectMqtt(config.url, options, log, {
         onUp: () => {
           client!
             .publishAsync(statusTopic, "online", { qos: 1, retain: true })

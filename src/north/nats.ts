@@ -5,14 +5,21 @@
  * message (jetstream-publish.ts: one FIFO and a window of unacknowledged messages). The stream is
  * created when missing unless `stream.create: never`.
  */
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection, type NodeConnectionOptions, nanos } from "@nats-io/transport-node";
+import type { NatsConnection, NodeConnectionOptions } from "@nats-io/transport-node";
 import { readingJsonWriter } from "../schema/reading-json.js";
+import { lazyImport } from "../sdk/lazy.js";
 import { defineSink, type Sink, type SinkContext } from "../sdk/sink.js";
-import { JetStreamPublisher } from "./jetstream-publish.js";
+import type { JetStreamPublisher } from "./jetstream-publish.js";
 import { fillTemplate } from "./mqtt-connect.js";
 import { type NatsSettings, NatsSettingsSchema } from "./nats-config.js";
 import { pointNames } from "./topic-cache.js";
+
+/** nats.js and the publisher over it, imported when the first NATS sink starts. */
+const natsJs = lazyImport(async () => ({
+  transport: await import("@nats-io/transport-node"),
+  jetstream: await import("@nats-io/jetstream"),
+  publish: await import("./jetstream-publish.js"),
+}));
 
 /** NATS subject tokens: '.', '*', '>' and whitespace become '_'. */
 export const natsToken = (s: string) => s.replace(/[.*>\s]/g, "_");
@@ -72,7 +79,8 @@ export function createNatsSink(ctx: SinkContext<NatsSettings>): Sink {
   };
 
   const ensureStream = async (c: NatsConnection) => {
-    const jsm = await jetstreamManager(c);
+    const { jetstream, transport } = natsJs.get();
+    const jsm = await jetstream.jetstreamManager(c);
     try {
       await jsm.streams.info(streamName);
       return;
@@ -83,12 +91,13 @@ export function createNatsSink(ctx: SinkContext<NatsSettings>): Sink {
     await jsm.streams.add({
       name: streamName,
       subjects: config.stream?.subjects ?? defaultSubjects(template, gateway),
-      duplicate_window: nanos(config.stream?.duplicateWindowMs ?? 120_000),
+      duplicate_window: transport.nanos(config.stream?.duplicateWindowMs ?? 120_000),
     });
     log.info({ sink: ctx.sink, stream: streamName }, "created JetStream stream");
   };
 
   const run = async () => {
+    const { transport, publish } = await natsJs.load();
     const opts: NodeConnectionOptions = {
       servers: config.servers,
       name: `tagbridge-${gateway}-${ctx.sink}`,
@@ -102,13 +111,13 @@ export function createNatsSink(ctx: SinkContext<NatsSettings>): Sink {
     if (config.username !== undefined) opts.user = config.username;
     if (config.password !== undefined) opts.pass = config.password;
     if (config.token !== undefined) opts.token = config.token;
-    const c = await connect(opts);
+    const c = await transport.connect(opts);
     if (closed) {
       await c.close();
       return;
     }
     nc = c;
-    publisher = new JetStreamPublisher(c, messages, timeoutMs);
+    publisher = new publish.JetStreamPublisher(c, messages, timeoutMs);
     // The stream must exist before data goes out; retried on every (re)connect until it does.
     const ready = async () => {
       for (let i = 0; !closed && !c.isClosed(); i++) {

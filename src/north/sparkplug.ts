@@ -189,7 +189,7 @@ export function createSparkplugSink(ctx: SinkContext<SparkplugSettings>): Sink {
     async start() {
       const will = { topic: topic("NDEATH"), payload: ndeath(), qos: 1 as const, retain: false };
       const options = await mqttOptions(config, `tagbridge-${ctx.gateway}-${ctx.sink}`, will, log);
-      client = connectMqtt(config.url, options, log, {
+      client = await connectMqtt(config.url, options, log, {
         onUp: () => {
           connected = true;
           lastError = undefined;

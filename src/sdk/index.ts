@@ -29,6 +29,7 @@ export type {
   WriteResult,
 } from "./adapter.js";
 export { defineAdapter, WriteRefused } from "./adapter.js";
+export { type LazyModule, lazyImport } from "./lazy.js";
 export type { CorePoint, PointConfig } from "./point.js";
 export { CorePointSchema, coreDeviceProperties, corePointProperties } from "./point.js";
 export type {
