@@ -101,6 +101,7 @@ describe("loadConfig: valid files", () => {
           type: "fake",
           enabled: true,
           pollIntervalMs: 1000,
+          pollPhase: "grid",
           reconnect: { minMs: 1000, maxMs: 30000 },
           connection: { host: "plc.local", port: 502 },
           points: [{ id: "temp", type: "float32", register: 1, access: "read", publish: "onChange" }],
@@ -121,6 +122,7 @@ devices:
     type: fake
     enabled: false
     pollIntervalMs: 250
+    pollPhase: spread
     reconnect: { minMs: 500 }
     connection: { host: h, port: 1502 }
     points:
@@ -141,6 +143,7 @@ devices:
     expect(c.devices[0]).toMatchObject({
       enabled: false,
       pollIntervalMs: 250,
+      pollPhase: "spread",
       reconnect: { minMs: 500, maxMs: 30000 },
     });
     expect(c.devices[0]?.connection.port).toBe(1502);
@@ -178,6 +181,7 @@ devices:
   - id: p2
     type: fake
     pollIntervalMs: 5
+    pollPhase: random
     connection: { host: h }
     points: {}
 `);
@@ -189,7 +193,8 @@ devices:
       "gateway.yaml:13:19 devices[0].points[0].register: must be >= 0",
       "gateway.yaml:14:9 devices[0].points[1].register: is required",
       "gateway.yaml:18:21 devices[1].pollIntervalMs: must be >= 10",
-      "gateway.yaml:20:13 devices[1].points: must be array",
+      "gateway.yaml:19:16 devices[1].pollPhase: must be one of: grid, spread",
+      "gateway.yaml:21:13 devices[1].points: must be array",
     ]);
   });
 

@@ -22,6 +22,7 @@ export interface DeviceSpec {
   description?: string;
   enabled?: boolean;
   pollIntervalMs?: number;
+  pollPhase?: "grid" | "spread";
   reconnect?: { minMs: number; maxMs: number };
   connection: Record<string, unknown>;
   points: PointConfig<Record<string, unknown>>[];

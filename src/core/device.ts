@@ -22,7 +22,7 @@ import { HELD_CAUSE } from "./drops.js";
 import { type DeviceScope, inDevice, outsideDevices } from "./guard.js";
 import { HeldSamples } from "./held.js";
 import { OutageLog } from "./outage-log.js";
-import { Poller, type PollGroup, pollGroups } from "./poller.js";
+import { Poller, type PollGroup, pollGroups, spreadPhase } from "./poller.js";
 import type { DeviceInfo, PointInfo } from "./types.js";
 import { checkWrite, type WriteOutcome } from "./write.js";
 
@@ -114,6 +114,7 @@ export class DeviceRunner {
           onLost: (_g, why, n) => {
             this.counters[why === "missed" ? "missedPolls" : "skippedPolls"] += n;
           },
+          phase: spec.pollPhase === "spread" ? spreadPhase(spec.id) : 0,
         },
       );
     this.scope = { device: spec.id, fault: (error) => this.fault(error) };

@@ -30,7 +30,7 @@ type Outcome = "read" | "overrun" | LostTick;
 type Tally = Record<Outcome, number>;
 
 /** A poller over `groups` whose outcomes are tallied per group; reads take `readMs` of fake time. */
-function harness(intervals: number[]) {
+function harness(intervals: number[], phase = 0) {
   const groups: PollGroup<string>[] = intervals.map((intervalMs) => ({ intervalMs, points: [] }));
   const tallies = new Map<PollGroup<string>, Tally>(
     groups.map((g) => [g, { read: 0, overrun: 0, missed: 0, skipped: 0 }]),
@@ -47,7 +47,7 @@ function harness(intervals: number[]) {
     },
     (g) => tallies.get(g)!.overrun++,
     undefined,
-    { clock, onLost: (g, why, n) => (tallies.get(g)![why] += n) },
+    { clock, phase, onLost: (g, why, n) => (tallies.get(g)![why] += n) },
   );
   const tally = (i: number) => tallies.get(groups[i]!)!;
   return { groups, poller, knobs, tally };
@@ -65,8 +65,9 @@ async function stop(poller: Poller<string>): Promise<number> {
   return at;
 }
 
-/** The grid ticks of an interval from the one nearest to `from` to the last due at `to` (epoch ms). */
-const planned = (ms: number, from: number, to: number) => Math.floor(to / ms) - Math.round(from / ms) + 1;
+/** The grid ticks of an interval (and phase) from the one nearest to `from` to the last due at `to` (epoch ms). */
+const planned = (ms: number, from: number, to: number, phase = 0) =>
+  Math.floor(to / ms - phase) - Math.round(from / ms - phase) + 1;
 
 const sum = (t: Tally) => t.read + t.overrun + t.missed + t.skipped;
 
@@ -178,46 +179,52 @@ describe("poll accounting", () => {
     await p.stop();
   });
 
-  it("every grid tick of every group is exactly one of read, overrun, missed or skipped", async () => {
-    const { poller, tally, knobs, groups } = harness([100, 250]);
-    const [fast, slow] = groups as [PollGroup<string>, PollGroup<string>];
-    knobs.readMs.set(fast, 20);
-    knobs.readMs.set(slow, 40);
-    const t0 = clock.now();
-    poller.open(); // connecting
-    await advance(330);
-    poller.start(); // connected
-    await advance(1000);
-    knobs.readMs.set(fast, 260); // the device answers slowly: overruns
-    await advance(600);
-    knobs.readMs.set(fast, 20);
-    await advance(400);
-    block(1000); // a long synchronous task: late timers, missed ticks
-    await advance(500);
-    knobs.decline = true; // the adapter reports disconnected: reads are declined, skipped
-    await advance(700);
-    knobs.decline = false;
-    await poller.pause(); // restarting after a failure
-    await advance(450);
-    poller.start();
-    await advance(333);
-    block(2550);
-    await advance(1000);
-    block(130);
-    await advance(77);
-    // Stop 30 ms past a multiple of 500 ms (of both intervals), where no tick is half taken.
-    await advance((((530 - (clock.now() % 500)) % 500) + 500) % 500);
-    const t1 = await stop(poller);
-    for (const [i, ms] of [100, 250].entries())
-      expect({ interval: ms, accounted: sum(tally(i)) }).toEqual({
-        interval: ms,
-        accounted: planned(ms, t0, t1),
-      });
-    // Every outcome happened, so each kind was put to the test.
-    const fastTally = tally(0);
-    for (const kind of ["read", "overrun", "missed", "skipped"] as const)
-      expect(fastTally[kind]).toBeGreaterThan(0);
-    expect(tally(1).missed).toBeGreaterThan(0);
-    expect(tally(1).skipped).toBeGreaterThan(0);
-  });
+  // Phase 0.3: the grids at 30 past each 100 ms and 75 past each 250 ms (pollPhase: spread).
+  it.each([0, 0.3])(
+    "every grid tick of every group is exactly one of read, overrun, missed or skipped (phase %s)",
+    async (phase) => {
+      const { poller, tally, knobs, groups } = harness([100, 250], phase);
+      const [fast, slow] = groups as [PollGroup<string>, PollGroup<string>];
+      knobs.readMs.set(fast, 20);
+      knobs.readMs.set(slow, 40);
+      const t0 = clock.now();
+      poller.open(); // connecting
+      await advance(330);
+      poller.start(); // connected
+      await advance(1000);
+      knobs.readMs.set(fast, 260); // the device answers slowly: overruns
+      await advance(600);
+      knobs.readMs.set(fast, 20);
+      await advance(400);
+      block(1000); // a long synchronous task: late timers, missed ticks
+      await advance(500);
+      knobs.decline = true; // the adapter reports disconnected: reads are declined, skipped
+      await advance(700);
+      knobs.decline = false;
+      await poller.pause(); // restarting after a failure
+      await advance(450);
+      poller.start();
+      await advance(333);
+      block(2550);
+      await advance(1000);
+      block(130);
+      await advance(77);
+      // Stop 30 ms past a tick of both grids (a multiple of 500 ms plus the phase's offset of the
+      // 100 ms grid), where no tick is half taken.
+      const at = 30 + phase * 100;
+      await advance((((500 + at - (clock.now() % 500)) % 500) + 500) % 500);
+      const t1 = await stop(poller);
+      for (const [i, ms] of [100, 250].entries())
+        expect({ interval: ms, accounted: sum(tally(i)) }).toEqual({
+          interval: ms,
+          accounted: planned(ms, t0, t1, phase),
+        });
+      // Every outcome happened, so each kind was put to the test.
+      const fastTally = tally(0);
+      for (const kind of ["read", "overrun", "missed", "skipped"] as const)
+        expect(fastTally[kind]).toBeGreaterThan(0);
+      expect(tally(1).missed).toBeGreaterThan(0);
+      expect(tally(1).skipped).toBeGreaterThan(0);
+    },
+  );
 });

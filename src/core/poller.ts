@@ -55,11 +55,32 @@ export interface PollerOptions<P> {
    * after a blocked event loop.
    */
   clock?: PollClock;
+  /**
+   * Where in each interval this poller's grid lies, as a fraction of the interval in [0, 1): tick `k`
+   * of a group is due at `(k + phase) * intervalMs`. 0 (the default) is the shared grid; devices
+   * given different phases spread their requests over the interval (`pollPhase: spread`).
+   */
+  phase?: number;
+}
+
+/**
+ * The phase of a device under `pollPhase: spread`: a fraction in [0, 1) from a hash of its id,
+ * so it is the same on every start and thousands of devices on one interval spread evenly over it.
+ */
+export function spreadPhase(deviceId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < deviceId.length; i++) h = Math.imul(h ^ deviceId.charCodeAt(i), 0x01000193);
+  // FNV-1a alone leaves ids that differ in their last character (cell-1, cell-2) close together:
+  // murmur3's finalizer spreads every input bit over the high bits.
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 2 ** 32;
 }
 
 // Grid ticks are numbered by the multiple of the interval since the epoch: tick `k` of a group is
-// due at `k * intervalMs`.
-const nearestTick = (t: number, ms: number) => Math.round(t / ms);
+// due at `(k + phase) * intervalMs`.
+const nearestTick = (t: number, ms: number, phase: number) => Math.round(t / ms - phase);
 
 /** Per group: the last tick accounted for, and the timer of the next. */
 interface GroupSlot {
@@ -78,6 +99,7 @@ export class Poller<P> {
   private active = false;
   private readonly onLost: NonNullable<PollerOptions<P>["onLost"]>;
   private readonly clock: PollClock;
+  private readonly phase: number;
 
   constructor(
     private readonly groups: readonly PollGroup<P>[],
@@ -93,6 +115,9 @@ export class Poller<P> {
   ) {
     this.onLost = options.onLost ?? (() => {});
     this.clock = options.clock ?? monotonic;
+    this.phase = options.phase ?? 0;
+    if (!(this.phase >= 0 && this.phase < 1))
+      throw new RangeError(`poll phase ${this.phase} is not in [0, 1)`);
     for (const g of groups) this.slots.set(g, { last: undefined, timer: undefined });
   }
 
@@ -108,7 +133,7 @@ export class Poller<P> {
     const now = this.clock.now();
     for (const g of this.groups) {
       const slot = this.slots.get(g)!;
-      const nearest = nearestTick(now, g.intervalMs);
+      const nearest = nearestTick(now, g.intervalMs, this.phase);
       slot.last = nearest - 1; // the nearest is planned, not yet taken
       this.arm(g, nearest, now);
     }
@@ -116,9 +141,10 @@ export class Poller<P> {
 
   /**
    * Reads every group once now, then on each group's interval, on the clock's grid of that interval
-   * (multiples of it since the epoch): devices with the same interval poll in the same instant, so
-   * their readings line up in time and their requests go out together, and the period does not
-   * drift by the time a read takes. After `pause()` it resumes the same way.
+   * (multiples of it since the epoch, shifted by the phase): devices with the same interval and
+   * phase poll in the same instant, so their readings line up in time and their requests go out
+   * together, and the period does not drift by the time a read takes. After `pause()` it resumes
+   * the same way.
    */
   start(): void {
     if (this.active) return;
@@ -156,7 +182,7 @@ export class Poller<P> {
       if (slot.timer) clearTimeout(slot.timer);
       slot.timer = undefined;
       if (wasOpen && slot.last !== undefined) {
-        const overdue = nearestTick(now, g.intervalMs) - 1 - slot.last;
+        const overdue = nearestTick(now, g.intervalMs, this.phase) - 1 - slot.last;
         if (overdue > 0) this.onLost(g, wasActive ? "missed" : "skipped", overdue);
       }
       slot.last = undefined; // a later start() begins a new grid
@@ -173,7 +199,8 @@ export class Poller<P> {
     const slot = this.slots.get(group)!;
     const ms = group.intervalMs;
     const now = this.clock.now();
-    const k = slot.last === undefined ? nearestTick(now, ms) : Math.max(nearestTick(now, ms), slot.last + 1);
+    const nearest = nearestTick(now, ms, this.phase);
+    const k = slot.last === undefined ? nearest : Math.max(nearest, slot.last + 1);
     const gap = slot.last === undefined ? 0 : k - slot.last - 1;
     if (gap > 0) this.onLost(group, this.active && !resumed ? "missed" : "skipped", gap);
     slot.last = k;
@@ -191,7 +218,7 @@ export class Poller<P> {
       },
       // +1: a timer counts whole ms from the event loop's cached time, so it may fire up to 1 ms
       // before the grid point; readings then carry the round time rather than xx.999.
-      Math.max(0, (k + 1) * group.intervalMs - now) + 1,
+      Math.max(0, (k + 1 + this.phase) * group.intervalMs - now) + 1,
     );
   }
 

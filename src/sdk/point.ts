@@ -146,6 +146,13 @@ export const coreDeviceProperties = {
       description: "Default poll interval for the device's points, in ms.",
     }),
   ),
+  pollPhase: Type.Optional(
+    Type.Enum(["grid", "spread"], {
+      default: "grid",
+      description:
+        "When in each interval the device is polled. grid (default): on multiples of the interval, the same instants as every other grid device, so readings of devices line up in time. spread: at a fixed offset within the interval from a hash of the device id, so thousands of devices on one interval do not all send their requests in the same millisecond.",
+    }),
+  ),
   reconnect: Type.Optional(ReconnectSchema),
 };
 
