@@ -93,6 +93,7 @@ describe("loadConfig: valid files", () => {
         maxBatch: 1000,
       },
       log: { level: "info" },
+      pollPhase: "grid",
       shutdownTimeoutMs: 10000,
       adapters: [],
       devices: [
@@ -148,6 +149,22 @@ devices:
     });
     expect(c.devices[0]?.connection.port).toBe(1502);
     expect(c.devices[0]?.points[0]).toMatchObject({ access: "readwrite", publish: "always" });
+  });
+
+  it("a device without its own pollPhase takes the gateway's", async () => {
+    const c = config(
+      await load(`version: 1
+gateway: gw1
+pollPhase: spread
+devices:
+  - { id: a, type: fake, connection: { host: h }, points: [] }
+  - { id: b, type: fake, pollPhase: grid, connection: { host: h }, points: [] }
+`),
+    );
+    expect(c.devices.map((d) => [d.id, d.pollPhase])).toEqual([
+      ["a", "spread"],
+      ["b", "grid"],
+    ]);
   });
 
   it("accepts a file without devices, and defaults are not shared between loads", async () => {

@@ -125,6 +125,7 @@ function checkSource(source: Source, options: ParseOptions): LoadResult {
   if (raw.length > 0) return { ok: false, errors: source.locate(raw) };
   const valid = config as GatewayConfig;
   valid.dataDir = resolve(baseDir, valid.dataDir);
+  for (const device of valid.devices) device.pollPhase ??= valid.pollPhase;
   return { ok: true, config: valid, substituted: sub.substituted.map(formatPath) };
 }
 

@@ -16,6 +16,8 @@ import {
   coreDeviceProperties,
   corePointProperties,
   deviceSchemaFor,
+  POLL_PHASE_TEXT,
+  POLL_PHASES,
   type PointConfig,
   type ReconnectSchema,
 } from "../sdk/point.js";
@@ -76,6 +78,12 @@ function gatewayProperties(deviceItems: TSchema, north: TSchema) {
     history: Type.Optional(HistoryConfigSchema),
     north: Type.Optional(north),
     log: Type.Optional(LogSchema),
+    pollPhase: Type.Optional(
+      Type.Enum(POLL_PHASES, {
+        default: "grid",
+        description: `${POLL_PHASE_TEXT} The default of every device that does not set its own.`,
+      }),
+    ),
     shutdownTimeoutMs: Type.Optional(
       Type.Integer({
         minimum: 100,
@@ -237,6 +245,8 @@ export interface GatewayConfig {
   north?: NorthConfig;
   log: LogConfig;
   secretsDir?: string;
+  /** Devices without their own `pollPhase` have it set to this by the loader. */
+  pollPhase: (typeof POLL_PHASES)[number];
   shutdownTimeoutMs: number;
   adapters: string[];
   sinks?: string[];

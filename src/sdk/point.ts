@@ -124,6 +124,12 @@ export const DEFAULT_RECONNECT: Readonly<{ minMs: number; maxMs: number }> = Obj
   maxMs: (ReconnectSchema.properties.maxMs as { default?: number }).default ?? 30000,
 });
 
+/** When in its interval a device is polled: `grid` (the shared grid) or `spread` (see `pollPhase`). */
+export const POLL_PHASES = ["grid", "spread"] as const;
+/** What `pollPhase` means, for the device's field and the gateway's default. */
+export const POLL_PHASE_TEXT =
+  "When in each interval a device is polled. grid: on multiples of the interval, the same instants as every other grid device, so readings of devices line up in time. spread: at a fixed offset within the interval from a hash of the device id, so thousands of devices on one interval do not all send their requests in the same millisecond.";
+
 /** Fields every device has, whatever its adapter. `connection` and point settings come from the adapter. */
 export const coreDeviceProperties = {
   id: Type.String({
@@ -147,10 +153,8 @@ export const coreDeviceProperties = {
     }),
   ),
   pollPhase: Type.Optional(
-    Type.Enum(["grid", "spread"], {
-      default: "grid",
-      description:
-        "When in each interval the device is polled. grid (default): on multiples of the interval, the same instants as every other grid device, so readings of devices line up in time. spread: at a fixed offset within the interval from a hash of the device id, so thousands of devices on one interval do not all send their requests in the same millisecond.",
+    Type.Enum(POLL_PHASES, {
+      description: `${POLL_PHASE_TEXT} Defaults to the gateway's \`pollPhase\`.`,
     }),
   ),
   reconnect: Type.Optional(ReconnectSchema),

@@ -1,7 +1,8 @@
 /**
  * `pollPhase` on the real service (issue 19, item 3): devices on `grid` read on multiples of their
  * interval, together; devices on `spread` read at their own offset within it, the one
- * `spreadPhase(id)` gives, so a fleet on one interval does not send every request in one millisecond.
+ * `spreadPhase(id)` gives, so a fleet on one interval does not send every request in one millisecond;
+ * a device without its own pollPhase takes the gateway's.
  * Offsets are medians over ten reads each: a loaded machine's late timers move single reads.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -15,14 +16,14 @@ import { type Service, startService } from "../../src/service.js";
 import { until } from "../helpers/until.js";
 
 const INTERVAL = 200;
-const device = (id: string, phase: "grid" | "spread") => `  - id: ${id}
+/** A simulator device; `inherited` leaves pollPhase to the gateway's (spread in this file). */
+const device = (id: string, phase: "grid" | "spread" | "inherited") => `  - id: ${id}
     type: simulator
-    pollIntervalMs: ${INTERVAL}
-    pollPhase: ${phase}
+    pollIntervalMs: ${INTERVAL}${phase === "inherited" ? "" : `\n    pollPhase: ${phase}`}
     connection: {}
     points:
       - { id: v, type: float64, publish: always, generator: { kind: sine, amplitude: 1, offset: 0 } }`;
-const DEVICES = { "grid-a": "grid", "grid-b": "grid", "cell-3": "spread", "cell-4": "spread" } as const;
+const DEVICES = { "grid-a": "grid", "grid-b": "grid", "cell-3": "spread", "cell-4": "inherited" } as const;
 
 let service: Service | undefined;
 afterAll(async () => {
@@ -43,7 +44,7 @@ describe("pollPhase", () => {
     const devices = Object.entries(DEVICES).map(([id, phase]) => device(id, phase));
     writeFileSync(
       file,
-      `version: 1\ngateway: phase-gw\ndataDir: ./data\nhttp: { port: 0 }\nhistory: { mode: off }\ndevices:\n${devices.join("\n")}\n`,
+      `version: 1\ngateway: phase-gw\ndataDir: ./data\nhttp: { port: 0 }\nhistory: { mode: off }\npollPhase: spread\ndevices:\n${devices.join("\n")}\n`,
     );
     service = await startService(file, {}, pino({ level: "silent" }));
     const offsets = new Map<string, number[]>(Object.keys(DEVICES).map((id) => [id, []]));
