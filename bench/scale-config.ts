@@ -32,7 +32,7 @@ export function scaleConfigYaml(points: number, options: ScaleConfigOptions = {}
     "http:",
     "  host: 127.0.0.1",
     `  port: ${options.port ?? 0}`,
-    "devices:",
+    devices === 0 ? "devices: []" : "devices:",
   ];
   for (let d = 0; d < devices; d++) {
     out.push(

@@ -8,7 +8,10 @@
  * Figures are medians of `ROUNDS` rounds (sizes alternate within a round).
  *
  * `npm run bench:scale` prints the table; `-- --write` also rewrites its section of bench/RESULTS.md.
- * Environment: SCALE_POINTS=1000,10000 to choose sizes, SCALE_ROUNDS=3, SCALE_SETTLE_MS=10000.
+ * Environment: SCALE_POINTS=1000,10000 to choose sizes (0: a gateway without devices), SCALE_ROUNDS=3,
+ * SCALE_SETTLE_MS=10000, SCALE_BUILDS=before=/other/tree/dist/src/cli/main.js,after=dist/src/cli/main.js
+ * to measure several builds in the same run, alternating within each round (a baseline measured on
+ * the same machine at the same time).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -19,7 +22,12 @@ import { f, median } from "./acquisition.js";
 import { writeResults } from "./results.js";
 import { scaleConfigYaml } from "./scale-config.js";
 
-const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
+const OWN_CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
+/** Builds measured: label and CLI entry; this tree's build alone by default. */
+const BUILDS = (process.env.SCALE_BUILDS ?? `this=${OWN_CLI}`).split(",").map((b) => {
+  const [label, cli] = b.includes("=") ? (b.split("=", 2) as [string, string]) : ["this", b];
+  return { label, cli };
+});
 const SIZES = (process.env.SCALE_POINTS ?? "1000,10000,100000").split(",").map(Number);
 const ROUNDS = Number(process.env.SCALE_ROUNDS ?? 3);
 const SETTLE_MS = Number(process.env.SCALE_SETTLE_MS ?? 10_000);
@@ -36,8 +44,8 @@ const freePort = () =>
   });
 
 /** `tagbridge validate file`: seconds and peak RSS in MB. */
-function validate(file: string): { s: number; peakMB: number } {
-  const run = spawnSync("/usr/bin/time", ["-f", "TIME %e %M", process.execPath, CLI, "validate", file], {
+function validate(cli: string, file: string): { s: number; peakMB: number } {
+  const run = spawnSync("/usr/bin/time", ["-f", "TIME %e %M", process.execPath, cli, "validate", file], {
     encoding: "utf8",
   });
   const m = /TIME ([\d.]+) (\d+)/.exec(run.stderr);
@@ -59,9 +67,9 @@ const exited = (child: ChildProcess) =>
   });
 
 /** Starts `tagbridge run`; waits for /healthz; measures; stops it. */
-async function start(file: string, port: number) {
+async function start(cli: string, file: string, port: number) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, "run", "--config", file, "--log-level", "warn"], {
+  const child = spawn(process.execPath, [cli, "run", "--config", file, "--log-level", "warn"], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
@@ -91,24 +99,29 @@ async function start(file: string, port: number) {
   }
 }
 
-if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+for (const { cli } of BUILDS)
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first`);
 const dir = mkdtempSync(join(tmpdir(), "tagbridge-scale-"));
-const samples = new Map<number, ReturnType<typeof validate>[]>();
-const starts = new Map<number, Awaited<ReturnType<typeof start>>[]>();
+const samples = new Map<string, ReturnType<typeof validate>[]>();
+const starts = new Map<string, Awaited<ReturnType<typeof start>>[]>();
+const key = (label: string, points: number) => `${label}/${points}`;
 try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const points of SIZES) {
-      const port = await freePort();
-      const file = join(dir, `plant-${points}.yaml`);
-      rmSync(join(dir, `data-${points}`), { recursive: true, force: true });
-      writeFileSync(file, scaleConfigYaml(points, { port, dataDir: `./data-${points}` }));
-      const v = validate(file);
-      const s = await start(file, port);
-      samples.set(points, [...(samples.get(points) ?? []), v]);
-      starts.set(points, [...(starts.get(points) ?? []), s]);
-      console.error(
-        `round ${round + 1} ${points}: validate ${v.s} s ${f(v.peakMB, 0)} MB; start ${f(s.startS, 2)} s, RSS ${f(s.rssAtStartMB, 0)} → ${f(s.rssSettledMB, 0)} MB, peak ${f(s.peakMB, 0)} MB`,
-      );
+      for (const { label, cli } of BUILDS) {
+        const port = await freePort();
+        const file = join(dir, `plant-${points}.yaml`);
+        rmSync(join(dir, `data-${points}`), { recursive: true, force: true });
+        writeFileSync(file, scaleConfigYaml(points, { port, dataDir: `./data-${points}` }));
+        const v = validate(cli, file);
+        const s = await start(cli, file, port);
+        const k = key(label, points);
+        samples.set(k, [...(samples.get(k) ?? []), v]);
+        starts.set(k, [...(starts.get(k) ?? []), s]);
+        console.error(
+          `round ${round + 1} ${label} ${points}: validate ${v.s} s ${f(v.peakMB, 0)} MB; start ${f(s.startS, 2)} s, RSS ${f(s.rssAtStartMB, 0)} → ${f(s.rssSettledMB, 0)} MB, peak ${f(s.peakMB, 0)} MB`,
+        );
+      }
     }
   }
 } finally {
@@ -116,38 +129,41 @@ try {
 }
 
 const med = <T>(xs: T[], key: (x: T) => number) => median(xs.map(key));
-const rows = SIZES.map((points) => {
-  const v = samples.get(points) ?? [];
-  const s = starts.get(points) ?? [];
-  return {
-    points,
-    "YAML MB": f(scaleConfigYaml(points).length / 1e6, 1),
-    "validate s": f(
-      med(v, (x) => x.s),
-      2,
-    ),
-    "validate peak MB": f(
-      med(v, (x) => x.peakMB),
-      0,
-    ),
-    "start to /healthz s": f(
-      med(s, (x) => x.startS),
-      2,
-    ),
-    "RSS at /healthz MB": f(
-      med(s, (x) => x.rssAtStartMB),
-      0,
-    ),
-    [`RSS ${SETTLE_MS / 1000} s later MB`]: f(
-      med(s, (x) => x.rssSettledMB),
-      0,
-    ),
-    "run peak MB": f(
-      med(s, (x) => x.peakMB),
-      0,
-    ),
-  };
-});
+const rows = SIZES.flatMap((points) =>
+  BUILDS.map(({ label }) => {
+    const v = samples.get(key(label, points)) ?? [];
+    const s = starts.get(key(label, points)) ?? [];
+    return {
+      ...(BUILDS.length > 1 ? { build: label } : {}),
+      points,
+      "YAML MB": f(scaleConfigYaml(points).length / 1e6, 1),
+      "validate s": f(
+        med(v, (x) => x.s),
+        2,
+      ),
+      "validate peak MB": f(
+        med(v, (x) => x.peakMB),
+        0,
+      ),
+      "start to /healthz s": f(
+        med(s, (x) => x.startS),
+        2,
+      ),
+      "RSS at /healthz MB": f(
+        med(s, (x) => x.rssAtStartMB),
+        0,
+      ),
+      [`RSS ${SETTLE_MS / 1000} s later MB`]: f(
+        med(s, (x) => x.rssSettledMB),
+        0,
+      ),
+      "run peak MB": f(
+        med(s, (x) => x.peakMB),
+        0,
+      ),
+    };
+  }),
+);
 console.table(rows);
 const machine = `${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores, Node ${process.version}`;
 console.log(
