@@ -1,7 +1,7 @@
 /**
  * Protocol libraries load only when a device or sink of their type runs (issue 19, item 2): a
- * gateway of simulator devices loads none of node-opcua, mqtt.js, modbus-serial or nats.js; one
- * Modbus device (its server down) loads modbus-serial and nothing else. Each case runs in a fresh
+ * gateway of simulator devices loads none of node-opcua, mqtt.js, modbus-serial, nats.js or
+ * protobufjs (Sparkplug); one Modbus device (its server down) loads modbus-serial and nothing else. Each case runs in a fresh
  * process (test/fixtures/loaded-libraries.ts), so the suite's own imports do not count.
  */
 import { execFile } from "node:child_process";

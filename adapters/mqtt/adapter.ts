@@ -5,11 +5,18 @@
  */
 
 import { encodeCommand } from "../../protocols/mqtt/extract.js";
-import { type Adapter, type AdapterContext, WriteRefused, type WriteResult } from "../../src/sdk/index.js";
+import { groupFilter } from "../../protocols/sparkplug/topic.js";
+import {
+  type Adapter,
+  type AdapterContext,
+  lazyImport,
+  WriteRefused,
+  type WriteResult,
+} from "../../src/sdk/index.js";
 import { type MqttClient, type MqttClientOptions, openMqttClient } from "./client.js";
 import type { MqttPointFields, MqttSettings } from "./config.js";
 import { JsonIngest, type MqttPoint } from "./ingest.js";
-import { rebirthHoldoffMs, SparkplugIngest } from "./sparkplug.js";
+import type { SparkplugIngest } from "./sparkplug.js";
 
 /** The context the core hands an MQTT instance. */
 export type MqttContext = AdapterContext<MqttSettings, MqttPointFields>;
@@ -47,6 +54,9 @@ export function clientOptions(ctx: MqttContext): MqttClientOptions {
 }
 
 /** Creates an MQTT instance for one device. No I/O. */
+/** The Sparkplug ingest and its protobuf codec, imported when the first Sparkplug device starts. */
+const sparkplugIngest = lazyImport(() => import("./sparkplug.js"));
+
 export function createMqtt(ctx: MqttContext, openClient: ClientFactory = openMqttClient): MqttInstance {
   const m = ctx.metrics;
   const messages = m.counter("mqtt_messages", "MQTT messages received.");
@@ -62,6 +72,7 @@ export function createMqtt(ctx: MqttContext, openClient: ClientFactory = openMqt
 
   const ingest = () => {
     if (sp) {
+      const { SparkplugIngest, rebirthHoldoffMs } = sparkplugIngest.get();
       spark ??= new SparkplugIngest(
         points,
         sp,
@@ -157,6 +168,7 @@ export function createMqtt(ctx: MqttContext, openClient: ClientFactory = openMqt
     async start() {
       if (phase === "running") return;
       phase = "idle";
+      if (sp) await sparkplugIngest.load();
       const filters = ingest().filters();
       if (ctx.settings.tls?.serverVerification === "insecure")
         ctx.log.warn(
@@ -215,7 +227,9 @@ export function createMqtt(ctx: MqttContext, openClient: ClientFactory = openMqt
     },
 
     plan() {
-      return { filters: ingest().filters(), sparkplug: sp ?? null, qos };
+      // Before start() the Sparkplug ingest is not loaded yet: its one filter, from the settings.
+      const filters = sp ? [groupFilter(sp.groupId, sp.edgeNodeId)] : ingest().filters();
+      return { filters, sparkplug: sp ?? null, qos };
     },
   };
 }

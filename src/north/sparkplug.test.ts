@@ -1,7 +1,7 @@
 /** The Sparkplug sink's cutting of a device's batch where a point's type changes. */
 import { describe, expect, it } from "vitest";
 import { reading } from "../../test/north/helpers.js";
-import { typeRuns } from "./sparkplug.js";
+import { typeRuns } from "./sparkplug-node.js";
 
 describe("typeRuns", () => {
   it("cuts before a reading whose point changed type within the run, keeping order", () => {
