@@ -236,9 +236,14 @@ export function createMqttSink(ctx: SinkContext<MqttSettings>): Sink {
     const turn = making.then(async () => {
       const batcher = new Batcher(policy);
       for (let i = 0; i < readings.length; i += REPLAY_SLICE) {
-        if (i > 0) await new Promise<void>((r) => setImmediate(r));
+        if (i > 0) {
+          await new Promise<void>((r) => setImmediate(r));
+          // Lost meanwhile: the call fails as a whole (what went out is sent again, at least once).
+          if (!client?.connected || !up) throw new Error("MQTT sink not connected");
+        }
         batcher.add(readings.slice(i, i + REPLAY_SLICE), 0);
-        out(batcher.take(0));
+        // Only the batches that filled up: no group has lingered long enough at -Infinity.
+        out(batcher.take(Number.NEGATIVE_INFINITY));
       }
       out(batcher.take(0, true));
     });
