@@ -53,10 +53,10 @@ export function clientOptions(ctx: MqttContext): MqttClientOptions {
   return o;
 }
 
-/** Creates an MQTT instance for one device. No I/O. */
 /** The Sparkplug ingest and its protobuf codec, imported when the first Sparkplug device starts. */
 const sparkplugIngest = lazyImport(() => import("./sparkplug.js"));
 
+/** Creates an MQTT instance for one device. No I/O. */
 export function createMqtt(ctx: MqttContext, openClient: ClientFactory = openMqttClient): MqttInstance {
   const m = ctx.metrics;
   const messages = m.counter("mqtt_messages", "MQTT messages received.");
@@ -72,8 +72,9 @@ export function createMqtt(ctx: MqttContext, openClient: ClientFactory = openMqt
 
   const ingest = () => {
     if (sp) {
+      if (spark) return spark;
       const { SparkplugIngest, rebirthHoldoffMs } = sparkplugIngest.get();
-      spark ??= new SparkplugIngest(
+      spark = new SparkplugIngest(
         points,
         sp,
         ctx.settings.maxPayloadBytes ?? 262144,
