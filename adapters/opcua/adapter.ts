@@ -360,8 +360,8 @@ export function createOpcua(
           conn = c;
           restored();
         },
-        failed: (why) => {
-          ctx.log.debug({ attempt: attempts }, "reconnect attempt failed");
+        failed: (why, retryInMs) => {
+          ctx.log.debug({ attempt: attempts, retryInMs }, "reconnect attempt failed");
           report(`reconnect failed: ${why}`);
         },
       });

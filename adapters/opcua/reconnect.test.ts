@@ -21,6 +21,7 @@ describe("recoverWithBackoff", () => {
   it("makes one attempt per backoff step, doubling up to maxMs, and stops at the first success", async () => {
     const at: number[] = [];
     const failures: string[] = [];
+    const waits: number[] = [];
     const start = performance.now();
     const done = recoverWithBackoff({
       backoff,
@@ -30,7 +31,10 @@ describe("recoverWithBackoff", () => {
         at.push(performance.now() - start);
         if (at.length < 5) throw new Error(`refused ${at.length}`);
       },
-      failed: (reason) => failures.push(reason),
+      failed: (reason, retryInMs) => {
+        failures.push(reason);
+        waits.push(retryInMs);
+      },
     });
     const finished = settledFlag(done);
     await vi.advanceTimersByTimeAsync(20 + 40 + 80 + 80 + 80);
@@ -40,6 +44,7 @@ describe("recoverWithBackoff", () => {
     expect(failures).toEqual(["refused 1", "refused 2", "refused 3", "refused 4"]);
     const gaps = [at[0]!, ...at.slice(1).map((t, i) => t - at[i]!)];
     expect(gaps).toEqual([20, 40, 80, 80, 80]);
+    expect(waits, "each failure names the wait that follows it").toEqual(gaps.slice(1));
   });
 
   it("ends at once when aborted mid-step, with no further attempt", async () => {

@@ -13,8 +13,8 @@ export interface Recovery {
   wanted(): boolean;
   /** One connection attempt; resolves when connected, rejects with the reason it failed. */
   attempt(): Promise<void>;
-  /** A failed attempt's reason (the caller reports it when it changed). */
-  failed(reason: string): void;
+  /** A failed attempt's reason (the caller reports it when it changed) and the wait before the next. */
+  failed(reason: string, retryInMs: number): void;
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
@@ -41,8 +41,8 @@ export async function recoverWithBackoff(r: Recovery): Promise<void> {
       return;
     } catch (err) {
       if (r.signal.aborted || !r.wanted()) return;
-      r.failed(err instanceof Error ? err.message : String(err));
       delay = Math.min(delay * 2, r.backoff.maxMs);
+      r.failed(err instanceof Error ? err.message : String(err), delay);
     }
   }
 }
