@@ -3,7 +3,7 @@ import { isReading, type PointType, type Reading, readingErrors } from "../schem
 import { normalizeValue, type SampleValue } from "../schema/values.js";
 import type { Sample } from "../sdk/adapter.js";
 import type { PointConfig } from "../sdk/point.js";
-import { ReadingBuilder } from "./builder.js";
+import { ReadingBuilder, toIso } from "./builder.js";
 import { Sequence } from "./sequence.js";
 
 type P = PointConfig<Record<string, unknown>>;
@@ -291,5 +291,17 @@ describe("ReadingBuilder", () => {
     ]);
     expect(out.map((r) => r.address)).toEqual(["hr:0", undefined, "hr:2", "hr:4", "3/hr:0"]);
     expect(out.every(isReading)).toBe(true);
+  });
+});
+
+describe("toIso", () => {
+  it("formats every kind of source time, repeated or not, and refuses invalid ones", () => {
+    const t = Date.UTC(2026, 11, 5, 10, 0, 0, 250);
+    const seq = [t, t, t + 1, t, t + 0.7, new Date(t + 2), "2026-12-05T10:00:00.253Z", t + 3];
+    for (const ts of seq) expect(toIso(ts)).toBe(new Date(ts).toISOString());
+    expect(toIso(t)).toBe("2026-12-05T10:00:00.250Z");
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, 9e15, "not a time", new Date(Number.NaN)])
+      expect(toIso(bad)).toBeUndefined();
+    expect(toIso(t + 3), "a refused time leaves the last one intact").toBe("2026-12-05T10:00:00.253Z");
   });
 });

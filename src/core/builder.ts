@@ -342,8 +342,18 @@ function sameValue(a: ReadingValue, b: ReadingValue): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function toIso(ts: number | Date | string): string | undefined {
-  const d = ts instanceof Date ? ts : new Date(ts);
-  const ms = d.getTime();
-  return Number.isNaN(ms) ? undefined : d.toISOString();
+/** The last source time formatted: a poll's samples mostly share one, and formatting is costly. */
+let lastTsMs = Number.NaN;
+let lastTsIso = "";
+
+/** A sample's source time as ISO 8601, or undefined when it is not a valid time. */
+export function toIso(ts: number | Date | string): string | undefined {
+  if (ts === lastTsMs) return lastTsIso;
+  const ms = (ts instanceof Date ? ts : new Date(ts)).getTime();
+  if (Number.isNaN(ms)) return undefined;
+  if (ms !== lastTsMs) {
+    lastTsIso = new Date(ms).toISOString();
+    lastTsMs = ms;
+  }
+  return lastTsIso;
 }
