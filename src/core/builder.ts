@@ -349,10 +349,11 @@ let lastTsIso = "";
 /** A sample's source time as ISO 8601, or undefined when it is not a valid time. */
 export function toIso(ts: number | Date | string): string | undefined {
   if (ts === lastTsMs) return lastTsIso;
-  const ms = (ts instanceof Date ? ts : new Date(ts)).getTime();
+  const d = ts instanceof Date ? ts : new Date(ts);
+  const ms = d.getTime();
   if (Number.isNaN(ms)) return undefined;
   if (ms !== lastTsMs) {
-    lastTsIso = new Date(ms).toISOString();
+    lastTsIso = d.toISOString();
     lastTsMs = ms;
   }
   return lastTsIso;

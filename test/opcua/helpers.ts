@@ -53,7 +53,7 @@ export function deviceOn(endpointUrl: string, id: string, settings: Record<strin
     points: [{ id: "x", type: "float64", address: "ns=1;s=x", mode: "poll" }],
     reconnect: { minMs: 100, maxMs: 400 },
   });
-  const logs: { level: number; time: number; msg: string; reason?: string }[] = [];
+  const logs: { level: number; time: number; msg: string; reason?: string; retryInMs?: number }[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
       logs.push(JSON.parse(String(chunk)));

@@ -122,7 +122,7 @@ describe.skipIf(external)("opcua: server certificate rotation", () => {
           .filter((l) => l.msg === "reconnect attempt failed" && l.time <= started[0]!.time)
           .at(-1);
         expect(before, `round ${round}: a refused attempt before`).toBeDefined();
-        const wait = (before as { retryInMs?: number }).retryInMs;
+        const wait = before!.retryInMs;
         expect(wait, `round ${round}: the planned wait is one backoff step`).toBeLessThanOrEqual(maxMs);
         const lateMs = Math.ceil(lateness.max / 1e6);
         expect(
